@@ -1,0 +1,328 @@
+//! The codec's errors: [`DecodeError`] for bytes from a peer, [`EncodeError`] for a packet that
+//! cannot be written in the requested version.
+//!
+//! A `DecodeError` is the peer's fault and names what was wrong; [`DecodeError::reason_code`]
+//! gives the reason code a receiver sends before closing (in MQTT 5.0 a DISCONNECT, or a
+//! CONNACK when the bad packet is the CONNECT). An `EncodeError` is the caller's fault.
+
+use crate::packet::PacketType;
+use crate::property::PropertyId;
+use crate::reason::ReasonCode;
+use crate::topic::TopicError;
+use crate::types::ProtocolVersion;
+
+/// Why bytes received from a peer are not a valid MQTT packet.
+///
+/// Incomplete input is never an error: decoding reports it as
+/// [`Decoded::Incomplete`](crate::Decoded::Incomplete).
+///
+/// ```
+/// use mqtt_sansio::{DecodeError, Limits, Packet, ProtocolVersion, ReasonCode};
+///
+/// // A PUBLISH with both QoS bits set: `[MQTT-3.3.1-4]`.
+/// let error = Packet::decode(ProtocolVersion::V5, &[0x36, 0x00], &Limits::default()).unwrap_err();
+/// assert_eq!(error, DecodeError::InvalidQos { field: "PUBLISH fixed header" });
+/// assert_eq!(error.reason_code(), ReasonCode::MalformedPacket);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The fixed header announces a packet larger than the configured maximum packet size.
+    #[error("packet of {size} bytes exceeds the maximum packet size of {max} bytes")]
+    PacketTooLarge {
+        /// The whole packet's size in bytes, fixed header included.
+        size: u32,
+        /// The configured maximum.
+        max: u32,
+    },
+    /// A Variable Byte Integer continues past its fourth byte.
+    #[error("{field}: variable byte integer longer than 4 bytes")]
+    VarIntTooLong {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// A Variable Byte Integer is not encoded in the fewest bytes (`[MQTT-1.5.5-1]` in 5.0).
+    #[error("{field}: variable byte integer not in its shortest form")]
+    VarIntNotMinimal {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// The packet type in the first byte is reserved in this version (0, or 15 before 5.0).
+    #[error("reserved packet type {0}")]
+    ReservedPacketType(u8),
+    /// The fixed-header flags differ from the ones the spec requires for the packet type
+    /// (`[MQTT-2.2.2-1]` in 3.1.1, `[MQTT-2.1.3-1]` in 5.0).
+    #[error("{packet}: invalid fixed-header flags {flags:#06b}")]
+    InvalidFixedHeaderFlags {
+        /// The packet type.
+        packet: PacketType,
+        /// The low four bits of the first byte.
+        flags: u8,
+    },
+    /// A QoS field holds 3 (`[MQTT-3.3.1-4]`), or a QoS that field does not allow.
+    #[error("{field}: invalid QoS")]
+    InvalidQos {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// A QoS 0 PUBLISH has DUP set (`[MQTT-3.3.1-2]`).
+    #[error("PUBLISH: DUP set on a QoS 0 message")]
+    DupWithQos0,
+    /// A field runs past the end of the packet or of its property block.
+    #[error("{field}: runs past the end of the packet")]
+    UnexpectedEnd {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// Bytes are left over after the last field of the packet.
+    #[error("{packet}: {count} unexpected bytes after the last field")]
+    TrailingBytes {
+        /// The packet type.
+        packet: PacketType,
+        /// How many bytes are left over.
+        count: u32,
+    },
+    /// A string is not well-formed UTF-8 (`[MQTT-1.5.3-1]` in 3.1.1, `[MQTT-1.5.4-1]` in 5.0).
+    #[error("{field}: not well-formed UTF-8")]
+    InvalidUtf8 {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// A string contains U+0000 (`[MQTT-1.5.3-2]` in 3.1.1, `[MQTT-1.5.4-2]` in 5.0).
+    #[error("{field}: contains U+0000")]
+    NulCharacter {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// A topic name or topic filter breaks the rules of section 4.7.
+    #[error("{field}: {error}")]
+    InvalidTopic {
+        /// The field being read.
+        field: &'static str,
+        /// The rule that is broken.
+        error: TopicError,
+    },
+    /// A 5.0 PUBLISH has an empty Topic Name and no Topic Alias (§3.3.4).
+    #[error("PUBLISH: empty topic name without a topic alias")]
+    EmptyTopicWithoutAlias,
+    /// A Packet Identifier is 0 (`[MQTT-2.3.1-1]` in 3.1.1, `[MQTT-2.2.1-3]` in 5.0).
+    #[error("{packet}: packet identifier 0")]
+    ZeroPacketId {
+        /// The packet type.
+        packet: PacketType,
+    },
+    /// The CONNECT Protocol Name is neither `MQTT` nor `MQIsdp` (`[MQTT-3.1.2-1]`).
+    #[error("CONNECT: unknown protocol name")]
+    UnknownProtocolName,
+    /// The CONNECT Protocol Level is not one this crate speaks, or does not go with the
+    /// Protocol Name (`[MQTT-3.1.2-2]`).
+    #[error("CONNECT: unsupported protocol level {level}")]
+    UnsupportedProtocolLevel {
+        /// The Protocol Level byte.
+        level: u8,
+    },
+    /// The reserved CONNECT flag is set (`[MQTT-3.1.2-3]`).
+    #[error("CONNECT: reserved flag set")]
+    ConnectReservedFlag,
+    /// Will QoS or Will Retain is set without the Will Flag (`[MQTT-3.1.2-11]`,
+    /// `[MQTT-3.1.2-13]`, `[MQTT-3.1.2-15]` in 3.1.1).
+    #[error("CONNECT: will QoS or will retain set without the will flag")]
+    WillFlagsWithoutWill,
+    /// A 3.1 or 3.1.1 CONNECT has the Password Flag without the User Name Flag
+    /// (`[MQTT-3.1.2-22]` in 3.1.1).
+    #[error("CONNECT: password without user name")]
+    PasswordWithoutUserName,
+    /// A 3.1 Client Identifier is empty or longer than 23 characters.
+    #[error("CONNECT: MQTT 3.1 client identifier must have 1 to 23 characters")]
+    InvalidClientId,
+    /// The CONNACK acknowledge flags have reserved bits set (`[MQTT-3.2.2-1]` in 5.0).
+    #[error("CONNACK: reserved acknowledge flags {0:#04x}")]
+    InvalidConnAckFlags(u8),
+    /// A CONNACK refuses the connection but sets Session Present (`[MQTT-3.2.2-4]` in
+    /// 3.1.1, `[MQTT-3.2.2-6]` in 5.0).
+    #[error("CONNACK: session present on a refused connection")]
+    SessionPresentOnError,
+    /// A reason code (or 3.1.1 return code) the packet does not allow.
+    #[error("{packet}: reason code {code:#04x} not allowed")]
+    InvalidReasonCode {
+        /// The packet type.
+        packet: PacketType,
+        /// The byte read.
+        code: u8,
+    },
+    /// A SUBSCRIBE options byte has reserved bits set, QoS 3 or Retain Handling 3
+    /// (`[MQTT-3.8.3-4]` in 3.1.1, `[MQTT-3.8.3-5]` in 5.0).
+    #[error("SUBSCRIBE: invalid subscription options {0:#04x}")]
+    InvalidSubscriptionOptions(u8),
+    /// A 5.0 SUBSCRIBE options byte has QoS 3 or Retain Handling 3, each a Protocol Error
+    /// (§3.8.3.1).
+    #[error("SUBSCRIBE: QoS 3 or retain handling 3 in subscription options {0:#04x}")]
+    SubscriptionOptionOutOfRange(u8),
+    /// A shared subscription sets No Local (`[MQTT-3.8.3-4]` in 5.0).
+    #[error("SUBSCRIBE: no local set on a shared subscription")]
+    NoLocalOnSharedSubscription,
+    /// A SUBSCRIBE or UNSUBSCRIBE has no topic filter (`[MQTT-3.8.3-3]`,
+    /// `[MQTT-3.10.3-2]`), or a SUBACK has no reason code.
+    #[error("{packet}: empty payload")]
+    EmptyPayload {
+        /// The packet type.
+        packet: PacketType,
+    },
+    /// A property identifier that MQTT 5.0 does not define.
+    #[error("unknown property identifier {0:#04x}")]
+    UnknownProperty(u32),
+    /// A property that the packet may not carry (§2.2.2.2).
+    #[error("{packet}: property {property} not allowed")]
+    PropertyNotAllowed {
+        /// The property.
+        property: PropertyId,
+        /// Where it appeared, e.g. "CONNECT" or "will properties".
+        packet: &'static str,
+    },
+    /// A single-valued property appears more than once.
+    #[error("property {0} appears more than once")]
+    DuplicateProperty(PropertyId),
+    /// A property value outside its allowed range (e.g. Receive Maximum 0).
+    #[error("property {0} has a value outside its range")]
+    InvalidPropertyValue(PropertyId),
+    /// Authentication Data without an Authentication Method (§3.1.2.11.10).
+    #[error("authentication data without an authentication method")]
+    AuthDataWithoutMethod,
+    /// An AUTH with a reason code or properties lacks the Authentication Method
+    /// (§3.15.2.2.2).
+    #[error("AUTH: no authentication method")]
+    MissingAuthMethod,
+}
+
+impl DecodeError {
+    /// The reason code a receiver sends for this error before closing the connection.
+    ///
+    /// Every error is a Malformed Packet (0x81) unless the spec names it a Protocol Error
+    /// (0x82) or gives it a more specific code. MQTT 3.1.1 peers get no reason code; for a bad
+    /// CONNECT, [`ConnectReturnCode::from_reason_code`](crate::ConnectReturnCode) gives the
+    /// return code when there is one.
+    #[must_use]
+    pub const fn reason_code(&self) -> ReasonCode {
+        match self {
+            Self::PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
+            Self::UnknownProtocolName | Self::UnsupportedProtocolLevel { .. } => {
+                ReasonCode::UnsupportedProtocolVersion
+            }
+            Self::InvalidClientId => ReasonCode::ClientIdentifierNotValid,
+            Self::InvalidPropertyValue(PropertyId::TopicAlias) => ReasonCode::TopicAliasInvalid,
+            Self::EmptyTopicWithoutAlias
+            | Self::ZeroPacketId { .. }
+            | Self::SessionPresentOnError
+            | Self::NoLocalOnSharedSubscription
+            | Self::SubscriptionOptionOutOfRange(_)
+            | Self::MissingAuthMethod
+            | Self::EmptyPayload { .. }
+            | Self::DuplicateProperty(_)
+            | Self::InvalidPropertyValue(_)
+            | Self::AuthDataWithoutMethod => ReasonCode::ProtocolError,
+            Self::VarIntTooLong { .. }
+            | Self::VarIntNotMinimal { .. }
+            | Self::ReservedPacketType(_)
+            | Self::InvalidFixedHeaderFlags { .. }
+            | Self::InvalidQos { .. }
+            | Self::DupWithQos0
+            | Self::UnexpectedEnd { .. }
+            | Self::TrailingBytes { .. }
+            | Self::InvalidUtf8 { .. }
+            | Self::NulCharacter { .. }
+            | Self::InvalidTopic { .. }
+            | Self::ConnectReservedFlag
+            | Self::WillFlagsWithoutWill
+            | Self::PasswordWithoutUserName
+            | Self::InvalidConnAckFlags(_)
+            | Self::InvalidReasonCode { .. }
+            | Self::InvalidSubscriptionOptions(_)
+            | Self::UnknownProperty(_)
+            | Self::PropertyNotAllowed { .. } => ReasonCode::MalformedPacket,
+        }
+    }
+}
+
+/// Why a packet cannot be encoded in the requested protocol version.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqtt_sansio::{EncodeError, ProtocolVersion, PubAck, PubAckReasonCode, PacketId};
+///
+/// let mut ack = PubAck::<&[u8]>::new(PacketId::new(1).unwrap());
+/// ack.reason_code = PubAckReasonCode::QuotaExceeded;
+/// let error = ack.encode(ProtocolVersion::V3_1_1, &mut BytesMut::new()).unwrap_err();
+/// assert!(matches!(error, EncodeError::NotInVersion { .. }));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The packet's Remaining Length would exceed 268,435,455 bytes.
+    #[error("remaining length {remaining_length} exceeds 268,435,455 bytes")]
+    PacketTooLarge {
+        /// The Remaining Length the packet needs.
+        remaining_length: usize,
+    },
+    /// The output buffer cannot hold the packet.
+    #[error("packet needs {needed} bytes, the buffer has room for {available}")]
+    BufferTooSmall {
+        /// The packet's size.
+        needed: usize,
+        /// The room left in the buffer.
+        available: usize,
+    },
+    /// The packet holds something the version cannot carry; nothing is silently dropped.
+    #[error("{what} cannot be encoded in MQTT {version}")]
+    NotInVersion {
+        /// What cannot be carried, e.g. "PUBACK reason code".
+        what: &'static str,
+        /// The requested version.
+        version: ProtocolVersion,
+    },
+    /// A PUBLISH has no Topic Name and no Topic Alias.
+    #[error("PUBLISH has neither a topic name nor a topic alias")]
+    MissingTopic,
+    /// A SUBSCRIBE or UNSUBSCRIBE has no topic filter, or a SUBACK no reason code.
+    #[error("{packet} needs at least one entry")]
+    EmptyPayload {
+        /// The packet type.
+        packet: PacketType,
+    },
+    /// A topic filter that the version's SUBSCRIBE or UNSUBSCRIBE rules reject (the 5.0
+    /// shared-subscription syntax).
+    #[error("topic filter: {0}")]
+    InvalidTopicFilter(TopicError),
+    /// A shared subscription with No Local set (`[MQTT-3.8.3-4]` in 5.0).
+    #[error("no local set on a shared subscription")]
+    NoLocalOnSharedSubscription,
+    /// A 3.1 Client Identifier must have 1 to 23 characters.
+    #[error("MQTT 3.1 client identifier must have 1 to 23 characters")]
+    InvalidClientId,
+    /// 3.1 and 3.1.1 forbid a password without a user name (`[MQTT-3.1.2-22]`).
+    #[error("password without user name")]
+    PasswordWithoutUserName,
+    /// A refused CONNACK must not set Session Present.
+    #[error("session present on a refused connection")]
+    SessionPresentOnError,
+    /// Authentication Data needs an Authentication Method.
+    #[error("authentication data without an authentication method")]
+    AuthDataWithoutMethod,
+    /// An AUTH with a reason code other than Success, or with properties, needs an
+    /// Authentication Method.
+    #[error("AUTH without an authentication method")]
+    MissingAuthMethod,
+    /// A CONNECT's `protocol_version` differs from the version it is encoded in.
+    #[error("CONNECT for MQTT {packet} cannot be encoded as MQTT {requested}")]
+    VersionMismatch {
+        /// The CONNECT's own version.
+        packet: ProtocolVersion,
+        /// The version asked for.
+        requested: ProtocolVersion,
+    },
+}
+
+impl From<DecodeError> for ReasonCode {
+    fn from(error: DecodeError) -> Self {
+        error.reason_code()
+    }
+}

@@ -1,0 +1,101 @@
+//! # mqtt-sansio
+//!
+//! A sans-IO implementation of MQTT 3.1, 3.1.1 and 5.0: it turns bytes into packets and
+//! packets into bytes, and does no I/O of its own, so any runtime, device or test harness can
+//! drive it.
+//!
+//! This release is the codec: every control packet of the three versions (CONNECT to AUTH),
+//! every MQTT 5.0 property and reason code, Topic Name and Topic Filter validation and
+//! matching.
+//!
+//! - **Zero-copy decoding** in two flavours from one parser: from a `&[u8]` with no allocation
+//!   at all ([`Packet::decode`]), or from [`Bytes`](bytes::Bytes) into packets that share the
+//!   input's storage ([`Packet::decode_bytes`], [`Decoder`]). See [`codec`] for the design.
+//! - **Incremental**: short input is [`Decoded::Incomplete`], never an error; the maximum
+//!   packet size ([`Limits`]) is enforced from the fixed header, before the body is buffered.
+//! - **Strict**: every rule that one packet can break is a typed [`DecodeError`] naming it,
+//!   with the reason code a receiver sends ([`DecodeError::reason_code`]). Validated newtypes
+//!   ([`TopicName`], [`TopicFilter`], [`PacketId`], [`MqttString`], ...) keep the encoder from
+//!   producing what the decoder would refuse; what a version cannot carry is an
+//!   [`EncodeError`], never silently dropped.
+//! - **Exact encoding** into any [`BufMut`](bytes::BufMut), with the size known first
+//!   ([`Packet::encoded_len`]).
+//! - **`no_std`** with `alloc`; the `std` feature (default) only adds `std::error::Error`
+//!   support in dependencies.
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use mqtt_sansio::{Decoded, Limits, Packet, ProtocolVersion, Publish, TopicName};
+//!
+//! // Encode a PUBLISH for an MQTT 5.0 connection...
+//! let publish = Publish::new(TopicName::new("sensors/temp")?, &b"21.5"[..]);
+//! let mut wire = BytesMut::new();
+//! Packet::Publish(publish.clone()).encode(ProtocolVersion::V5, &mut wire)?;
+//!
+//! // ...and decode it back, without allocating, one byte short and then whole.
+//! let limits = Limits::default();
+//! let short = Packet::decode(ProtocolVersion::V5, &wire[..wire.len() - 1], &limits)?;
+//! assert_eq!(short, Decoded::Incomplete { needed: 1 });
+//! let Decoded::Complete { packet, consumed } = Packet::decode(ProtocolVersion::V5, &wire, &limits)? else {
+//!     unreachable!("the whole packet is there");
+//! };
+//! assert_eq!(packet, Packet::Publish(publish));
+//! assert_eq!(consumed, wire.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `std` (default): enables `std` in the `bytes` dependency. Without it the crate needs only
+//!   `core` and `alloc` and builds for targets such as `thumbv7m-none-eabi`.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod codec;
+mod error;
+mod packet;
+pub mod property;
+mod reason;
+pub mod topic;
+mod types;
+
+pub use codec::{
+    BinaryData, Buffer, Decoded, Decoder, Limits, MAX_PACKET_SIZE, MqttString, StringError,
+    WireList, WireListIter,
+};
+pub use error::{DecodeError, EncodeError};
+pub use packet::{
+    Auth, ConnAck, Connect, Delivery, Disconnect, Packet, PacketType, PingReq, PingResp, PubAck,
+    PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription,
+    SubscriptionOptions, UnsubAck, Unsubscribe, Will,
+};
+pub use property::{
+    AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
+    MaximumQos, PayloadFormat, PropertyId, PublishProperties, SubscribeProperties, SubscriptionId,
+    UnsubscribeProperties, UserProperty, WillProperties,
+};
+pub use reason::{
+    AuthReasonCode, ConnectReasonCode, ConnectReturnCode, DisconnectReasonCode, PubAckReasonCode,
+    PubCompReasonCode, PubRecReasonCode, PubRelReasonCode, ReasonCode, SubAckReasonCode,
+    UnsubAckReasonCode,
+};
+pub use topic::{SharedFilter, TopicError, TopicFilter, TopicName};
+pub use types::{PacketId, ProtocolVersion, QoS};

@@ -1,0 +1,522 @@
+//! The fifteen MQTT control packets, one type per packet family for all three versions.
+//!
+//! Each type holds the union of what the versions carry; the version is passed to every
+//! encode and decode call. Fields a version cannot carry (5.0 properties and reason codes in a
+//! 3.1.1 packet) decode to their defaults, and encoding a non-default value into that version
+//! is an [`EncodeError::NotInVersion`], never a silent drop.
+
+mod ack;
+mod auth;
+mod connack;
+mod connect;
+mod disconnect;
+mod ping;
+mod publish;
+mod suback;
+mod subscribe;
+mod unsuback;
+mod unsubscribe;
+
+use core::fmt;
+
+use bytes::{BufMut, Bytes};
+
+use crate::codec::buffer::Buffer;
+use crate::codec::frame::{self, FixedHeader, Header};
+use crate::codec::reader::Reader;
+use crate::codec::{Decoded, Limits};
+use crate::error::{DecodeError, EncodeError};
+use crate::types::{PacketId, ProtocolVersion};
+
+pub use ack::{PubAck, PubComp, PubRec, PubRel};
+pub use auth::Auth;
+pub use connack::ConnAck;
+pub use connect::{Connect, Will};
+pub use disconnect::Disconnect;
+pub use ping::{PingReq, PingResp};
+pub use publish::{Delivery, Publish};
+pub use suback::SubAck;
+pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
+pub use unsuback::UnsubAck;
+pub use unsubscribe::Unsubscribe;
+
+/// The type of a control packet: the high nibble of its first byte ([§2.1.2]).
+///
+/// [§2.1.2]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901022
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum PacketType {
+    /// 1: client request to connect.
+    Connect = 1,
+    /// 2: connect acknowledgement.
+    ConnAck = 2,
+    /// 3: publish message.
+    Publish = 3,
+    /// 4: publish acknowledgement (QoS 1).
+    PubAck = 4,
+    /// 5: publish received (QoS 2, part 1).
+    PubRec = 5,
+    /// 6: publish release (QoS 2, part 2).
+    PubRel = 6,
+    /// 7: publish complete (QoS 2, part 3).
+    PubComp = 7,
+    /// 8: subscribe request.
+    Subscribe = 8,
+    /// 9: subscribe acknowledgement.
+    SubAck = 9,
+    /// 10: unsubscribe request.
+    Unsubscribe = 10,
+    /// 11: unsubscribe acknowledgement.
+    UnsubAck = 11,
+    /// 12: ping request.
+    PingReq = 12,
+    /// 13: ping response.
+    PingResp = 13,
+    /// 14: disconnect notification.
+    Disconnect = 14,
+    /// 15: authentication exchange (MQTT 5.0 only).
+    Auth = 15,
+}
+
+impl PacketType {
+    /// The packet type for a high nibble, 1 to 15.
+    #[must_use]
+    pub const fn from_nibble(nibble: u8) -> Option<Self> {
+        Some(match nibble {
+            1 => Self::Connect,
+            2 => Self::ConnAck,
+            3 => Self::Publish,
+            4 => Self::PubAck,
+            5 => Self::PubRec,
+            6 => Self::PubRel,
+            7 => Self::PubComp,
+            8 => Self::Subscribe,
+            9 => Self::SubAck,
+            10 => Self::Unsubscribe,
+            11 => Self::UnsubAck,
+            12 => Self::PingReq,
+            13 => Self::PingResp,
+            14 => Self::Disconnect,
+            15 => Self::Auth,
+            _ => return None,
+        })
+    }
+
+    /// The name the spec uses, e.g. `PUBLISH`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Connect => "CONNECT",
+            Self::ConnAck => "CONNACK",
+            Self::Publish => "PUBLISH",
+            Self::PubAck => "PUBACK",
+            Self::PubRec => "PUBREC",
+            Self::PubRel => "PUBREL",
+            Self::PubComp => "PUBCOMP",
+            Self::Subscribe => "SUBSCRIBE",
+            Self::SubAck => "SUBACK",
+            Self::Unsubscribe => "UNSUBSCRIBE",
+            Self::UnsubAck => "UNSUBACK",
+            Self::PingReq => "PINGREQ",
+            Self::PingResp => "PINGRESP",
+            Self::Disconnect => "DISCONNECT",
+            Self::Auth => "AUTH",
+        }
+    }
+}
+
+impl fmt::Display for PacketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Any MQTT control packet.
+///
+/// `B` is the storage the packet's fields share with the input it was decoded from: `&[u8]`
+/// for zero-allocation decoding ([`Packet::decode`]), [`Bytes`] for packets that outlive the
+/// read buffer ([`Packet::decode_bytes`]). See [`Buffer`].
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqtt_sansio::{Limits, Packet, ProtocolVersion, Publish, TopicName};
+///
+/// let publish = Publish::new(TopicName::new("a/b").unwrap(), &b"hi!!"[..]);
+/// let mut buf = BytesMut::new();
+/// let len = Packet::Publish(publish.clone()).encode(ProtocolVersion::V5, &mut buf)?;
+/// assert_eq!(&buf[..], b"\x30\x0a\x00\x03a/b\x00hi!!");
+///
+/// let (decoded, consumed) =
+///     Packet::decode(ProtocolVersion::V5, &buf, &Limits::default())?.complete().unwrap();
+/// assert_eq!((decoded, consumed), (Packet::Publish(publish), len));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Packet<B: Buffer = Bytes> {
+    /// CONNECT.
+    Connect(Connect<B>),
+    /// CONNACK.
+    ConnAck(ConnAck<B>),
+    /// PUBLISH.
+    Publish(Publish<B>),
+    /// PUBACK.
+    PubAck(PubAck<B>),
+    /// PUBREC.
+    PubRec(PubRec<B>),
+    /// PUBREL.
+    PubRel(PubRel<B>),
+    /// PUBCOMP.
+    PubComp(PubComp<B>),
+    /// SUBSCRIBE.
+    Subscribe(Subscribe<B>),
+    /// SUBACK.
+    SubAck(SubAck<B>),
+    /// UNSUBSCRIBE.
+    Unsubscribe(Unsubscribe<B>),
+    /// UNSUBACK.
+    UnsubAck(UnsubAck<B>),
+    /// PINGREQ.
+    PingReq(PingReq),
+    /// PINGRESP.
+    PingResp(PingResp),
+    /// DISCONNECT.
+    Disconnect(Disconnect<B>),
+    /// AUTH (MQTT 5.0 only).
+    Auth(Auth<B>),
+}
+
+impl<'a> Packet<&'a [u8]> {
+    /// Decodes the packet at the start of `input` without allocating: strings, binary fields
+    /// and the payload borrow from `input`.
+    ///
+    /// A CONNECT is decoded in the version its own Protocol Level names; every other packet in
+    /// `version`. See [`Packet::decode_from`] for the checks.
+    ///
+    /// ```
+    /// use mqtt_sansio::{Decoded, Limits, Packet, ProtocolVersion};
+    ///
+    /// let limits = Limits::default();
+    /// let input = [0xD0, 0x00, 0xC0]; // PINGRESP, then the first byte of a PINGREQ
+    /// let Decoded::Complete { packet, consumed } = Packet::decode(ProtocolVersion::V3_1_1, &input, &limits)? else {
+    ///     unreachable!()
+    /// };
+    /// assert!(matches!(packet, Packet::PingResp(_)));
+    /// assert_eq!(
+    ///     Packet::decode(ProtocolVersion::V3_1_1, &input[consumed..], &limits)?,
+    ///     Decoded::Incomplete { needed: 1 }
+    /// );
+    /// # Ok::<(), mqtt_sansio::DecodeError>(())
+    /// ```
+    pub fn decode(
+        version: ProtocolVersion,
+        input: &'a [u8],
+        limits: &Limits,
+    ) -> Result<Decoded<Self>, DecodeError> {
+        Self::decode_from(version, &input, limits)
+    }
+}
+
+impl Packet<Bytes> {
+    /// Decodes the packet at the start of `input` into a packet whose fields are slices of
+    /// `input`'s storage (no copy).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mqtt_sansio::{Limits, Packet, ProtocolVersion};
+    ///
+    /// let input = Bytes::from_static(b"\x30\x06\x00\x03a/bX");
+    /// let (packet, _) = Packet::decode_bytes(ProtocolVersion::V3_1_1, &input, &Limits::default())?
+    ///     .complete()
+    ///     .unwrap();
+    /// let Packet::Publish(publish) = packet else { unreachable!() };
+    /// assert_eq!(publish.payload, Bytes::from_static(b"X"));
+    /// # Ok::<(), mqtt_sansio::DecodeError>(())
+    /// ```
+    pub fn decode_bytes(
+        version: ProtocolVersion,
+        input: &Bytes,
+        limits: &Limits,
+    ) -> Result<Decoded<Self>, DecodeError> {
+        Self::decode_from(version, input, limits)
+    }
+}
+
+impl<B: Buffer> Packet<B> {
+    /// Decodes the packet at the start of `input` for any [`Buffer`] type.
+    ///
+    /// Returns [`Decoded::Incomplete`] while `input` holds less than the whole packet; once the
+    /// fixed header is there its type, flags and size are checked, so a packet larger than
+    /// [`Limits::max_packet_size`] is refused before its body arrives. Every field is bounded
+    /// by the Remaining Length and bytes left after the last field are an error.
+    ///
+    /// ```
+    /// use mqtt_sansio::{DecodeError, Limits, Packet, ProtocolVersion};
+    ///
+    /// // A PUBLISH announcing 268,435,455 bytes is refused from its fixed header alone.
+    /// let header: &[u8] = &[0x30, 0xFF, 0xFF, 0xFF, 0x7F];
+    /// let error = Packet::decode_from(ProtocolVersion::V5, &header, &Limits::default()).unwrap_err();
+    /// assert!(matches!(error, DecodeError::PacketTooLarge { .. }));
+    /// ```
+    pub fn decode_from(
+        version: ProtocolVersion,
+        input: &B,
+        limits: &Limits,
+    ) -> Result<Decoded<Self>, DecodeError> {
+        decode_frame(Some(version), input, limits, |header, reader| {
+            Self::decode_body(version, header, reader)
+        })
+    }
+
+    /// The packet's type.
+    #[must_use]
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Self::Connect(_) => PacketType::Connect,
+            Self::ConnAck(_) => PacketType::ConnAck,
+            Self::Publish(_) => PacketType::Publish,
+            Self::PubAck(_) => PacketType::PubAck,
+            Self::PubRec(_) => PacketType::PubRec,
+            Self::PubRel(_) => PacketType::PubRel,
+            Self::PubComp(_) => PacketType::PubComp,
+            Self::Subscribe(_) => PacketType::Subscribe,
+            Self::SubAck(_) => PacketType::SubAck,
+            Self::Unsubscribe(_) => PacketType::Unsubscribe,
+            Self::UnsubAck(_) => PacketType::UnsubAck,
+            Self::PingReq(_) => PacketType::PingReq,
+            Self::PingResp(_) => PacketType::PingResp,
+            Self::Disconnect(_) => PacketType::Disconnect,
+            Self::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    /// The exact number of bytes [`encode`](Self::encode) writes for `version`, or why the
+    /// packet cannot be encoded in it.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        match self {
+            Self::Connect(p) => p.encoded_len(version),
+            Self::ConnAck(p) => p.encoded_len(version),
+            Self::Publish(p) => p.encoded_len(version),
+            Self::PubAck(p) => p.encoded_len(version),
+            Self::PubRec(p) => p.encoded_len(version),
+            Self::PubRel(p) => p.encoded_len(version),
+            Self::PubComp(p) => p.encoded_len(version),
+            Self::Subscribe(p) => p.encoded_len(version),
+            Self::SubAck(p) => p.encoded_len(version),
+            Self::Unsubscribe(p) => p.encoded_len(version),
+            Self::UnsubAck(p) => p.encoded_len(version),
+            Self::PingReq(p) => p.encoded_len(version),
+            Self::PingResp(p) => p.encoded_len(version),
+            Self::Disconnect(p) => p.encoded_len(version),
+            Self::Auth(p) => p.encoded_len(version),
+        }
+    }
+
+    /// Encodes the packet for `version` into `buf` and returns the bytes written.
+    ///
+    /// The size is computed (and the packet checked) before anything is written, so on error
+    /// `buf` is untouched; a buffer with too little room gives
+    /// [`EncodeError::BufferTooSmall`]. For a `BytesMut`, `reserve(encoded_len)` first makes
+    /// the write a single copy of each field.
+    pub fn encode(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut impl BufMut,
+    ) -> Result<usize, EncodeError> {
+        match self {
+            Self::Connect(p) => p.encode(version, buf),
+            Self::ConnAck(p) => p.encode(version, buf),
+            Self::Publish(p) => p.encode(version, buf),
+            Self::PubAck(p) => p.encode(version, buf),
+            Self::PubRec(p) => p.encode(version, buf),
+            Self::PubRel(p) => p.encode(version, buf),
+            Self::PubComp(p) => p.encode(version, buf),
+            Self::Subscribe(p) => p.encode(version, buf),
+            Self::SubAck(p) => p.encode(version, buf),
+            Self::Unsubscribe(p) => p.encode(version, buf),
+            Self::UnsubAck(p) => p.encode(version, buf),
+            Self::PingReq(p) => p.encode(version, buf),
+            Self::PingResp(p) => p.encode(version, buf),
+            Self::Disconnect(p) => p.encode(version, buf),
+            Self::Auth(p) => p.encode(version, buf),
+        }
+    }
+
+    fn decode_body(
+        version: ProtocolVersion,
+        header: &FixedHeader,
+        reader: &mut Reader<'_, B>,
+    ) -> Result<Self, DecodeError> {
+        Ok(match header.packet_type {
+            PacketType::Connect => Self::Connect(Connect::decode_body(reader)?),
+            PacketType::ConnAck => Self::ConnAck(ConnAck::decode_body(version, reader)?),
+            PacketType::Publish => Self::Publish(Publish::decode_body(version, header, reader)?),
+            PacketType::PubAck => Self::PubAck(PubAck::decode_body(version, reader)?),
+            PacketType::PubRec => Self::PubRec(PubRec::decode_body(version, reader)?),
+            PacketType::PubRel => Self::PubRel(PubRel::decode_body(version, reader)?),
+            PacketType::PubComp => Self::PubComp(PubComp::decode_body(version, reader)?),
+            PacketType::Subscribe => Self::Subscribe(Subscribe::decode_body(version, reader)?),
+            PacketType::SubAck => Self::SubAck(SubAck::decode_body(version, reader)?),
+            PacketType::Unsubscribe => {
+                Self::Unsubscribe(Unsubscribe::decode_body(version, reader)?)
+            }
+            PacketType::UnsubAck => Self::UnsubAck(UnsubAck::decode_body(version, reader)?),
+            PacketType::PingReq => Self::PingReq(PingReq),
+            PacketType::PingResp => Self::PingResp(PingResp),
+            PacketType::Disconnect => Self::Disconnect(Disconnect::decode_body(version, reader)?),
+            PacketType::Auth => Self::Auth(Auth::decode_body(reader)?),
+        })
+    }
+}
+
+macro_rules! from_packets {
+    ($($variant:ident),+) => {
+        $(
+            impl<B: Buffer> From<$variant<B>> for Packet<B> {
+                fn from(packet: $variant<B>) -> Self {
+                    Self::$variant(packet)
+                }
+            }
+        )+
+    };
+}
+
+from_packets!(
+    Connect,
+    ConnAck,
+    Publish,
+    PubAck,
+    PubRec,
+    PubRel,
+    PubComp,
+    Subscribe,
+    SubAck,
+    Unsubscribe,
+    UnsubAck,
+    Disconnect,
+    Auth
+);
+
+impl<B: Buffer> From<PingReq> for Packet<B> {
+    fn from(packet: PingReq) -> Self {
+        Self::PingReq(packet)
+    }
+}
+
+impl<B: Buffer> From<PingResp> for Packet<B> {
+    fn from(packet: PingResp) -> Self {
+        Self::PingResp(packet)
+    }
+}
+
+/// Frames one packet at the start of `input` and decodes its body with `body`.
+///
+/// `version` is `None` before CONNECT, when only a CONNECT is accepted.
+pub(crate) fn decode_frame<B: Buffer, T>(
+    version: Option<ProtocolVersion>,
+    input: &B,
+    limits: &Limits,
+    body: impl FnOnce(&FixedHeader, &mut Reader<'_, B>) -> Result<T, DecodeError>,
+) -> Result<Decoded<T>, DecodeError> {
+    let available = input.as_ref().len();
+    let header = match frame::parse(input.as_ref(), version, limits.max_packet_size)? {
+        Header::Complete(header) => header,
+        Header::Incomplete { needed } => return Ok(Decoded::Incomplete { needed }),
+    };
+    let packet_len = header.packet_len();
+    if available < packet_len {
+        return Ok(Decoded::Incomplete {
+            needed: packet_len.saturating_sub(available),
+        });
+    }
+    let mut reader = Reader::new(input, header.header_len..packet_len);
+    let packet = body(&header, &mut reader)?;
+    if !reader.is_empty() {
+        return Err(DecodeError::TrailingBytes {
+            packet: header.packet_type,
+            count: u32::try_from(reader.remaining()).unwrap_or(u32::MAX),
+        });
+    }
+    Ok(Decoded::Complete {
+        packet,
+        consumed: packet_len,
+    })
+}
+
+/// The fixed-header byte, Remaining Length and body writer of one packet type; every packet
+/// gets `encoded_len` and `encode` from it through [`encode_packet`].
+pub(crate) trait EncodeBody {
+    /// Checks that the packet can be encoded in `version` and returns its Remaining Length.
+    fn remaining_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError>;
+
+    /// The first byte of the fixed header.
+    fn first_byte(&self) -> u8;
+
+    /// Writes the variable header and payload; only called after `remaining_len` succeeded.
+    fn write_body(&self, version: ProtocolVersion, buf: &mut impl BufMut);
+}
+
+/// The whole encoded size of `packet`.
+pub(crate) fn encoded_len(
+    packet: &impl EncodeBody,
+    version: ProtocolVersion,
+) -> Result<usize, EncodeError> {
+    let remaining_len = packet.remaining_len(version)?;
+    Ok(frame::header_len(remaining_len)?.saturating_add(remaining_len))
+}
+
+/// Encodes `packet`: checks it, checks the room in `buf`, then writes.
+pub(crate) fn encode_packet(
+    packet: &impl EncodeBody,
+    version: ProtocolVersion,
+    buf: &mut impl BufMut,
+) -> Result<usize, EncodeError> {
+    let remaining_len = packet.remaining_len(version)?;
+    let total = frame::header_len(remaining_len)?.saturating_add(remaining_len);
+    if buf.remaining_mut() < total {
+        return Err(EncodeError::BufferTooSmall {
+            needed: total,
+            available: buf.remaining_mut(),
+        });
+    }
+    frame::write_header(buf, packet.first_byte(), remaining_len);
+    packet.write_body(version, buf);
+    Ok(total)
+}
+
+/// Gives a packet type its public `encoded_len` and `encode` methods.
+macro_rules! encode_methods {
+    ($packet:ty) => {
+        /// The exact number of bytes [`encode`](Self::encode) writes for `version`, or why the
+        /// packet cannot be encoded in it.
+        pub fn encoded_len(
+            &self,
+            version: $crate::types::ProtocolVersion,
+        ) -> Result<usize, $crate::error::EncodeError> {
+            $crate::packet::encoded_len(self, version)
+        }
+
+        /// Encodes the packet for `version` into `buf` and returns the bytes written; on error
+        /// nothing is written.
+        pub fn encode(
+            &self,
+            version: $crate::types::ProtocolVersion,
+            buf: &mut impl bytes::BufMut,
+        ) -> Result<usize, $crate::error::EncodeError> {
+            $crate::packet::encode_packet(self, version, buf)
+        }
+    };
+}
+pub(crate) use encode_methods;
+
+/// Reads a Packet Identifier, rejecting 0 (`[MQTT-2.3.1-1]` in 3.1.1, `[MQTT-2.2.1-3]` in 5.0).
+pub(crate) fn read_packet_id<B: Buffer>(
+    reader: &mut Reader<'_, B>,
+    packet: PacketType,
+) -> Result<PacketId, DecodeError> {
+    PacketId::new(reader.u16("packet identifier")?).ok_or(DecodeError::ZeroPacketId { packet })
+}
+
+/// The error for a non-default 5.0 field in a packet encoded for 3.1 or 3.1.1.
+pub(crate) fn not_in_version(what: &'static str, version: ProtocolVersion) -> EncodeError {
+    EncodeError::NotInVersion { what, version }
+}

@@ -1,0 +1,498 @@
+//! Topic Names and Topic Filters ([§4.7]): validated newtypes, shared subscriptions ([§4.8.2])
+//! and filter matching.
+//!
+//! [§4.7]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901241
+//! [§4.8.2]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901250
+
+use core::fmt;
+use core::ops::Deref;
+
+use crate::codec::buffer::Buffer;
+use crate::codec::string::MAX_STRING_LEN;
+
+/// The prefix of a shared subscription's Topic Filter.
+const SHARE_PREFIX: &str = "$share/";
+
+/// Which rule of section 4.7 or 4.8.2 a topic breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicError {
+    /// Topic Names and Topic Filters have at least one character (`[MQTT-4.7.3-1]`).
+    #[error("topic is empty")]
+    Empty,
+    /// Topic Names and Topic Filters encode to at most 65,535 bytes (`[MQTT-4.7.3-3]`).
+    #[error("topic is longer than 65,535 bytes")]
+    TooLong,
+    /// Topic Names and Topic Filters contain no U+0000 (`[MQTT-4.7.3-2]`).
+    #[error("topic contains U+0000")]
+    Nul,
+    /// A Topic Name contains `+` or `#` (`[MQTT-4.7.1-1]` in 3.1.1, `[MQTT-4.7.0-1]` in 5.0).
+    #[error("topic name contains a wildcard")]
+    WildcardInName,
+    /// `#` is not alone in the last level (`[MQTT-4.7.1-2]` in 3.1.1, `[MQTT-4.7.1-1]` in 5.0).
+    #[error("'#' is not alone in the last level of the filter")]
+    MisplacedMultiLevelWildcard,
+    /// `+` does not fill its whole level (`[MQTT-4.7.1-3]` in 3.1.1, `[MQTT-4.7.1-2]` in 5.0).
+    #[error("'+' does not fill a whole level of the filter")]
+    MisplacedSingleLevelWildcard,
+    /// The ShareName of a `$share/` filter is empty or contains `+` or `#`
+    /// (`[MQTT-4.8.2-1]`, `[MQTT-4.8.2-2]`).
+    #[error("shared subscription has an invalid share name")]
+    InvalidShareName,
+    /// A `$share/{ShareName}` filter is not followed by `/` and a Topic Filter
+    /// (`[MQTT-4.8.2-2]`).
+    #[error("shared subscription has no topic filter after the share name")]
+    MissingSharedFilter,
+}
+
+/// A Topic Name: the topic of a PUBLISH, with no wildcards.
+///
+/// It is non-empty, at most 65,535 bytes, without U+0000, `+` or `#`. (An MQTT 5.0 PUBLISH
+/// that uses a Topic Alias may leave its topic out; [`Publish::topic`](crate::Publish) is an
+/// `Option` for that reason.)
+///
+/// ```
+/// use mqtt_sansio::{TopicName, TopicError};
+///
+/// let name = TopicName::<&[u8]>::new("sport/tennis/player1").unwrap();
+/// assert_eq!(name.levels().count(), 3);
+/// assert_eq!(TopicName::<&[u8]>::new("sport/+"), Err(TopicError::WildcardInName));
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicName<B: Buffer>(B::Str);
+
+impl<B: Buffer> TopicName<B> {
+    /// Checks `value` against the Topic Name rules.
+    pub fn new(value: impl Into<B::Str>) -> Result<Self, TopicError> {
+        let value = value.into();
+        check_name(value.as_bytes())?;
+        Ok(Self(value))
+    }
+
+    /// The topic.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The underlying string, sharing storage with the packet it came from.
+    #[must_use]
+    pub fn into_inner(self) -> B::Str {
+        self.0
+    }
+
+    /// The topic levels, split at `/`.
+    pub fn levels(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/')
+    }
+
+    /// Whether the topic starts with `$` (a server topic, which wildcards at the start of a
+    /// filter do not match).
+    #[must_use]
+    pub fn is_system(&self) -> bool {
+        self.0.starts_with('$')
+    }
+
+    /// Wraps a string that has already passed [`check_name`].
+    pub(crate) fn from_checked(value: B::Str) -> Self {
+        Self(value)
+    }
+}
+
+impl<B: Buffer> Deref for TopicName<B> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<B: Buffer> AsRef<str> for TopicName<B> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<B: Buffer> fmt::Debug for TopicName<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<B: Buffer> fmt::Display for TopicName<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Topic Filter: the subject of a subscription, possibly with wildcards.
+///
+/// It is non-empty, at most 65,535 bytes, without U+0000; `#` stands alone as the last
+/// level and `+` fills a whole level. A filter of the form `$share/{ShareName}/{filter}` is
+/// a shared subscription in MQTT 5.0 ([`TopicFilter::shared`]); MQTT 3.1.1 reads it as an
+/// ordinary filter, so the share rules are applied when a 5.0 SUBSCRIBE or UNSUBSCRIBE is
+/// encoded or decoded, not here.
+///
+/// ```
+/// use mqtt_sansio::{TopicFilter, TopicName};
+///
+/// let filter = TopicFilter::<&[u8]>::new("sport/tennis/+").unwrap();
+/// assert!(filter.matches("sport/tennis/player1"));
+/// assert!(!filter.matches("sport/tennis/player1/ranking"));
+/// assert!(TopicFilter::<&[u8]>::new("sport/tennis#").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicFilter<B: Buffer>(B::Str);
+
+impl<B: Buffer> TopicFilter<B> {
+    /// Checks `value` against the Topic Filter rules.
+    pub fn new(value: impl Into<B::Str>) -> Result<Self, TopicError> {
+        let value = value.into();
+        check_filter(value.as_bytes())?;
+        Ok(Self(value))
+    }
+
+    /// The filter.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The underlying string, sharing storage with the packet it came from.
+    #[must_use]
+    pub fn into_inner(self) -> B::Str {
+        self.0
+    }
+
+    /// Whether the filter contains `+` or `#`.
+    #[must_use]
+    pub fn has_wildcards(&self) -> bool {
+        self.0.bytes().any(|byte| byte == b'+' || byte == b'#')
+    }
+
+    /// The share name and filter of a well-formed MQTT 5.0 shared subscription
+    /// (`$share/{ShareName}/{filter}`); `None` for any other filter.
+    #[must_use]
+    pub fn shared(&self) -> Option<SharedFilter<'_>> {
+        parse_shared(&self.0).unwrap_or_default()
+    }
+
+    /// Whether this filter matches `topic` under the rules of section 4.7, reading the filter
+    /// literally (a `$share/` prefix is not stripped; match [`SharedFilter::filter`] for that).
+    #[must_use]
+    pub fn matches(&self, topic: &str) -> bool {
+        matches(&self.0, topic)
+    }
+
+    /// Wraps a string that has already passed [`check_filter`].
+    pub(crate) fn from_checked(value: B::Str) -> Self {
+        Self(value)
+    }
+}
+
+impl<B: Buffer> Deref for TopicFilter<B> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<B: Buffer> AsRef<str> for TopicFilter<B> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<B: Buffer> fmt::Debug for TopicFilter<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<B: Buffer> fmt::Display for TopicFilter<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The parts of a shared subscription's filter, `$share/{share_name}/{filter}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SharedFilter<'a> {
+    /// The ShareName: at least one character, no `/`, `+` or `#`.
+    pub share_name: &'a str,
+    /// The Topic Filter the group subscribes to.
+    pub filter: &'a str,
+}
+
+impl SharedFilter<'_> {
+    /// Whether the shared filter matches `topic`.
+    #[must_use]
+    pub fn matches(&self, topic: &str) -> bool {
+        matches(self.filter, topic)
+    }
+}
+
+/// Splits an MQTT 5.0 shared subscription filter into its parts.
+///
+/// `Ok(None)` means the filter does not start with `$share/` and is an ordinary filter. A
+/// filter that does start with it must have a non-empty ShareName without `+` or `#`
+/// (`[MQTT-4.8.2-1]`), followed by `/` and a non-empty filter (`[MQTT-4.8.2-2]`). The filter
+/// after the ShareName obeys the ordinary rules when the whole filter has passed
+/// [`check_filter`], since its levels are levels of the whole.
+pub fn parse_shared(filter: &str) -> Result<Option<SharedFilter<'_>>, TopicError> {
+    let Some(rest) = filter.strip_prefix(SHARE_PREFIX) else {
+        return Ok(None);
+    };
+    let (share_name, inner) = rest
+        .split_once('/')
+        .ok_or(TopicError::MissingSharedFilter)?;
+    if share_name.is_empty() || share_name.contains(['+', '#']) {
+        return Err(TopicError::InvalidShareName);
+    }
+    if inner.is_empty() {
+        return Err(TopicError::MissingSharedFilter);
+    }
+    Ok(Some(SharedFilter {
+        share_name,
+        filter: inner,
+    }))
+}
+
+/// Checks the Topic Name rules on raw bytes (UTF-8 is checked separately).
+#[inline]
+pub(crate) fn check_name(bytes: &[u8]) -> Result<(), TopicError> {
+    if bytes.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if bytes.len() > MAX_STRING_LEN {
+        return Err(TopicError::TooLong);
+    }
+    // One pass for the three forbidden bytes; the common case finds none.
+    if bytes.iter().any(|&byte| matches!(byte, 0 | b'+' | b'#')) {
+        return Err(if bytes.contains(&0) {
+            TopicError::Nul
+        } else {
+            TopicError::WildcardInName
+        });
+    }
+    Ok(())
+}
+
+/// Checks the Topic Filter rules on raw bytes (UTF-8 is checked separately).
+pub(crate) fn check_filter(bytes: &[u8]) -> Result<(), TopicError> {
+    if bytes.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if bytes.len() > MAX_STRING_LEN {
+        return Err(TopicError::TooLong);
+    }
+    let mut levels = bytes.split(|&byte| byte == b'/').peekable();
+    while let Some(level) = levels.next() {
+        if level.contains(&0) {
+            return Err(TopicError::Nul);
+        }
+        if level.contains(&b'#') && (level != b"#" || levels.peek().is_some()) {
+            return Err(TopicError::MisplacedMultiLevelWildcard);
+        }
+        if level.contains(&b'+') && level != b"+" {
+            return Err(TopicError::MisplacedSingleLevelWildcard);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `filter` matches `topic` under the rules of section 4.7, reading the filter
+/// literally.
+///
+/// Iterative, one level at a time: `+` matches exactly one level (possibly empty), `#` matches
+/// the parent level and any number of levels below it, and a filter starting with a wildcard
+/// never matches a topic starting with `$` (`[MQTT-4.7.2-1]`).
+///
+/// ```
+/// use mqtt_sansio::topic::matches;
+///
+/// assert!(matches("sport/#", "sport"));
+/// assert!(matches("+/+", "/finance"));
+/// assert!(!matches("#", "$SYS/uptime"));
+/// assert!(matches("$SYS/#", "$SYS/uptime"));
+/// ```
+#[must_use]
+pub fn matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut filter_levels = filter.split('/');
+    let mut topic_levels = topic.split('/');
+    loop {
+        match (filter_levels.next(), topic_levels.next()) {
+            (Some("#"), _) => return true,
+            (None, None) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(wanted), Some(level)) if wanted == level => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Name = TopicName<&'static [u8]>;
+    type Filter = TopicFilter<&'static [u8]>;
+
+    /// conformance: v311:MQTT-4.7.1-1, v5:MQTT-4.7.0-1
+    #[test]
+    fn names_reject_wildcards() {
+        assert_eq!(Name::new("a/+/b"), Err(TopicError::WildcardInName));
+        assert_eq!(Name::new("a/#"), Err(TopicError::WildcardInName));
+        assert_eq!(Name::new("#"), Err(TopicError::WildcardInName));
+        assert!(Filter::new("a/+/b").is_ok());
+        assert!(Name::new("a/b c/d").is_ok());
+    }
+
+    /// conformance: v311:MQTT-4.7.1-2, v5:MQTT-4.7.1-1
+    #[test]
+    fn multi_level_wildcard_stands_alone_at_the_end() {
+        for ok in ["#", "sport/#", "sport/tennis/#", "/#", "+/#"] {
+            assert!(Filter::new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "sport/tennis#",
+            "sport/tennis/#/ranking",
+            "#/",
+            "##",
+            "a/#b",
+            "#/#",
+        ] {
+            assert_eq!(
+                Filter::new(bad),
+                Err(TopicError::MisplacedMultiLevelWildcard),
+                "{bad}"
+            );
+        }
+    }
+
+    /// conformance: v311:MQTT-4.7.1-3, v5:MQTT-4.7.1-2
+    #[test]
+    fn single_level_wildcard_fills_its_level() {
+        for ok in ["+", "+/tennis/#", "sport/+/player1", "/+", "+/+", "+/"] {
+            assert!(Filter::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["sport+", "sport/+tennis", "++", "a/b+/c"] {
+            assert_eq!(
+                Filter::new(bad),
+                Err(TopicError::MisplacedSingleLevelWildcard),
+                "{bad}"
+            );
+        }
+    }
+
+    /// conformance: v311:MQTT-4.7.3-1, v5:MQTT-4.7.3-1
+    #[test]
+    fn topics_are_not_empty() {
+        assert_eq!(Name::new(""), Err(TopicError::Empty));
+        assert_eq!(Filter::new(""), Err(TopicError::Empty));
+        assert!(Name::new("/").is_ok());
+    }
+
+    /// conformance: v311:MQTT-4.7.3-2, v5:MQTT-4.7.3-2
+    #[test]
+    fn topics_reject_nul() {
+        assert_eq!(Name::new("a\0b"), Err(TopicError::Nul));
+        assert_eq!(Filter::new("a/\0"), Err(TopicError::Nul));
+    }
+
+    /// conformance: v311:MQTT-4.7.3-3, v5:MQTT-4.7.3-3
+    #[test]
+    fn topics_are_at_most_65535_bytes() {
+        let longest = "a".repeat(65_535);
+        assert!(TopicName::<&[u8]>::new(longest.as_str()).is_ok());
+        assert!(TopicFilter::<&[u8]>::new(longest.as_str()).is_ok());
+        let too_long = "a".repeat(65_536);
+        assert_eq!(
+            TopicName::<&[u8]>::new(too_long.as_str()),
+            Err(TopicError::TooLong)
+        );
+        assert_eq!(
+            TopicFilter::<&[u8]>::new(too_long.as_str()),
+            Err(TopicError::TooLong)
+        );
+    }
+
+    /// conformance: v5:MQTT-4.8.2-1, v5:MQTT-4.8.2-2
+    #[test]
+    fn shared_subscriptions_parse() {
+        assert_eq!(
+            parse_shared("$share/group/sport/+"),
+            Ok(Some(SharedFilter {
+                share_name: "group",
+                filter: "sport/+"
+            }))
+        );
+        assert_eq!(parse_shared("sport/+"), Ok(None));
+        assert_eq!(parse_shared("$share//a"), Err(TopicError::InvalidShareName));
+        assert_eq!(
+            parse_shared("$share/+/a"),
+            Err(TopicError::InvalidShareName)
+        );
+        assert_eq!(
+            parse_shared("$share/g#/a"),
+            Err(TopicError::InvalidShareName)
+        );
+        assert_eq!(
+            parse_shared("$share/group"),
+            Err(TopicError::MissingSharedFilter)
+        );
+        assert_eq!(
+            parse_shared("$share/group/"),
+            Err(TopicError::MissingSharedFilter)
+        );
+        // `$sharex/...` and `$share` alone are ordinary filters.
+        assert_eq!(parse_shared("$sharex/a/b"), Ok(None));
+        assert_eq!(parse_shared("$share"), Ok(None));
+        let filter = Filter::new("$share/g/a/#").unwrap();
+        assert_eq!(filter.shared().unwrap().filter, "a/#");
+        assert!(filter.shared().unwrap().matches("a/b/c"));
+    }
+
+    /// The examples of section 4.7.1 and 4.7.2.
+    /// conformance: v311:MQTT-4.7.2-1, v5:MQTT-4.7.2-1
+    #[test]
+    fn matching_follows_the_spec_examples() {
+        let cases = [
+            ("sport/tennis/player1/#", "sport/tennis/player1", true),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/ranking",
+                true,
+            ),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/score/wimbledon",
+                true,
+            ),
+            ("sport/#", "sport", true),
+            ("sport/tennis/+", "sport/tennis/player1", true),
+            ("sport/tennis/+", "sport/tennis/player2", true),
+            ("sport/tennis/+", "sport/tennis/player1/ranking", false),
+            ("sport/+", "sport", false),
+            ("sport/+", "sport/", true),
+            ("+/+", "/finance", true),
+            ("/+", "/finance", true),
+            ("+", "/finance", false),
+            ("#", "$SYS/monitor/Clients", false),
+            ("+/monitor/Clients", "$SYS/monitor/Clients", false),
+            ("$SYS/#", "$SYS/monitor/Clients", true),
+            ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
+            ("#", "sport/tennis", true),
+            ("sport/tennis", "sport/tennis", true),
+            ("sport/tennis", "sport/Tennis", false),
+            ("sport/tennis", "sport/tennis/", false),
+        ];
+        for (filter, topic, expected) in cases {
+            assert_eq!(matches(filter, topic), expected, "{filter} vs {topic}");
+        }
+    }
+}
