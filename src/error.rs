@@ -50,6 +50,10 @@ pub enum DecodeError {
     /// The packet type in the first byte is reserved in this version (0, or 15 before 5.0).
     #[error("reserved packet type {0}")]
     ReservedPacketType(u8),
+    /// The first packet of a connection is not a CONNECT (`[MQTT-3.1.0-1]`); the number is
+    /// the packet type found.
+    #[error("first packet of a connection has type {0}, not CONNECT")]
+    ExpectedConnect(u8),
     /// The fixed-header flags differ from the ones the spec requires for the packet type
     /// (`[MQTT-2.2.2-1]` in 3.1.1, `[MQTT-2.1.3-1]` in 5.0).
     #[error("{packet}: invalid fixed-header flags {flags:#06b}")]
@@ -214,6 +218,7 @@ impl DecodeError {
             | Self::ZeroPacketId { .. }
             | Self::SessionPresentOnError
             | Self::NoLocalOnSharedSubscription
+            | Self::ExpectedConnect(_)
             | Self::SubscriptionOptionOutOfRange(_)
             | Self::MissingAuthMethod
             | Self::EmptyPayload { .. }

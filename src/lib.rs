@@ -99,3 +99,8 @@ pub use reason::{
 };
 pub use topic::{SharedFilter, TopicError, TopicFilter, TopicName};
 pub use types::{PacketId, ProtocolVersion, QoS};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -86,7 +86,7 @@ pub(crate) fn parse(
 fn packet_type(nibble: u8, version: Option<ProtocolVersion>) -> Result<PacketType, DecodeError> {
     let packet_type = match (nibble, version) {
         (1, _) => PacketType::Connect,
-        (_, None) => return Err(DecodeError::ReservedPacketType(nibble)),
+        (_, None) => return Err(DecodeError::ExpectedConnect(nibble)),
         (15, Some(version)) if !version.is_v5() => {
             return Err(DecodeError::ReservedPacketType(nibble));
         }
