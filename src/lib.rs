@@ -54,6 +54,8 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// The library must build without `std`; tests, examples and benches may use it freely.
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![cfg_attr(
     not(test),
     deny(
