@@ -1,0 +1,1343 @@
+//! Hand-checked byte vectors for PUBLISH, PUBACK, PUBREC, PUBREL and PUBCOMP in MQTT 3.1
+//! (`MQIsdp`, level 3), 3.1.1 (level 4) and 5.0 (level 5).
+//!
+//! Every vector is written from the packet layouts of the standards (3.1.1 §3.3 to §3.7, 5.0
+//! §3.3 to §3.7), decoded through both paths (`Packet::decode` borrowing a slice,
+//! `Packet::decode_bytes` sharing a `Bytes`) to an exact expected packet, and encoded back to
+//! exactly the same bytes. Each malformed vector breaks one rule and names the `DecodeError`
+//! and the reason code a receiver would send.
+
+mod common;
+
+use core::num::NonZeroU16;
+
+use bytes::Bytes;
+use common::{decode_one, hex};
+use mqtt_sansio::{
+    AckProperties, BinaryData, Buffer, DecodeError, Decoded, Decoder, Delivery, EncodeError,
+    Limits, MqttString, Packet, PacketId, PacketType, PayloadFormat, PropertyId, ProtocolVersion,
+    PubAck, PubAckReasonCode, PubComp, PubCompReasonCode, PubRec, PubRecReasonCode, PubRel,
+    PubRelReasonCode, Publish, PublishProperties, QoS, ReasonCode, SubscriptionId, TopicError,
+    TopicName, UserProperty,
+};
+
+const V31: ProtocolVersion = ProtocolVersion::V3_1;
+const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
+const V5: ProtocolVersion = ProtocolVersion::V5;
+
+/// Asserts that `$wire` decodes in `$version`, through both decoding paths, to exactly the
+/// packet `$expected` builds, and that encoding that packet (and each decoded one) gives
+/// `$wire` back with a matching `encoded_len`.
+///
+/// `$expected` is written once and built for each buffer type (`&[u8]`, then `Bytes`).
+macro_rules! assert_vector {
+    ($version:expr, $wire:expr, $expected:expr $(,)?) => {{
+        let version: ProtocolVersion = $version;
+        let wire: Vec<u8> = $wire;
+        // `$expected` is also built as `Packet<Bytes>` below, where its `.into()` calls do
+        // convert.
+        #[allow(clippy::useless_conversion)]
+        let borrowed_expected: Packet<&[u8]> = $expected;
+        let borrowed = decode_one(version, &wire)
+            .unwrap_or_else(|error| panic!("MQTT {version}: decode refused: {error}"));
+        assert_eq!(
+            borrowed, borrowed_expected,
+            "MQTT {version}: borrowed decode"
+        );
+        assert_eq!(
+            encode_any(&borrowed_expected, version),
+            wire,
+            "MQTT {version}: encode"
+        );
+        assert_eq!(
+            encode_any(&borrowed, version),
+            wire,
+            "MQTT {version}: re-encode"
+        );
+        let shared_expected: Packet<Bytes> = $expected;
+        let shared = decode_shared(version, &wire);
+        assert_eq!(shared, shared_expected, "MQTT {version}: Bytes decode");
+        assert_eq!(
+            encode_any(&shared, version),
+            wire,
+            "MQTT {version}: Bytes re-encode"
+        );
+    }};
+}
+
+/// Like [`assert_vector!`] for a vector that is valid but not in the encoder's canonical form:
+/// both paths decode it to `$expected`, which encodes to `$canonical`.
+macro_rules! assert_noncanonical {
+    ($version:expr, $wire:expr, $expected:expr, $canonical:expr $(,)?) => {{
+        let version: ProtocolVersion = $version;
+        let wire: Vec<u8> = $wire;
+        // `$expected` is also built as `Packet<Bytes>` below, where its `.into()` calls do
+        // convert.
+        #[allow(clippy::useless_conversion)]
+        let borrowed_expected: Packet<&[u8]> = $expected;
+        let borrowed = decode_one(version, &wire)
+            .unwrap_or_else(|error| panic!("MQTT {version}: decode refused: {error}"));
+        assert_eq!(
+            borrowed, borrowed_expected,
+            "MQTT {version}: borrowed decode"
+        );
+        assert_eq!(
+            encode_any(&borrowed, version),
+            $canonical,
+            "MQTT {version}: encode"
+        );
+        let shared_expected: Packet<Bytes> = $expected;
+        assert_eq!(
+            decode_shared(version, &wire),
+            shared_expected,
+            "MQTT {version}: Bytes"
+        );
+    }};
+}
+
+/// A User Property built for whichever buffer type the context asks for.
+macro_rules! user_property {
+    ($name:expr, $value:expr) => {
+        UserProperty::new(
+            MqttString::new($name).unwrap(),
+            MqttString::new($value).unwrap(),
+        )
+    };
+}
+
+/// A PUBLISH with topic `$topic` and payload `$payload`, built for the context's buffer type.
+macro_rules! publish {
+    ($delivery:expr, $retain:expr, $topic:expr, $payload:expr) => {
+        Packet::Publish(Publish {
+            delivery: $delivery,
+            retain: $retain,
+            topic: Some(TopicName::new($topic).unwrap()),
+            properties: PublishProperties::new(),
+            payload: (&$payload[..]).into(),
+        })
+    };
+}
+
+/// Encodes a packet of any buffer type, checking `encoded_len` against the bytes written.
+fn encode_any<B: Buffer>(packet: &Packet<B>, version: ProtocolVersion) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let written = packet
+        .encode(version, &mut buf)
+        .unwrap_or_else(|error| panic!("encode in MQTT {version}: {error}"));
+    assert_eq!(written, buf.len(), "encode returned a wrong length");
+    assert_eq!(
+        packet.encoded_len(version),
+        Ok(written),
+        "encoded_len disagrees"
+    );
+    buf
+}
+
+/// Decodes one whole packet through `Packet::decode_bytes`.
+fn decode_shared(version: ProtocolVersion, wire: &[u8]) -> Packet<Bytes> {
+    let input = Bytes::copy_from_slice(wire);
+    match Packet::decode_bytes(version, &input, &Limits::default()) {
+        Ok(Decoded::Complete { packet, consumed }) => {
+            assert_eq!(
+                consumed,
+                wire.len(),
+                "MQTT {version}: packet did not take every byte"
+            );
+            packet
+        }
+        other => panic!("MQTT {version}: decode_bytes gave {other:?}"),
+    }
+}
+
+/// Decodes `wire` through both paths and a `Decoder`, asserting that all three refuse it with
+/// the same error, and returns that error.
+fn refuse(version: ProtocolVersion, wire: &[u8]) -> DecodeError {
+    let limits = Limits::default();
+    let borrowed = Packet::decode(version, wire, &limits).expect_err(&format!(
+        "MQTT {version}: borrowed decode accepted {wire:02x?}"
+    ));
+    let shared = Packet::decode_bytes(version, &Bytes::copy_from_slice(wire), &limits).expect_err(
+        &format!("MQTT {version}: Bytes decode accepted {wire:02x?}"),
+    );
+    assert_eq!(borrowed, shared, "MQTT {version}: the two paths disagree");
+    let mut decoder = Decoder::with_version(version, limits);
+    decoder.push(wire);
+    assert_eq!(
+        decoder.decode(),
+        Err(borrowed),
+        "MQTT {version}: Decoder disagrees"
+    );
+    borrowed
+}
+
+/// Asserts that `wire` (hex) is refused in each of `versions` with `error`, whose reason code
+/// is `code`.
+fn assert_refused(versions: &[ProtocolVersion], wire: &str, error: DecodeError, code: ReasonCode) {
+    for &version in versions {
+        assert_eq!(refuse(version, &hex(wire)), error, "MQTT {version}: {wire}");
+        assert_eq!(error.reason_code(), code, "{error}");
+    }
+}
+
+/// Asserts that encoding `packet` in `version` fails with `error`, from `encoded_len` too,
+/// and writes nothing.
+fn assert_encode_refused<B: Buffer>(
+    packet: &Packet<B>,
+    version: ProtocolVersion,
+    error: EncodeError,
+) {
+    assert_eq!(packet.encoded_len(version), Err(error), "MQTT {version}");
+    let mut buf = Vec::new();
+    assert_eq!(
+        packet.encode(version, &mut buf),
+        Err(error),
+        "MQTT {version}"
+    );
+    assert!(
+        buf.is_empty(),
+        "MQTT {version}: wrote {buf:02x?} before failing"
+    );
+}
+
+fn pid(value: u16) -> PacketId {
+    PacketId::new(value).unwrap()
+}
+
+fn qos1(packet_id: u16, dup: bool) -> Delivery {
+    Delivery::AtLeastOnce {
+        packet_id: pid(packet_id),
+        dup,
+    }
+}
+
+fn qos2(packet_id: u16, dup: bool) -> Delivery {
+    Delivery::ExactlyOnce {
+        packet_id: pid(packet_id),
+        dup,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUBLISH: positive vectors
+// ---------------------------------------------------------------------------------------------
+
+/// Fixed header `0011 DUP QoS QoS RETAIN`, Topic Name "a/b" first, then the Packet Identifier
+/// (QoS 1 and 2 only), then the payload "hi": 3.1 and 3.1.1 share the layout.
+/// conformance: v311:MQTT-3.3.2-1, v311:MQTT-2.3.1-5
+#[test]
+fn mqtt31_and_v311_publish_every_flag_combination() {
+    let cases = [
+        ("30 07 0003 612f62 6869", Delivery::AtMostOnce, false),
+        ("31 07 0003 612f62 6869", Delivery::AtMostOnce, true),
+        ("32 09 0003 612f62 000a 6869", qos1(10, false), false),
+        ("33 09 0003 612f62 000a 6869", qos1(10, false), true),
+        ("3a 09 0003 612f62 000a 6869", qos1(10, true), false),
+        ("3b 09 0003 612f62 000a 6869", qos1(10, true), true),
+        ("34 09 0003 612f62 000a 6869", qos2(10, false), false),
+        ("35 09 0003 612f62 000a 6869", qos2(10, false), true),
+        ("3c 09 0003 612f62 000a 6869", qos2(10, true), false),
+        ("3d 09 0003 612f62 000a 6869", qos2(10, true), true),
+    ];
+    for version in [V31, V311] {
+        for (wire, delivery, retain) in cases {
+            assert_vector!(version, hex(wire), publish!(delivery, retain, "a/b", b"hi"));
+        }
+    }
+}
+
+/// 5.0 adds the Property Length (0 here) after the Packet Identifier.
+/// conformance: v5:MQTT-3.3.2-1, v5:MQTT-2.2.1-2, v5:MQTT-2.2.2-1
+#[test]
+fn v5_publish_every_flag_combination() {
+    let cases = [
+        ("30 08 0003 612f62 00 6869", Delivery::AtMostOnce, false),
+        ("31 08 0003 612f62 00 6869", Delivery::AtMostOnce, true),
+        ("32 0a 0003 612f62 000a 00 6869", qos1(10, false), false),
+        ("33 0a 0003 612f62 000a 00 6869", qos1(10, false), true),
+        ("3a 0a 0003 612f62 000a 00 6869", qos1(10, true), false),
+        ("3b 0a 0003 612f62 000a 00 6869", qos1(10, true), true),
+        ("34 0a 0003 612f62 000a 00 6869", qos2(10, false), false),
+        ("35 0a 0003 612f62 000a 00 6869", qos2(10, false), true),
+        ("3c 0a 0003 612f62 000a 00 6869", qos2(10, true), false),
+        ("3d 0a 0003 612f62 000a 00 6869", qos2(10, true), true),
+    ];
+    for (wire, delivery, retain) in cases {
+        assert_vector!(V5, hex(wire), publish!(delivery, retain, "a/b", b"hi"));
+    }
+}
+
+/// The largest Packet Identifier, 65,535, is written big-endian.
+#[test]
+fn publish_packet_id_is_big_endian() {
+    for version in [V31, V311] {
+        let wire = hex("34 09 0003 612f62 ffff 6869");
+        assert_vector!(
+            version,
+            wire,
+            publish!(qos2(65_535, false), false, "a/b", b"hi")
+        );
+        let wire = hex("32 09 0003 612f62 1234 6869");
+        assert_vector!(
+            version,
+            wire,
+            publish!(qos1(0x1234, false), false, "a/b", b"hi")
+        );
+    }
+    let wire = hex("32 0a 0003 612f62 1234 00 6869");
+    assert_vector!(V5, wire, publish!(qos1(0x1234, false), false, "a/b", b"hi"));
+}
+
+/// A QoS 0 PUBLISH has no Packet Identifier: the two bytes after the topic are payload.
+/// conformance: v311:MQTT-2.3.1-5, v5:MQTT-2.2.1-2
+#[test]
+fn qos0_publish_has_no_packet_identifier() {
+    for version in [V31, V311] {
+        let wire = hex("30 07 0003 612f62 000a");
+        assert_vector!(
+            version,
+            wire.clone(),
+            publish!(Delivery::AtMostOnce, false, "a/b", b"\x00\x0a")
+        );
+        let Packet::Publish(publish) = decode_one(version, &wire).unwrap() else {
+            panic!("not a PUBLISH");
+        };
+        assert_eq!(publish.packet_id(), None);
+    }
+    let wire = hex("30 08 0003 612f62 00 000a");
+    assert_vector!(
+        V5,
+        wire,
+        publish!(Delivery::AtMostOnce, false, "a/b", b"\x00\x0a")
+    );
+
+    // A QoS 0 delivery cannot hold an identifier, so the encoder cannot write one.
+    let publish = Publish::<&[u8]> {
+        delivery: Delivery::new(QoS::AtMostOnce, pid(10)),
+        ..Publish::new(TopicName::new("a/b").unwrap(), &b"hi"[..])
+    };
+    assert_eq!(
+        encode_any(&Packet::Publish(publish), V311),
+        hex("30 07 0003 612f62 6869")
+    );
+}
+
+/// A zero-length payload is valid in every version (3.1.1 §3.3.3, 5.0 §3.3.3).
+#[test]
+fn publish_with_empty_payload() {
+    for version in [V31, V311] {
+        assert_vector!(
+            version,
+            hex("30 05 0003 612f62"),
+            publish!(Delivery::AtMostOnce, false, "a/b", b"")
+        );
+        assert_vector!(
+            version,
+            hex("33 07 0003 612f62 0001"),
+            publish!(qos1(1, false), true, "a/b", b"")
+        );
+    }
+    assert_vector!(
+        V5,
+        hex("30 06 0003 612f62 00"),
+        publish!(Delivery::AtMostOnce, false, "a/b", b"")
+    );
+    assert_vector!(
+        V5,
+        hex("35 08 0003 612f62 0001 00"),
+        publish!(qos2(1, false), true, "a/b", b"")
+    );
+}
+
+/// A 5.0 PUBLISH may name its topic by Topic Alias alone: the Topic Name is then empty
+/// (§3.3.2.1, §3.3.2.3.4), which decodes to `topic: None`.
+/// conformance: v5:MQTT-3.3.2-1
+#[test]
+fn v5_publish_topic_alias_only() {
+    assert_vector!(
+        V5,
+        hex("30 08 0000 03 230005 6869"),
+        Packet::Publish(Publish {
+            delivery: Delivery::AtMostOnce,
+            retain: false,
+            topic: None,
+            properties: PublishProperties {
+                topic_alias: NonZeroU16::new(5),
+                ..PublishProperties::new()
+            },
+            payload: (&b"hi"[..]).into(),
+        }),
+    );
+    // The same alias set up together with its topic.
+    assert_vector!(
+        V5,
+        hex("32 0d 0003 612f62 0007 03 230005 6869"),
+        Packet::Publish(Publish {
+            delivery: qos1(7, false),
+            retain: false,
+            topic: Some(TopicName::new("a/b").unwrap()),
+            properties: PublishProperties {
+                topic_alias: NonZeroU16::new(5),
+                ..PublishProperties::new()
+            },
+            payload: (&b"hi"[..]).into(),
+        }),
+    );
+}
+
+/// Every PUBLISH property of §3.3.2.3 at once, in the encoder's order, with three User
+/// Properties (a repeated name and an empty value included) and three Subscription Identifiers
+/// of one, two and four bytes.
+const FULL_PROPERTIES: &str = "
+    32 49
+    0001 74                       topic t
+    0001                          packet id 1
+    41                            property length 65
+    01 01                         payload format: UTF-8
+    02 0000003c                   message expiry: 60 s
+    23 0007                       topic alias 7
+    08 0003 722f31                response topic r/1
+    09 0002 abcd                  correlation data
+    03 000a 746578742f706c61696e  content type text/plain
+    26 0001 6b 0001 76            user property k=v
+    26 0001 6b 0001 77            user property k=w
+    26 0002 6b32 0000             user property k2=
+    0b 01                         subscription id 1
+    0b 8001                       subscription id 128
+    0b ffffff7f                   subscription id 268,435,455
+    6f6b                          payload ok
+";
+
+/// The same properties in another order, repeated ones interleaved with the others.
+const FULL_PROPERTIES_SHUFFLED: &str = "
+    32 49 0001 74 0001 41
+    0b 01
+    26 0001 6b 0001 76
+    03 000a 746578742f706c61696e
+    0b 8001
+    23 0007
+    26 0001 6b 0001 77
+    09 0002 abcd
+    02 0000003c
+    26 0002 6b32 0000
+    08 0003 722f31
+    0b ffffff7f
+    01 01
+    6f6b
+";
+
+/// Strips the comments of [`FULL_PROPERTIES`], keeping the hex.
+fn strip_comments(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            line.split_whitespace()
+                .take_while(|word| word.bytes().all(|b| b.is_ascii_hexdigit()))
+                .collect::<String>()
+        })
+        .collect()
+}
+
+macro_rules! full_properties_packet {
+    () => {
+        Packet::Publish(Publish {
+            delivery: qos1(1, false),
+            retain: false,
+            topic: Some(TopicName::new("t").unwrap()),
+            properties: PublishProperties {
+                payload_format_indicator: Some(PayloadFormat::Utf8),
+                message_expiry_interval: Some(60),
+                topic_alias: NonZeroU16::new(7),
+                response_topic: Some(TopicName::new("r/1").unwrap()),
+                correlation_data: Some(BinaryData::new(&[0xab, 0xcd][..]).unwrap()),
+                content_type: Some(MqttString::new("text/plain").unwrap()),
+                user_properties: vec![
+                    user_property!("k", "v"),
+                    user_property!("k", "w"),
+                    user_property!("k2", ""),
+                ]
+                .into(),
+                subscription_identifiers: vec![
+                    SubscriptionId::new(1).unwrap(),
+                    SubscriptionId::new(128).unwrap(),
+                    SubscriptionId::new(268_435_455).unwrap(),
+                ]
+                .into(),
+            },
+            payload: (&b"ok"[..]).into(),
+        })
+    };
+}
+
+/// conformance: v5:MQTT-3.3.2-13, v5:MQTT-3.3.2-19, v5:MQTT-1.5.7-1
+#[test]
+fn v5_publish_with_every_property() {
+    assert_vector!(
+        V5,
+        hex(&strip_comments(FULL_PROPERTIES)),
+        full_properties_packet!()
+    );
+}
+
+/// Properties may come in any order; repeated ones keep their relative order, and the encoder
+/// writes its canonical order.
+#[test]
+fn v5_publish_properties_in_any_order() {
+    let canonical = hex(&strip_comments(FULL_PROPERTIES));
+    assert_noncanonical!(
+        V5,
+        hex(FULL_PROPERTIES_SHUFFLED),
+        full_properties_packet!(),
+        canonical.clone(),
+    );
+    let wire = hex(FULL_PROPERTIES_SHUFFLED);
+    let Packet::Publish(publish) = decode_one(V5, &wire).unwrap() else {
+        panic!("not a PUBLISH");
+    };
+    let values: Vec<&str> = publish
+        .properties
+        .user_properties
+        .iter()
+        .map(|property| property.value.into_inner())
+        .collect();
+    assert_eq!(values, ["v", "w", ""]);
+    let ids: Vec<u32> = publish
+        .properties
+        .subscription_identifiers
+        .iter()
+        .map(SubscriptionId::get)
+        .collect();
+    assert_eq!(ids, [1, 128, 268_435_455]);
+}
+
+/// The borrowed path hands out slices of the input, the `Bytes` path slices of the input's
+/// storage: topic, payload and every string or binary property point into the input.
+#[test]
+fn publish_decoding_is_zero_copy() {
+    let wire = hex(&strip_comments(FULL_PROPERTIES));
+    // Offsets in the vector: topic at 4, response topic text at 21, correlation data at 27,
+    // content type text at 32, first user property name at 45, payload at 73.
+    let Packet::Publish(publish) = decode_one(V5, &wire).unwrap() else {
+        panic!("not a PUBLISH");
+    };
+    let at = |offset: usize| wire[offset..].as_ptr();
+    let properties = &publish.properties;
+    assert_eq!(publish.topic.as_ref().unwrap().as_ptr(), at(4));
+    assert_eq!(properties.response_topic.as_ref().unwrap().as_ptr(), at(21));
+    assert_eq!(
+        properties
+            .correlation_data
+            .as_ref()
+            .unwrap()
+            .as_bytes()
+            .as_ptr(),
+        at(27)
+    );
+    assert_eq!(properties.content_type.as_ref().unwrap().as_ptr(), at(32));
+    let first = properties.user_properties.iter().next().unwrap();
+    assert_eq!(first.name.as_ptr(), at(45));
+    assert_eq!(publish.payload.as_ptr(), at(73));
+    assert_eq!(publish.payload, b"ok");
+
+    let input = Bytes::from(wire.clone());
+    let Some((Packet::Publish(publish), _)) = Packet::decode_bytes(V5, &input, &Limits::default())
+        .unwrap()
+        .complete()
+    else {
+        panic!("not a complete PUBLISH");
+    };
+    let at = |offset: usize| input[offset..].as_ptr();
+    let properties = &publish.properties;
+    assert_eq!(publish.topic.as_ref().unwrap().as_ptr(), at(4));
+    assert_eq!(properties.response_topic.as_ref().unwrap().as_ptr(), at(21));
+    assert_eq!(
+        properties
+            .correlation_data
+            .as_ref()
+            .unwrap()
+            .as_bytes()
+            .as_ptr(),
+        at(27)
+    );
+    assert_eq!(properties.content_type.as_ref().unwrap().as_ptr(), at(32));
+    let first = properties.user_properties.iter().next().unwrap();
+    assert_eq!(first.name.as_ptr(), at(45));
+    assert_eq!(publish.payload.as_ptr(), at(73));
+
+    // The same in 3.1.1, where the payload follows the Packet Identifier.
+    let wire = hex("32 09 0003 612f62 000a 6869");
+    let Packet::Publish(publish) = decode_one(V311, &wire).unwrap() else {
+        panic!("not a PUBLISH");
+    };
+    assert_eq!(publish.topic.as_ref().unwrap().as_ptr(), wire[4..].as_ptr());
+    assert_eq!(publish.payload.as_ptr(), wire[9..].as_ptr());
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUBLISH: malformed vectors
+// ---------------------------------------------------------------------------------------------
+
+/// conformance: v311:MQTT-3.3.1-4, v5:MQTT-3.3.1-4
+#[test]
+fn publish_qos_3_is_malformed() {
+    let error = DecodeError::InvalidQos {
+        field: "PUBLISH fixed header",
+    };
+    for first in ["36", "37", "3e", "3f"] {
+        let wire = format!("{first} 07 0003 612f62 000a");
+        assert_refused(&[V31, V311], &wire, error, ReasonCode::MalformedPacket);
+        let wire = format!("{first} 08 0003 612f62 000a 00");
+        assert_refused(&[V5], &wire, error, ReasonCode::MalformedPacket);
+    }
+}
+
+/// conformance: v311:MQTT-3.3.1-2, v5:MQTT-3.3.1-2
+#[test]
+fn publish_dup_on_qos_0_is_malformed() {
+    for first in ["38", "39"] {
+        let wire = format!("{first} 05 0003 612f62");
+        assert_refused(
+            &[V31, V311],
+            &wire,
+            DecodeError::DupWithQos0,
+            ReasonCode::MalformedPacket,
+        );
+        let wire = format!("{first} 06 0003 612f62 00");
+        assert_refused(
+            &[V5],
+            &wire,
+            DecodeError::DupWithQos0,
+            ReasonCode::MalformedPacket,
+        );
+    }
+}
+
+/// conformance: v311:MQTT-2.3.1-1
+#[test]
+fn v311_mqtt_2_3_1_1_publish_packet_id_zero() {
+    let error = DecodeError::ZeroPacketId {
+        packet: PacketType::Publish,
+    };
+    for first in ["32", "34", "3b"] {
+        let wire = format!("{first} 07 0003 612f62 0000");
+        assert_refused(&[V31, V311], &wire, error, ReasonCode::ProtocolError);
+        // 5.0 §2.2.1: the identifier of a QoS 1 or 2 PUBLISH is non-zero.
+        let wire = format!("{first} 08 0003 612f62 0000 00");
+        assert_refused(&[V5], &wire, error, ReasonCode::ProtocolError);
+    }
+}
+
+/// conformance: v311:MQTT-3.3.2-2, v5:MQTT-3.3.2-2, v311:MQTT-4.7.1-1, v5:MQTT-4.7.0-1
+#[test]
+fn publish_topic_with_wildcards_is_malformed() {
+    let error = DecodeError::InvalidTopic {
+        field: "topic name",
+        error: TopicError::WildcardInName,
+    };
+    // "a/+", "a/#", "#", "+".
+    for topic in ["0003 612f2b", "0003 612f23", "0001 23", "0001 2b"] {
+        let len = hex(topic).len();
+        assert_refused(
+            &[V31, V311],
+            &format!("30 {len:02x} {topic}"),
+            error,
+            ReasonCode::MalformedPacket,
+        );
+        assert_refused(
+            &[V5],
+            &format!("30 {:02x} {topic} 00", len + 1),
+            error,
+            ReasonCode::MalformedPacket,
+        );
+    }
+}
+
+/// 3.1.1 §4.7.3: a Topic Name has at least one character.
+/// conformance: v311:MQTT-4.7.3-1
+#[test]
+fn v311_and_mqtt31_publish_empty_topic_is_malformed() {
+    let error = DecodeError::InvalidTopic {
+        field: "topic name",
+        error: TopicError::Empty,
+    };
+    assert_refused(
+        &[V31, V311],
+        "30 04 0000 6869",
+        error,
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V31, V311],
+        "32 04 0000 0001",
+        error,
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// 5.0 §3.3.4: "It is a Protocol Error if the Topic Name is zero length and there is no Topic
+/// Alias" (here: no properties, then properties without a Topic Alias).
+#[test]
+fn v5_publish_empty_topic_without_alias_is_a_protocol_error() {
+    let error = DecodeError::EmptyTopicWithoutAlias;
+    assert_refused(&[V5], "30 03 0000 00", error, ReasonCode::ProtocolError);
+    assert_refused(
+        &[V5],
+        "30 07 0000 02 0101 6869",
+        error,
+        ReasonCode::ProtocolError,
+    );
+}
+
+/// conformance: v5:MQTT-3.3.2-8
+#[test]
+fn v5_mqtt_3_3_2_8_topic_alias_zero_is_topic_alias_invalid() {
+    let error = DecodeError::InvalidPropertyValue(PropertyId::TopicAlias);
+    assert_refused(
+        &[V5],
+        "30 07 0001 74 03 230000",
+        error,
+        ReasonCode::TopicAliasInvalid,
+    );
+    assert_eq!(error.reason_code().as_u8(), 0x94);
+    // Also when the topic is empty and the zero alias would be the only way to name it.
+    assert_refused(
+        &[V5],
+        "30 06 0000 03 230000",
+        error,
+        ReasonCode::TopicAliasInvalid,
+    );
+}
+
+/// 5.0 §3.3.2.3.4: "It is a Protocol Error to include the Topic Alias value more than once."
+#[test]
+fn v5_publish_duplicate_topic_alias_is_a_protocol_error() {
+    let error = DecodeError::DuplicateProperty(PropertyId::TopicAlias);
+    assert_refused(
+        &[V5],
+        "30 0a 0001 74 06 230001 230002",
+        error,
+        ReasonCode::ProtocolError,
+    );
+}
+
+/// conformance: v5:MQTT-3.3.2-14
+#[test]
+fn v5_mqtt_3_3_2_14_response_topic_with_wildcard_is_malformed() {
+    let error = DecodeError::InvalidTopic {
+        field: "Response Topic",
+        error: TopicError::WildcardInName,
+    };
+    assert_refused(
+        &[V5],
+        "30 0a 0001 74 06 08 0003 612f23",
+        error,
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "30 0a 0001 74 06 08 0003 2b2f62",
+        error,
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// conformance: v5:MQTT-3.3.2-13, v5:MQTT-1.5.4-1, v5:MQTT-1.5.4-2
+#[test]
+fn v5_mqtt_3_3_2_13_response_topic_must_be_utf8() {
+    let field = "Response Topic";
+    assert_refused(
+        &[V5],
+        "30 08 0001 74 04 08 0001 ff",
+        DecodeError::InvalidUtf8 { field },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "30 08 0001 74 04 08 0001 00",
+        DecodeError::NulCharacter { field },
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// conformance: v5:MQTT-3.3.2-19, v5:MQTT-1.5.4-1, v5:MQTT-1.5.4-2
+#[test]
+fn v5_mqtt_3_3_2_19_content_type_must_be_utf8() {
+    let field = "Content Type";
+    // An overlong encoding of '/'.
+    assert_refused(
+        &[V5],
+        "30 09 0001 74 05 03 0002 c0af",
+        DecodeError::InvalidUtf8 { field },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "30 08 0001 74 04 03 0001 00",
+        DecodeError::NulCharacter { field },
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// conformance: v311:MQTT-3.3.2-1, v5:MQTT-3.3.2-1, v311:MQTT-1.5.3-1, v5:MQTT-1.5.4-1,
+/// v311:MQTT-1.5.3-2, v5:MQTT-1.5.4-2
+#[test]
+fn publish_topic_must_be_utf8_without_nul() {
+    let field = "topic name";
+    for (topic, error) in [
+        ("0003 61ff62", DecodeError::InvalidUtf8 { field }),
+        // U+D800 written as if it were a character.
+        ("0003 eda080", DecodeError::InvalidUtf8 { field }),
+        ("0003 610062", DecodeError::NulCharacter { field }),
+    ] {
+        assert_refused(
+            &[V31, V311],
+            &format!("30 05 {topic}"),
+            error,
+            ReasonCode::MalformedPacket,
+        );
+        assert_refused(
+            &[V5],
+            &format!("30 06 {topic} 00"),
+            error,
+            ReasonCode::MalformedPacket,
+        );
+    }
+}
+
+/// 5.0 §3.3.2.3.8: a Subscription Identifier of 0 is a Protocol Error.
+#[test]
+fn v5_publish_subscription_identifier_zero_is_a_protocol_error() {
+    assert_refused(
+        &[V5],
+        "30 06 0001 74 02 0b00",
+        DecodeError::InvalidPropertyValue(PropertyId::SubscriptionIdentifier),
+        ReasonCode::ProtocolError,
+    );
+}
+
+/// A User Property name and value are UTF-8 strings too.
+/// conformance: v5:MQTT-1.5.7-1
+#[test]
+fn v5_publish_user_property_must_be_utf8() {
+    assert_refused(
+        &[V5],
+        "30 0b 0001 74 07 26 0001 ff 0001 76",
+        DecodeError::InvalidUtf8 {
+            field: "user property name",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "30 0b 0001 74 07 26 0001 6b 0001 00",
+        DecodeError::NulCharacter {
+            field: "user property value",
+        },
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// 5.0 §2.2.2.2: a property the packet does not list, or an unknown identifier, is malformed.
+#[test]
+fn v5_publish_properties_not_allowed() {
+    assert_refused(
+        &[V5],
+        "30 09 0001 74 05 11 0000000a",
+        DecodeError::PropertyNotAllowed {
+            property: PropertyId::SessionExpiryInterval,
+            packet: "PUBLISH",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "30 07 0001 74 03 1f 0000",
+        DecodeError::PropertyNotAllowed {
+            property: PropertyId::ReasonString,
+            packet: "PUBLISH",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "30 06 0001 74 02 7f00",
+        DecodeError::UnknownProperty(0x7f),
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// A field longer than what is left of the packet is malformed, even when the input goes on
+/// (here with a PINGREQ after the PUBLISH): fields are bounded by the Remaining Length.
+#[test]
+fn publish_fields_cannot_run_past_the_remaining_length() {
+    assert_refused(
+        &[V31, V311, V5],
+        "30 03 0005 61 c000",
+        DecodeError::UnexpectedEnd {
+            field: "topic name",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V31, V311, V5],
+        "32 04 0001 74 00 c000",
+        DecodeError::UnexpectedEnd {
+            field: "packet identifier",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    // The Property Length runs past the packet.
+    assert_refused(
+        &[V5],
+        "30 05 0001 74 05 01 c000",
+        DecodeError::UnexpectedEnd {
+            field: "properties",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    // A Message Expiry Interval cut short by its Property Length, though payload bytes follow.
+    assert_refused(
+        &[V5],
+        "30 08 0001 74 02 0200 0000",
+        DecodeError::UnexpectedEnd {
+            field: "Message Expiry Interval",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    // No room for the Property Length at all.
+    assert_refused(
+        &[V5],
+        "30 03 0001 74",
+        DecodeError::UnexpectedEnd {
+            field: "property length",
+        },
+        ReasonCode::MalformedPacket,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUBLISH: encoder refusals
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn publish_properties_cannot_be_encoded_before_v5() {
+    let mut publish = Publish::<&[u8]>::new(TopicName::new("t").unwrap(), &b"x"[..]);
+    publish.properties.message_expiry_interval = Some(5);
+    let packet = Packet::Publish(publish);
+    for version in [V31, V311] {
+        let error = EncodeError::NotInVersion {
+            what: "PUBLISH properties",
+            version,
+        };
+        assert_encode_refused(&packet, version, error);
+    }
+    assert_eq!(
+        encode_any(&packet, V5),
+        hex("30 0a 0001 74 05 02 00000005 78")
+    );
+}
+
+#[test]
+fn publish_without_topic_or_alias_cannot_be_encoded() {
+    let publish = Publish::<&[u8]> {
+        topic: None,
+        ..Publish::new(TopicName::new("t").unwrap(), &b"x"[..])
+    };
+    let packet = Packet::Publish(publish.clone());
+    for version in ProtocolVersion::ALL {
+        assert_encode_refused(&packet, version, EncodeError::MissingTopic);
+    }
+    // With an alias it is fine in 5.0, and still has no topic to send in 3.1 and 3.1.1.
+    let mut aliased = publish;
+    aliased.properties.topic_alias = NonZeroU16::new(3);
+    let packet = Packet::Publish(aliased);
+    assert_eq!(encode_any(&packet, V5), hex("30 07 0000 03 230003 78"));
+    for version in [V31, V311] {
+        assert_encode_refused(&packet, version, EncodeError::MissingTopic);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUBACK, PUBREC, PUBREL, PUBCOMP
+// ---------------------------------------------------------------------------------------------
+
+/// An acknowledgement of `$kind` with Packet Identifier `$id` and, optionally, a reason code
+/// and properties.
+macro_rules! ack {
+    ($kind:ident, $id:expr) => {
+        Packet::$kind($kind::new(pid($id)))
+    };
+    ($kind:ident, $id:expr, $code:expr) => {
+        Packet::$kind($kind {
+            packet_id: pid($id),
+            reason_code: $code,
+            properties: AckProperties::new(),
+        })
+    };
+    ($kind:ident, $id:expr, $code:expr, $properties:expr) => {
+        Packet::$kind($kind {
+            packet_id: pid($id),
+            reason_code: $code,
+            properties: $properties,
+        })
+    };
+}
+
+/// Fixed header, then the two-byte Packet Identifier; PUBREL's flags are `0010`.
+#[test]
+fn mqtt31_and_v311_acks() {
+    for version in [V31, V311] {
+        assert_vector!(version, hex("40 02 000a"), ack!(PubAck, 10));
+        assert_vector!(version, hex("50 02 000a"), ack!(PubRec, 10));
+        assert_vector!(version, hex("62 02 000a"), ack!(PubRel, 10));
+        assert_vector!(version, hex("70 02 000a"), ack!(PubComp, 10));
+        assert_vector!(version, hex("40 02 ffff"), ack!(PubAck, 65_535));
+    }
+}
+
+/// 5.0 §3.4.2.1: with Reason Code 0x00 and no properties the ack may stop after the Packet
+/// Identifier (Remaining Length 2); the encoder writes that shortest form.
+#[test]
+fn v5_acks_short_form_remaining_length_2() {
+    assert_vector!(V5, hex("40 02 000a"), ack!(PubAck, 10));
+    assert_vector!(V5, hex("50 02 000a"), ack!(PubRec, 10));
+    assert_vector!(V5, hex("62 02 000a"), ack!(PubRel, 10));
+    assert_vector!(V5, hex("70 02 000a"), ack!(PubComp, 10));
+}
+
+/// 5.0 §3.4.2.2: with a reason code and no properties the Property Length may be left out
+/// (Remaining Length 3).
+#[test]
+fn v5_acks_short_form_remaining_length_3() {
+    assert_vector!(
+        V5,
+        hex("40 03 000a 10"),
+        ack!(PubAck, 10, PubAckReasonCode::NoMatchingSubscribers)
+    );
+    assert_vector!(
+        V5,
+        hex("40 03 000a 99"),
+        ack!(PubAck, 10, PubAckReasonCode::PayloadFormatInvalid)
+    );
+    assert_vector!(
+        V5,
+        hex("50 03 000a 80"),
+        ack!(PubRec, 10, PubRecReasonCode::UnspecifiedError)
+    );
+    assert_vector!(
+        V5,
+        hex("62 03 000a 92"),
+        ack!(PubRel, 10, PubRelReasonCode::PacketIdentifierNotFound)
+    );
+    assert_vector!(
+        V5,
+        hex("70 03 000a 92"),
+        ack!(PubComp, 10, PubCompReasonCode::PacketIdentifierNotFound)
+    );
+}
+
+/// The long form: Packet Identifier, Reason Code, Property Length, Reason String and User
+/// Property (§3.4.2.2.2, §3.4.2.2.3); a success code is written when properties follow.
+#[test]
+fn v5_acks_long_form() {
+    macro_rules! props {
+        () => {
+            AckProperties {
+                reason_string: Some(MqttString::new("no").unwrap()),
+                user_properties: vec![user_property!("a", "b")].into(),
+            }
+        };
+    }
+    macro_rules! reason_only {
+        () => {
+            AckProperties {
+                reason_string: Some(MqttString::new("no").unwrap()),
+                ..AckProperties::new()
+            }
+        };
+    }
+    assert_vector!(
+        V5,
+        hex("40 10 000a 87 0c 1f0002 6e6f 26 0001 61 0001 62"),
+        ack!(PubAck, 10, PubAckReasonCode::NotAuthorized, props!()),
+    );
+    assert_vector!(
+        V5,
+        hex("50 09 000a 00 05 1f0002 6e6f"),
+        ack!(PubRec, 10, PubRecReasonCode::Success, reason_only!()),
+    );
+    assert_vector!(
+        V5,
+        hex("62 09 000a 92 05 1f0002 6e6f"),
+        ack!(
+            PubRel,
+            10,
+            PubRelReasonCode::PacketIdentifierNotFound,
+            reason_only!()
+        ),
+    );
+    assert_vector!(
+        V5,
+        hex("70 0b 000a 00 07 26 0001 61 0001 62"),
+        ack!(
+            PubComp,
+            10,
+            PubCompReasonCode::Success,
+            AckProperties {
+                user_properties: vec![user_property!("a", "b")].into(),
+                ..AckProperties::new()
+            }
+        ),
+    );
+}
+
+/// A reason code followed by an empty property block (Remaining Length 4) is valid; the
+/// encoder writes the shorter equivalent.
+#[test]
+fn v5_acks_with_empty_property_block_decode() {
+    assert_noncanonical!(
+        V5,
+        hex("40 04 000a 00 00"),
+        ack!(PubAck, 10),
+        hex("40 02 000a")
+    );
+    assert_noncanonical!(
+        V5,
+        hex("62 04 000a 00 00"),
+        ack!(PubRel, 10),
+        hex("62 02 000a")
+    );
+    assert_noncanonical!(
+        V5,
+        hex("50 04 000a 10 00"),
+        ack!(PubRec, 10, PubRecReasonCode::NoMatchingSubscribers),
+        hex("50 03 000a 10"),
+    );
+}
+
+/// Every byte 0x00-0xFF as an ack reason code: exactly the codes of the spec's tables decode
+/// (PUBACK §3.4.2.1 and PUBREC §3.5.2.1: 0x00 0x10 0x80 0x83 0x87 0x90 0x91 0x97 0x99; PUBREL
+/// §3.6.2.1 and PUBCOMP §3.7.2.1: 0x00 0x92), every other is malformed.
+/// conformance: v5:MQTT-3.4.2-1, v5:MQTT-3.5.2-1, v5:MQTT-3.6.2-1, v5:MQTT-3.7.2-1
+#[test]
+fn v5_ack_reason_codes_are_exactly_the_spec_tables() {
+    const PUBACK_CODES: &[u8] = &[0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99];
+    const PUBREL_CODES: &[u8] = &[0x00, 0x92];
+    let kinds = [
+        (0x40, PacketType::PubAck, PUBACK_CODES),
+        (0x50, PacketType::PubRec, PUBACK_CODES),
+        (0x62, PacketType::PubRel, PUBREL_CODES),
+        (0x70, PacketType::PubComp, PUBREL_CODES),
+    ];
+    for (first, packet, allowed) in kinds {
+        for code in 0..=255u8 {
+            let wire = [first, 0x03, 0x00, 0x0a, code];
+            if allowed.contains(&code) {
+                let decoded = decode_one(V5, &wire).unwrap();
+                let read = match &decoded {
+                    Packet::PubAck(ack) => ack.reason_code.as_u8(),
+                    Packet::PubRec(ack) => ack.reason_code.as_u8(),
+                    Packet::PubRel(ack) => ack.reason_code.as_u8(),
+                    Packet::PubComp(ack) => ack.reason_code.as_u8(),
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(read, code);
+                // Success without properties is written in the two-byte short form.
+                let canonical = if code == 0 {
+                    vec![first, 0x02, 0x00, 0x0a]
+                } else {
+                    wire.to_vec()
+                };
+                assert_eq!(encode_any(&decoded, V5), canonical);
+            } else {
+                assert_eq!(
+                    refuse(V5, &wire),
+                    DecodeError::InvalidReasonCode { packet, code },
+                    "{packet} {code:#04x}"
+                );
+            }
+        }
+        assert_eq!(
+            DecodeError::InvalidReasonCode { packet, code: 0x01 }.reason_code(),
+            ReasonCode::MalformedPacket
+        );
+    }
+}
+
+/// conformance: v311:MQTT-2.3.1-1
+#[test]
+fn v311_mqtt_2_3_1_1_ack_packet_id_zero() {
+    for (first, packet) in [
+        ("40", PacketType::PubAck),
+        ("50", PacketType::PubRec),
+        ("62", PacketType::PubRel),
+        ("70", PacketType::PubComp),
+    ] {
+        let error = DecodeError::ZeroPacketId { packet };
+        assert_refused(
+            &[V31, V311, V5],
+            &format!("{first} 02 0000"),
+            error,
+            ReasonCode::ProtocolError,
+        );
+        assert_refused(
+            &[V5],
+            &format!("{first} 03 0000 00"),
+            error,
+            ReasonCode::ProtocolError,
+        );
+    }
+}
+
+/// 3.1 and 3.1.1 acks are exactly two bytes long: anything after the identifier is trailing.
+#[test]
+fn mqtt31_and_v311_acks_have_no_reason_code() {
+    for (first, packet) in [
+        ("40", PacketType::PubAck),
+        ("50", PacketType::PubRec),
+        ("62", PacketType::PubRel),
+        ("70", PacketType::PubComp),
+    ] {
+        assert_refused(
+            &[V31, V311],
+            &format!("{first} 03 000a 00"),
+            DecodeError::TrailingBytes { packet, count: 1 },
+            ReasonCode::MalformedPacket,
+        );
+        assert_refused(
+            &[V31, V311],
+            &format!("{first} 04 000a 1000"),
+            DecodeError::TrailingBytes { packet, count: 2 },
+            ReasonCode::MalformedPacket,
+        );
+    }
+}
+
+/// Acks allow only Reason String and User Property (§3.4.2.2 and the like).
+#[test]
+fn v5_ack_properties_not_allowed() {
+    for (first, packet) in [
+        ("40", "PUBACK"),
+        ("50", "PUBREC"),
+        ("62", "PUBREL"),
+        ("70", "PUBCOMP"),
+    ] {
+        assert_refused(
+            &[V5],
+            &format!("{first} 08 000a 00 04 03 0001 78"),
+            DecodeError::PropertyNotAllowed {
+                property: PropertyId::ContentType,
+                packet,
+            },
+            ReasonCode::MalformedPacket,
+        );
+    }
+    assert_refused(
+        &[V5],
+        "40 0a 000a 00 06 1f0000 1f0000",
+        DecodeError::DuplicateProperty(PropertyId::ReasonString),
+        ReasonCode::ProtocolError,
+    );
+}
+
+/// The Property Length and each property are bounded by the Remaining Length.
+#[test]
+fn v5_ack_fields_cannot_run_past_the_remaining_length() {
+    assert_refused(
+        &[V5],
+        "40 05 000a 00 05 1f",
+        DecodeError::UnexpectedEnd {
+            field: "properties",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V5],
+        "40 01 00",
+        DecodeError::UnexpectedEnd {
+            field: "packet identifier",
+        },
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &[V31, V311],
+        "62 00",
+        DecodeError::UnexpectedEnd {
+            field: "packet identifier",
+        },
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// PUBREL must carry flags `0010`; PUBACK, PUBREC and PUBCOMP `0000`.
+/// conformance: v311:MQTT-3.6.1-1, v5:MQTT-3.6.1-1, v311:MQTT-2.2.2-2, v5:MQTT-2.1.3-1
+#[test]
+fn ack_fixed_header_flags() {
+    let all = [V31, V311, V5];
+    let flags = |packet, flags| DecodeError::InvalidFixedHeaderFlags { packet, flags };
+    assert_refused(
+        &all,
+        "60 02 000a",
+        flags(PacketType::PubRel, 0),
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &all,
+        "63 02 000a",
+        flags(PacketType::PubRel, 3),
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &all,
+        "42 02 000a",
+        flags(PacketType::PubAck, 2),
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &all,
+        "51 02 000a",
+        flags(PacketType::PubRec, 1),
+        ReasonCode::MalformedPacket,
+    );
+    assert_refused(
+        &all,
+        "78 02 000a",
+        flags(PacketType::PubComp, 8),
+        ReasonCode::MalformedPacket,
+    );
+    // MQTT 3.1 lets a re-sent PUBREL carry DUP (flags 1010); later versions do not.
+    assert_refused(
+        &[V311, V5],
+        "6a 02 000a",
+        flags(PacketType::PubRel, 0b1010),
+        ReasonCode::MalformedPacket,
+    );
+}
+
+/// MQTT 3.1 §3.6: a PUBREL sent again after a lost PUBCOMP has DUP set; it decodes to the same
+/// PUBREL (the encoder always sends the first-time form).
+#[test]
+fn mqtt31_pubrel_with_dup_decodes() {
+    assert_noncanonical!(V31, hex("6a 02 000a"), ack!(PubRel, 10), hex("62 02 000a"));
+}
+
+#[test]
+fn ack_reason_codes_and_properties_cannot_be_encoded_before_v5() {
+    let reason_string = || AckProperties::<&[u8]> {
+        reason_string: Some(MqttString::new("x").unwrap()),
+        ..AckProperties::new()
+    };
+    for version in [V31, V311] {
+        let not_in = |what| EncodeError::NotInVersion { what, version };
+        let packet: Packet<&[u8]> = ack!(PubAck, 1, PubAckReasonCode::QuotaExceeded);
+        assert_encode_refused(&packet, version, not_in("PUBACK reason code"));
+        let packet: Packet<&[u8]> = ack!(PubRec, 1, PubRecReasonCode::UnspecifiedError);
+        assert_encode_refused(&packet, version, not_in("PUBREC reason code"));
+        let packet: Packet<&[u8]> = ack!(PubRel, 1, PubRelReasonCode::PacketIdentifierNotFound);
+        assert_encode_refused(&packet, version, not_in("PUBREL reason code"));
+        let packet: Packet<&[u8]> = ack!(PubComp, 1, PubCompReasonCode::PacketIdentifierNotFound);
+        assert_encode_refused(&packet, version, not_in("PUBCOMP reason code"));
+        let packet: Packet<&[u8]> = ack!(PubAck, 1, PubAckReasonCode::Success, reason_string());
+        assert_encode_refused(&packet, version, not_in("PUBACK properties"));
+        let packet: Packet<&[u8]> = ack!(PubComp, 1, PubCompReasonCode::Success, reason_string());
+        assert_encode_refused(&packet, version, not_in("PUBCOMP properties"));
+    }
+}
