@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes};
 
 use crate::codec::buffer::Buffer;
+use crate::codec::int::read_var_int;
 use crate::codec::reader::Reader;
 use crate::codec::string::{BinaryData, MqttString, put_prefixed};
 use crate::codec::{Decoded, Limits};
@@ -104,6 +105,34 @@ impl<'a> Connect<&'a [u8]> {
     /// ```
     pub fn decode(input: &'a [u8], limits: &Limits) -> Result<Decoded<Self>, DecodeError> {
         Self::decode_from(&input, limits)
+    }
+
+    /// The protocol version a CONNECT at the start of `input` names, read from its Protocol
+    /// Name and Level alone; `None` if those bytes are not all there or name no version this
+    /// crate speaks.
+    ///
+    /// A server that refuses a CONNECT (for example with
+    /// [`DecodeError::InvalidClientId`]) answers with a CONNACK in the client's version: 3.1.1
+    /// return code 0x02, or 5.0 reason code 0x85. This tells it which.
+    ///
+    /// ```
+    /// use mqtt_sansio::{Connect, Limits, ProtocolVersion};
+    ///
+    /// // 3.1.1, Clean Session 0 and an empty client identifier: refused, [MQTT-3.1.3-8].
+    /// let input = b"\x10\x0c\x00\x04MQTT\x04\x00\x00\x3c\x00\x00";
+    /// assert!(Connect::decode(input, &Limits::default()).is_err());
+    /// assert_eq!(Connect::peek_version(input), Some(ProtocolVersion::V3_1_1));
+    /// ```
+    #[must_use]
+    pub fn peek_version(input: &[u8]) -> Option<ProtocolVersion> {
+        let (&first, rest) = input.split_first()?;
+        if first != 0x10 {
+            return None;
+        }
+        let (_, len_len) = read_var_int(rest, "remaining length").ok()??;
+        let header = rest.get(len_len..)?;
+        let mut reader = Reader::new(&header, 0..header.len());
+        read_protocol(&mut reader).ok()
     }
 }
 
@@ -359,5 +388,27 @@ fn check_client_id(version: ProtocolVersion, clean_start: bool, client_id: &str)
         }
         ProtocolVersion::V3_1_1 if client_id.is_empty() && !clean_start => Err(()),
         ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peek_version_reads_name_and_level_only() {
+        let v311 = b"\x10\x0c\x00\x04MQTT\x04\x00\x00\x3c\x00\x00";
+        let v31 = b"\x10\x0e\x00\x06MQIsdp\x03\x02\x00\x3c\x00\x00";
+        let v5 = b"\x10\x0d\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x00";
+        assert_eq!(Connect::peek_version(v311), Some(ProtocolVersion::V3_1_1));
+        assert_eq!(Connect::peek_version(v31), Some(ProtocolVersion::V3_1));
+        assert_eq!(Connect::peek_version(v5), Some(ProtocolVersion::V5));
+        // Enough for the name and level is enough, even if the rest has not arrived.
+        assert_eq!(Connect::peek_version(&v5[..9]), Some(ProtocolVersion::V5));
+        assert_eq!(Connect::peek_version(&v5[..8]), None);
+        // Not a CONNECT, an unknown level, a name that does not go with the level.
+        assert_eq!(Connect::peek_version(b"\x30\x00"), None);
+        assert_eq!(Connect::peek_version(b"\x10\x0c\x00\x04MQTT\x06\x00"), None);
+        assert_eq!(Connect::peek_version(b"\x10\x0c\x00\x04MQTT\x03\x00"), None);
     }
 }
