@@ -235,7 +235,7 @@ mod tests {
         // Before CONNECT the version is unknown and only CONNECT is allowed.
         assert_eq!(
             parse(&[0x30, 0x00], None, 100),
-            Err(DecodeError::ReservedPacketType(3))
+            Err(DecodeError::ExpectedConnect(3))
         );
     }
 
