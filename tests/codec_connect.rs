@@ -11,106 +11,15 @@
 mod common;
 
 use bytes::Bytes;
-use common::hex;
+use common::{
+    LIMITS, Make, V5, V31, V311, assert_encode_error, assert_refused,
+    assert_short_slice_is_refused, assert_vector, decode_error, hex,
+};
 use mqtt_sansio::{
     BinaryData, Buffer, ConnAck, ConnAckProperties, Connect, ConnectProperties, ConnectReasonCode,
-    ConnectReturnCode, DecodeError, Decoded, EncodeError, Limits, MqttString, Packet, PacketType,
+    ConnectReturnCode, DecodeError, Decoded, EncodeError, MqttString, Packet, PacketType,
     ProtocolVersion, QoS, ReasonCode, TopicError, TopicName, UserProperty, Will, WillProperties,
 };
-
-const LIMITS: Limits = Limits::new(Limits::DEFAULT_MAX_PACKET_SIZE);
-
-const V3_1: ProtocolVersion = ProtocolVersion::V3_1;
-const V3_1_1: ProtocolVersion = ProtocolVersion::V3_1_1;
-const V5: ProtocolVersion = ProtocolVersion::V5;
-
-/// Builds field values for either storage type, so one expected packet serves both decode
-/// paths.
-trait Make: Buffer {
-    fn string(text: &'static str) -> MqttString<Self>;
-    fn topic(text: &'static str) -> TopicName<Self>;
-    fn binary(data: &'static [u8]) -> BinaryData<Self>;
-}
-
-impl<'a> Make for &'a [u8] {
-    fn string(text: &'static str) -> MqttString<Self> {
-        let text: &'a str = text;
-        MqttString::new(text).expect("valid string")
-    }
-
-    fn topic(text: &'static str) -> TopicName<Self> {
-        let text: &'a str = text;
-        TopicName::new(text).expect("valid topic name")
-    }
-
-    fn binary(data: &'static [u8]) -> BinaryData<Self> {
-        let data: &'a [u8] = data;
-        BinaryData::new(data).expect("short binary data")
-    }
-}
-
-impl Make for Bytes {
-    fn string(text: &'static str) -> MqttString<Self> {
-        MqttString::new(text).expect("valid string")
-    }
-
-    fn topic(text: &'static str) -> TopicName<Self> {
-        TopicName::new(text).expect("valid topic name")
-    }
-
-    fn binary(data: &'static [u8]) -> BinaryData<Self> {
-        BinaryData::new(Self::from_static(data)).expect("short binary data")
-    }
-}
-
-/// Checks a vector both ways: both decode paths give the expected packet and take every byte,
-/// every proper prefix is incomplete (never an error), and both packets encode to exactly
-/// `wire` with `encoded_len` agreeing.
-fn assert_vector<'w>(
-    version: ProtocolVersion,
-    wire: &'w [u8],
-    borrowed: Packet<&'w [u8]>,
-    owned: Packet<Bytes>,
-) {
-    let decoded = common::decode_one(version, wire)
-        .unwrap_or_else(|error| panic!("{version}: {error} in {wire:02x?}"));
-    assert_eq!(decoded, borrowed, "borrowed decode of {wire:02x?}");
-
-    let shared = Bytes::copy_from_slice(wire);
-    match Packet::decode_bytes(version, &shared, &LIMITS) {
-        Ok(Decoded::Complete { packet, consumed }) => {
-            assert_eq!(packet, owned, "Bytes decode of {wire:02x?}");
-            assert_eq!(consumed, wire.len());
-        }
-        other => panic!("Bytes decode of {wire:02x?}: {other:?}"),
-    }
-
-    assert_eq!(
-        common::encode(&borrowed, version),
-        wire,
-        "encode (borrowed)"
-    );
-    let mut out = Vec::new();
-    assert_eq!(owned.encode(version, &mut out), Ok(wire.len()));
-    assert_eq!(out, wire, "encode (Bytes)");
-    assert_eq!(owned.encoded_len(version), Ok(wire.len()));
-
-    for cut in 0..wire.len() {
-        match Packet::decode(version, &wire[..cut], &LIMITS) {
-            Ok(Decoded::Incomplete { needed }) => {
-                assert!(
-                    needed >= 1 && cut + needed <= wire.len(),
-                    "prefix {cut}: {needed}"
-                );
-            }
-            other => panic!("prefix of {cut} bytes: {other:?}"),
-        }
-    }
-    assert_eq!(
-        Packet::decode(version, &wire[..wire.len() - 1], &LIMITS),
-        Ok(Decoded::Incomplete { needed: 1 })
-    );
-}
 
 /// [`assert_vector`] for a CONNECT, plus the first-packet decoders `Connect::decode` and
 /// `Connect::decode_bytes`, which learn the version from the packet itself.
@@ -134,38 +43,43 @@ fn assert_connect<'w>(wire: &'w [u8], borrowed: Connect<&'w [u8]>, owned: Connec
     assert_vector(version, wire, borrowed.into(), owned.into());
 }
 
-/// The error both decode paths give for `wire` in `version`; they must agree.
-fn decode_error(version: ProtocolVersion, wire: &[u8]) -> DecodeError {
-    let borrowed = Packet::decode(version, wire, &LIMITS)
-        .expect_err("the borrowed decoder must refuse the vector");
-    let owned = Packet::decode_bytes(version, &Bytes::copy_from_slice(wire), &LIMITS)
-        .expect_err("the Bytes decoder must refuse the vector");
-    assert_eq!(borrowed, owned, "both paths give the same error");
-    borrowed
-}
-
 /// The error every CONNECT decoder gives for `wire`: the first-packet decoders and
-/// `Packet::decode` in each version (a CONNECT is read in the version it names).
+/// [`decode_error`] in each version (a CONNECT is read in the version it names).
 fn connect_error(wire: &[u8]) -> DecodeError {
-    let error = Connect::decode(wire, &LIMITS).expect_err("Connect::decode must refuse it");
+    let Err(error) = Connect::decode(wire, &LIMITS) else {
+        panic!("Connect::decode accepts {wire:02x?}");
+    };
     assert_eq!(
         Connect::decode_bytes(&Bytes::copy_from_slice(wire), &LIMITS),
-        Err(error)
+        Err(error),
+        "Connect::decode_bytes of {wire:02x?}"
     );
     for version in ProtocolVersion::ALL {
         assert_eq!(
             decode_error(version, wire),
             error,
-            "Packet::decode in {version}"
+            "Packet::decode in {version} of {wire:02x?}"
         );
     }
     error
 }
 
-/// Asserts `actual` is `expected` and maps to `reason`.
-fn assert_refused(actual: DecodeError, expected: DecodeError, reason: ReasonCode) {
-    assert_eq!(actual, expected);
-    assert_eq!(actual.reason_code(), reason, "reason code of {actual:?}");
+/// Asserts that every CONNECT decoder refuses `wire` with `error`, which maps to `reason`.
+fn assert_connect_refused(wire: &[u8], error: DecodeError, reason: ReasonCode) {
+    let actual = connect_error(wire);
+    assert_eq!(actual, error, "{wire:02x?}");
+    assert_refused(actual, error, reason);
+}
+
+/// A CONNECT: the fixed header, with a one-byte Remaining Length, around `body` (hex).
+fn connect_packet(body: &str) -> Vec<u8> {
+    let body = hex(body);
+    let mut wire = vec![
+        0x10,
+        u8::try_from(body.len()).expect("a one-byte Remaining Length"),
+    ];
+    wire.extend_from_slice(&body);
+    wire
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +120,7 @@ fn v311_spec_example_connect_round_trips() {
          00 03 62 79 65
          00 04 75 73 65 72
          00 02 70 77");
-    assert_connect(&wire, spec_example(V3_1_1), spec_example(V3_1_1));
+    assert_connect(&wire, spec_example(V311), spec_example(V311));
 }
 
 /// 5.0 §3.1.2.12's non-normative example (Property Length 5, Session Expiry Interval 10),
@@ -238,7 +152,7 @@ fn mqtt31_spec_example_connect_round_trips() {
          00 03 62 79 65
          00 04 75 73 65 72
          00 02 70 77");
-    assert_connect(&wire, spec_example(V3_1), spec_example(V3_1));
+    assert_connect(&wire, spec_example(V31), spec_example(V31));
 }
 
 fn minimal<B: Make>(version: ProtocolVersion) -> Connect<B> {
@@ -253,21 +167,22 @@ fn minimal<B: Make>(version: ProtocolVersion) -> Connect<B> {
 /// v5:MQTT-2.2.2-1
 #[test]
 fn minimal_connect_round_trips_in_every_version() {
-    let v311 = hex("10 0D 00 04 4D 51 54 54 04 02 00 3C 00 01 61");
-    assert_connect(&v311, minimal(V3_1_1), minimal(V3_1_1));
-    let v5 = hex("10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 61");
-    assert_connect(&v5, minimal(V5), minimal(V5));
-    let v31 = hex("10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 61");
-    assert_connect(&v31, minimal(V3_1), minimal(V3_1));
+    for (version, wire) in [
+        (V311, "10 0D 00 04 4D 51 54 54 04 02 00 3C 00 01 61"),
+        (V5, "10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 61"),
+        (V31, "10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 61"),
+    ] {
+        assert_connect(&hex(wire), minimal(version), minimal(version));
+    }
 }
 
 /// A minimal 3.1 CONNECT, named as MQTT 3.1 tests are.
 #[test]
 fn mqtt31_minimal_connect_uses_mqisdp_level_3() {
     let wire = hex("10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 61");
-    let connect = minimal::<&[u8]>(V3_1);
+    let connect = minimal::<&[u8]>(V31);
     let mut out = Vec::new();
-    connect.encode(V3_1, &mut out).expect("encodes");
+    connect.encode(V31, &mut out).expect("encodes");
     assert_eq!(out, wire);
     assert_eq!(&out[2..10], b"\x00\x06MQIsdp");
     assert_eq!(out[10], 3);
@@ -279,7 +194,7 @@ fn mqtt31_minimal_connect_uses_mqisdp_level_3() {
 fn v311_user_name_without_password_round_trips() {
     let wire = hex("10 10 00 04 4D 51 54 54 04 80 FF FF 00 01 61 00 01 75");
     fn expected<B: Make>() -> Connect<B> {
-        let mut connect = Connect::new(V3_1_1, B::string("a"));
+        let mut connect = Connect::new(V311, B::string("a"));
         connect.clean_start = false;
         connect.keep_alive = 0xFFFF;
         connect.username = Some(B::string("u"));
@@ -302,38 +217,33 @@ fn v5_password_without_user_name_is_accepted() {
     assert_connect(&wire, expected(), expected());
 }
 
-/// Will QoS 2 and Will Retain, with an empty Will Message.
-/// conformance: v311:MQTT-3.1.2-9, v311:MQTT-3.1.2-14, v311:MQTT-3.1.3-10
+/// Will QoS 2 and Will Retain, with an empty Will Message (and in 5.0 an empty Will Properties
+/// block).
+/// conformance: v311:MQTT-3.1.2-9, v311:MQTT-3.1.2-14, v311:MQTT-3.1.3-10, v5:MQTT-3.1.2-9,
+/// v5:MQTT-3.1.2-12, v5:MQTT-3.1.3-11
 #[test]
-fn v311_will_qos2_retained_round_trips() {
-    let wire = hex("10 12 00 04 4D 51 54 54 04 36 00 3C 00 01 61 00 01 77 00 00");
-    fn expected<B: Make>() -> Connect<B> {
+fn will_qos2_retained_round_trips() {
+    fn expected<B: Make>(version: ProtocolVersion) -> Connect<B> {
         let mut will = Will::new(B::topic("w"), B::binary(b""));
         will.qos = QoS::ExactlyOnce;
         will.retain = true;
-        let mut connect = Connect::new(V3_1_1, B::string("a"));
+        let mut connect = Connect::new(version, B::string("a"));
         connect.keep_alive = 60;
         connect.will = Some(will);
         connect
     }
-    assert_connect(&wire, expected(), expected());
-}
-
-/// Will QoS 2 and Will Retain in 5.0, with an empty Will Properties block.
-/// conformance: v5:MQTT-3.1.2-9, v5:MQTT-3.1.2-12, v5:MQTT-3.1.3-11
-#[test]
-fn v5_will_qos2_retained_round_trips() {
-    let wire = hex("10 14 00 04 4D 51 54 54 05 36 00 3C 00 00 01 61 00 00 01 77 00 00");
-    fn expected<B: Make>() -> Connect<B> {
-        let mut will = Will::new(B::topic("w"), B::binary(b""));
-        will.qos = QoS::ExactlyOnce;
-        will.retain = true;
-        let mut connect = Connect::new(V5, B::string("a"));
-        connect.keep_alive = 60;
-        connect.will = Some(will);
-        connect
+    for (version, wire) in [
+        (
+            V311,
+            "10 12 00 04 4D 51 54 54 04 36 00 3C 00 01 61 00 01 77 00 00",
+        ),
+        (
+            V5,
+            "10 14 00 04 4D 51 54 54 05 36 00 3C 00 00 01 61 00 00 01 77 00 00",
+        ),
+    ] {
+        assert_connect(&hex(wire), expected(version), expected(version));
     }
-    assert_connect(&wire, expected(), expected());
 }
 
 /// 3.1.1 allows an empty Client Identifier together with Clean Session 1 (§3.1.3.1).
@@ -342,7 +252,7 @@ fn v5_will_qos2_retained_round_trips() {
 fn v311_empty_client_id_with_clean_session_is_accepted() {
     let wire = hex("10 0C 00 04 4D 51 54 54 04 02 00 3C 00 00");
     fn expected<B: Make>() -> Connect<B> {
-        let mut connect = Connect::new(V3_1_1, B::string(""));
+        let mut connect = Connect::new(V311, B::string(""));
         connect.keep_alive = 60;
         connect
     }
@@ -369,7 +279,7 @@ fn mqtt31_client_id_of_23_characters_is_accepted() {
     let wire = hex("10 25 00 06 4D 51 49 73 64 70 03 02 00 3C
          00 17 61 62 63 64 65 66 67 68 69 6A 6B 6C 6D 6E 6F 70 71 72 73 74 75 76 77");
     fn expected<B: Make>() -> Connect<B> {
-        let mut connect = Connect::new(V3_1, B::string("abcdefghijklmnopqrstuvw"));
+        let mut connect = Connect::new(V31, B::string("abcdefghijklmnopqrstuvw"));
         connect.keep_alive = 60;
         connect
     }
@@ -390,7 +300,7 @@ fn mqtt31_client_id_limit_counts_characters() {
         .expect("complete");
     assert_eq!(connect.client_id, id.as_str());
     let mut out = Vec::new();
-    connect.encode(V3_1, &mut out).expect("encodes");
+    connect.encode(V31, &mut out).expect("encodes");
     assert_eq!(out, wire);
 }
 
@@ -402,7 +312,7 @@ fn mqtt31_client_id_limit_counts_characters() {
 fn v311_payload_fields_are_read_in_spec_order() {
     let wire = hex("10 16 00 04 4D 51 54 54 04 86 00 3C 00 01 61 00 01 77 00 01 78 00 01 75");
     fn expected<B: Make>() -> Connect<B> {
-        let mut connect = Connect::new(V3_1_1, B::string("a"));
+        let mut connect = Connect::new(V311, B::string("a"));
         connect.keep_alive = 60;
         connect.will = Some(Will::new(B::topic("w"), B::binary(b"x")));
         connect.username = Some(B::string("u"));
@@ -411,8 +321,8 @@ fn v311_payload_fields_are_read_in_spec_order() {
     assert_connect(&wire, expected(), expected());
 
     let wire = hex("10 16 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 77 00 01 78 00 01 75");
-    assert_refused(
-        connect_error(&wire),
+    assert_connect_refused(
+        &wire,
         DecodeError::TrailingBytes {
             packet: PacketType::Connect,
             count: 6,
@@ -449,160 +359,78 @@ fn v5_payload_fields_are_read_in_spec_order() {
 // CONNECT: refused by the decoder
 // ---------------------------------------------------------------------------------------------
 
-/// conformance: v311:MQTT-3.1.2-3
+/// Bit 0 of the Connect Flags is reserved, in every version.
+/// conformance: v311:MQTT-3.1.2-3, v5:MQTT-3.1.2-3
 #[test]
-fn v311_reserved_connect_flag_is_malformed() {
-    let wire = hex("10 0D 00 04 4D 51 54 54 04 03 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::ConnectReservedFlag,
-        ReasonCode::MalformedPacket,
-    );
+fn reserved_connect_flag_is_malformed() {
+    for wire in [
+        "10 0D 00 04 4D 51 54 54 04 03 00 3C 00 01 61",
+        "10 0E 00 04 4D 51 54 54 05 03 00 3C 00 00 01 61",
+        "10 0F 00 06 4D 51 49 73 64 70 03 03 00 3C 00 01 61",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::ConnectReservedFlag,
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
-/// conformance: v5:MQTT-3.1.2-3
+/// Will QoS 1 or 2, or Will Retain, without the Will Flag (flags 0x0A, 0x12, 0x22; in 5.0
+/// also 0x1A).
+/// conformance: v311:MQTT-3.1.2-11, v311:MQTT-3.1.2-13, v311:MQTT-3.1.2-15, v5:MQTT-3.1.2-11,
+/// v5:MQTT-3.1.2-13
 #[test]
-fn v5_reserved_connect_flag_is_malformed() {
-    let wire = hex("10 0E 00 04 4D 51 54 54 05 03 00 3C 00 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::ConnectReservedFlag,
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-3
-#[test]
-fn mqtt31_reserved_connect_flag_is_malformed() {
-    let wire = hex("10 0F 00 06 4D 51 49 73 64 70 03 03 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::ConnectReservedFlag,
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// Will QoS 1 or 2 without the Will Flag.
-/// conformance: v311:MQTT-3.1.2-11, v311:MQTT-3.1.2-13
-#[test]
-fn v311_will_qos_without_will_flag_is_malformed() {
-    for flags in ["0A", "12"] {
-        let wire = hex(&format!(
-            "10 0D 00 04 4D 51 54 54 04 {flags} 00 3C 00 01 61"
-        ));
-        assert_refused(
-            connect_error(&wire),
+fn will_qos_or_retain_without_will_flag_is_malformed() {
+    for wire in [
+        "10 0D 00 04 4D 51 54 54 04 0A 00 3C 00 01 61",
+        "10 0D 00 04 4D 51 54 54 04 12 00 3C 00 01 61",
+        "10 0D 00 04 4D 51 54 54 04 22 00 3C 00 01 61",
+        "10 0F 00 06 4D 51 49 73 64 70 03 0A 00 3C 00 01 61",
+        "10 0F 00 06 4D 51 49 73 64 70 03 12 00 3C 00 01 61",
+        "10 0F 00 06 4D 51 49 73 64 70 03 22 00 3C 00 01 61",
+        "10 0E 00 04 4D 51 54 54 05 0A 00 3C 00 00 01 61",
+        "10 0E 00 04 4D 51 54 54 05 12 00 3C 00 00 01 61",
+        "10 0E 00 04 4D 51 54 54 05 1A 00 3C 00 00 01 61",
+        "10 0E 00 04 4D 51 54 54 05 22 00 3C 00 00 01 61",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
             DecodeError::WillFlagsWithoutWill,
             ReasonCode::MalformedPacket,
         );
     }
 }
 
-/// conformance: v311:MQTT-3.1.2-11, v311:MQTT-3.1.2-15
+/// conformance: v311:MQTT-3.1.2-14, v5:MQTT-3.1.2-12
 #[test]
-fn v311_will_retain_without_will_flag_is_malformed() {
-    let wire = hex("10 0D 00 04 4D 51 54 54 04 22 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::WillFlagsWithoutWill,
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-13, v311:MQTT-3.1.2-15
-#[test]
-fn mqtt31_will_qos_or_retain_without_will_flag_is_malformed() {
-    for flags in ["0A", "12", "22"] {
-        let wire = hex(&format!(
-            "10 0F 00 06 4D 51 49 73 64 70 03 {flags} 00 3C 00 01 61"
-        ));
-        assert_refused(
-            connect_error(&wire),
-            DecodeError::WillFlagsWithoutWill,
+fn will_qos_3_is_malformed() {
+    for wire in [
+        "10 12 00 04 4D 51 54 54 04 1E 00 3C 00 01 61 00 01 77 00 00",
+        "10 14 00 06 4D 51 49 73 64 70 03 1E 00 3C 00 01 61 00 01 77 00 00",
+        "10 14 00 04 4D 51 54 54 05 1E 00 3C 00 00 01 61 00 00 01 77 00 00",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::InvalidQos { field: "will QoS" },
             ReasonCode::MalformedPacket,
         );
     }
-}
-
-/// conformance: v5:MQTT-3.1.2-11
-#[test]
-fn v5_will_qos_without_will_flag_is_malformed() {
-    for flags in ["0A", "12", "1A"] {
-        let wire = hex(&format!(
-            "10 0E 00 04 4D 51 54 54 05 {flags} 00 3C 00 00 01 61"
-        ));
-        assert_refused(
-            connect_error(&wire),
-            DecodeError::WillFlagsWithoutWill,
-            ReasonCode::MalformedPacket,
-        );
-    }
-}
-
-/// conformance: v5:MQTT-3.1.2-13
-#[test]
-fn v5_will_retain_without_will_flag_is_malformed() {
-    let wire = hex("10 0E 00 04 4D 51 54 54 05 22 00 3C 00 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::WillFlagsWithoutWill,
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-14
-#[test]
-fn v311_will_qos_3_is_malformed() {
-    let wire = hex("10 12 00 04 4D 51 54 54 04 1E 00 3C 00 01 61 00 01 77 00 00");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::InvalidQos { field: "will QoS" },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-14
-#[test]
-fn mqtt31_will_qos_3_is_malformed() {
-    let wire = hex("10 14 00 06 4D 51 49 73 64 70 03 1E 00 3C 00 01 61 00 01 77 00 00");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::InvalidQos { field: "will QoS" },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v5:MQTT-3.1.2-12
-#[test]
-fn v5_will_qos_3_is_malformed() {
-    let wire = hex("10 14 00 04 4D 51 54 54 05 1E 00 3C 00 00 01 61 00 00 01 77 00 00");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::InvalidQos { field: "will QoS" },
-        ReasonCode::MalformedPacket,
-    );
 }
 
 /// conformance: v311:MQTT-3.1.2-22
 #[test]
-fn v311_password_without_user_name_is_malformed() {
-    let wire = hex("10 11 00 04 4D 51 54 54 04 42 00 3C 00 01 61 00 02 70 77");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::PasswordWithoutUserName,
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-22
-#[test]
-fn mqtt31_password_without_user_name_is_malformed() {
-    let wire = hex("10 13 00 06 4D 51 49 73 64 70 03 42 00 3C 00 01 61 00 02 70 77");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::PasswordWithoutUserName,
-        ReasonCode::MalformedPacket,
-    );
+fn password_without_user_name_is_malformed_before_v5() {
+    for wire in [
+        "10 11 00 04 4D 51 54 54 04 42 00 3C 00 01 61 00 02 70 77",
+        "10 13 00 06 4D 51 49 73 64 70 03 42 00 3C 00 01 61 00 02 70 77",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::PasswordWithoutUserName,
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
 /// MQTT 3.1 §3.1 Client Identifier: "between 1 and 23 characters long". The refusal maps to
@@ -627,8 +455,8 @@ fn mqtt31_empty_client_id_is_refused() {
 fn mqtt31_client_id_of_24_characters_is_refused() {
     let wire = hex("10 26 00 06 4D 51 49 73 64 70 03 02 00 3C
          00 18 61 62 63 64 65 66 67 68 69 6A 6B 6C 6D 6E 6F 70 71 72 73 74 75 76 77 78");
-    assert_refused(
-        connect_error(&wire),
+    assert_connect_refused(
+        &wire,
         DecodeError::InvalidClientId,
         ReasonCode::ClientIdentifierNotValid,
     );
@@ -665,12 +493,8 @@ fn unknown_protocol_name_is_refused() {
         ("00 06 4D 51 49 53 44 50", "03"), // "MQISDP"
         ("00 05 4D 51 54 54 35", "05"),    // "MQTT5"
     ] {
-        let body = hex(&format!("{name} {level} 02 00 3C 00 00 01 61"));
-        let mut wire = vec![0x10, u8::try_from(body.len()).unwrap()];
-        wire.extend_from_slice(&body);
-        let error = connect_error(&wire);
-        assert_refused(
-            error,
+        assert_connect_refused(
+            &connect_packet(&format!("{name} {level} 02 00 3C 00 00 01 61")),
             DecodeError::UnknownProtocolName,
             ReasonCode::UnsupportedProtocolVersion,
         );
@@ -686,11 +510,10 @@ fn unknown_protocol_name_is_refused() {
 #[test]
 fn unsupported_protocol_level_is_refused() {
     for level in [0u8, 1, 2, 6, 0x84, 0xFF] {
-        let wire = hex(&format!(
-            "10 0D 00 04 4D 51 54 54 {level:02X} 02 00 3C 00 01 61"
-        ));
-        assert_refused(
-            connect_error(&wire),
+        assert_connect_refused(
+            &hex(&format!(
+                "10 0D 00 04 4D 51 54 54 {level:02X} 02 00 3C 00 01 61"
+            )),
             DecodeError::UnsupportedProtocolLevel { level },
             ReasonCode::UnsupportedProtocolVersion,
         );
@@ -701,18 +524,13 @@ fn unsupported_protocol_level_is_refused() {
 /// conformance: v311:§3.1.2.2
 #[test]
 fn protocol_name_and_level_must_match() {
-    let mqtt_level_3 = hex("10 0D 00 04 4D 51 54 54 03 02 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&mqtt_level_3),
-        DecodeError::UnsupportedProtocolLevel { level: 3 },
-        ReasonCode::UnsupportedProtocolVersion,
-    );
-    for level in [4u8, 5] {
-        let wire = hex(&format!(
-            "10 0F 00 06 4D 51 49 73 64 70 {level:02X} 02 00 3C 00 01 61"
-        ));
-        assert_refused(
-            connect_error(&wire),
+    for (wire, level) in [
+        ("10 0D 00 04 4D 51 54 54 03 02 00 3C 00 01 61", 3),
+        ("10 0F 00 06 4D 51 49 73 64 70 04 02 00 3C 00 01 61", 4),
+        ("10 0F 00 06 4D 51 49 73 64 70 05 02 00 3C 00 01 61", 5),
+    ] {
+        assert_connect_refused(
+            &hex(wire),
             DecodeError::UnsupportedProtocolLevel { level },
             ReasonCode::UnsupportedProtocolVersion,
         );
@@ -720,171 +538,128 @@ fn protocol_name_and_level_must_match() {
 }
 
 /// The Client Identifier is a UTF-8 Encoded String: ill-formed UTF-8 and U+0000 are malformed.
-/// conformance: v311:MQTT-3.1.3-4
+/// conformance: v311:MQTT-3.1.3-4, v5:MQTT-3.1.3-4
 #[test]
-fn v311_client_id_must_be_well_formed_utf8() {
+fn client_id_must_be_well_formed_utf8() {
     let field = "client identifier";
-    for (len, bytes) in [("01", "FF"), ("03", "ED A0 80"), ("02", "C0 AF")] {
-        let body = hex(&format!("00 04 4D 51 54 54 04 02 00 3C 00 {len} {bytes}"));
-        let mut wire = vec![0x10, u8::try_from(body.len()).unwrap()];
-        wire.extend_from_slice(&body);
-        assert_refused(
-            connect_error(&wire),
-            DecodeError::InvalidUtf8 { field },
-            ReasonCode::MalformedPacket,
-        );
+    let invalid = DecodeError::InvalidUtf8 { field };
+    let nul = DecodeError::NulCharacter { field };
+    for (wire, error) in [
+        (hex("10 0D 00 04 4D 51 54 54 04 02 00 3C 00 01 FF"), invalid),
+        (
+            hex("10 0F 00 04 4D 51 54 54 04 02 00 3C 00 03 ED A0 80"),
+            invalid,
+        ),
+        (
+            hex("10 0E 00 04 4D 51 54 54 04 02 00 3C 00 02 C0 AF"),
+            invalid,
+        ),
+        (
+            hex("10 0F 00 04 4D 51 54 54 04 02 00 3C 00 03 61 00 62"),
+            nul,
+        ),
+        (
+            hex("10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 FF"),
+            invalid,
+        ),
+        (hex("10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 00"), nul),
+        (
+            hex("10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 FF"),
+            invalid,
+        ),
+        (
+            hex("10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 00"),
+            nul,
+        ),
+    ] {
+        assert_connect_refused(&wire, error, ReasonCode::MalformedPacket);
     }
-    let nul = hex("10 0F 00 04 4D 51 54 54 04 02 00 3C 00 03 61 00 62");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
 }
 
-/// conformance: v5:MQTT-3.1.3-4
+/// conformance: v311:MQTT-3.1.3-10, v5:MQTT-3.1.3-11
 #[test]
-fn v5_client_id_must_be_well_formed_utf8() {
-    let field = "client identifier";
-    let bad = hex("10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 FF");
-    assert_refused(
-        connect_error(&bad),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    let nul = hex("10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 00");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.3-4
-#[test]
-fn mqtt31_client_id_must_be_well_formed_utf8() {
-    let field = "client identifier";
-    let bad = hex("10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 FF");
-    assert_refused(
-        connect_error(&bad),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    let nul = hex("10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 00");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.3-10
-#[test]
-fn v311_will_topic_must_be_well_formed_utf8() {
+fn will_topic_must_be_well_formed_utf8() {
     let field = "will topic";
-    let bad = hex("10 12 00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 01 FF 00 00");
-    assert_refused(
-        connect_error(&bad),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    let nul = hex("10 14 00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 03 61 00 62 00 00");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v5:MQTT-3.1.3-11
-#[test]
-fn v5_will_topic_must_be_well_formed_utf8() {
-    let field = "will topic";
-    let bad = hex("10 14 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 FF 00 00");
-    assert_refused(
-        connect_error(&bad),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    let nul = hex("10 14 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 00 00 00");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
+    let invalid = DecodeError::InvalidUtf8 { field };
+    let nul = DecodeError::NulCharacter { field };
+    for (wire, error) in [
+        (
+            "10 12 00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 01 FF 00 00",
+            invalid,
+        ),
+        (
+            "10 14 00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 03 61 00 62 00 00",
+            nul,
+        ),
+        (
+            "10 14 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 FF 00 00",
+            invalid,
+        ),
+        (
+            "10 14 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 00 00 00",
+            nul,
+        ),
+    ] {
+        assert_connect_refused(&hex(wire), error, ReasonCode::MalformedPacket);
+    }
 }
 
 /// The Will Topic is published as a Topic Name: no wildcards, not empty.
-/// conformance: v311:MQTT-4.7.1-1, v311:§3.1.3.2
+/// conformance: v311:MQTT-4.7.1-1, v311:§3.1.3.2, v5:MQTT-4.7.0-1, v5:§3.1.3.3
 #[test]
-fn v311_will_topic_with_wildcard_or_empty_is_malformed() {
-    let field = "will topic";
-    for (topic, error) in [
-        ("00 01 23", TopicError::WildcardInName),
-        ("00 03 61 2F 2B", TopicError::WildcardInName),
-        ("00 00", TopicError::Empty),
+fn will_topic_with_wildcard_or_empty_is_malformed() {
+    for (wire, error) in [
+        (
+            connect_packet("00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 01 23 00 00"),
+            TopicError::WildcardInName,
+        ),
+        (
+            connect_packet("00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 03 61 2F 2B 00 00"),
+            TopicError::WildcardInName,
+        ),
+        (
+            connect_packet("00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 00 00 00"),
+            TopicError::Empty,
+        ),
+        (
+            hex("10 16 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 03 61 2F 23 00 00"),
+            TopicError::WildcardInName,
+        ),
     ] {
-        let body = hex(&format!(
-            "00 04 4D 51 54 54 04 06 00 3C 00 01 61 {topic} 00 00"
-        ));
-        let mut wire = vec![0x10, u8::try_from(body.len()).unwrap()];
-        wire.extend_from_slice(&body);
-        assert_refused(
-            connect_error(&wire),
-            DecodeError::InvalidTopic { field, error },
+        assert_connect_refused(
+            &wire,
+            DecodeError::InvalidTopic {
+                field: "will topic",
+                error,
+            },
             ReasonCode::MalformedPacket,
         );
     }
 }
 
-/// conformance: v5:MQTT-4.7.0-1, v5:§3.1.3.3
+/// conformance: v311:MQTT-3.1.3-11, v5:MQTT-3.1.3-12
 #[test]
-fn v5_will_topic_with_wildcard_is_malformed() {
-    let wire = hex("10 16 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 03 61 2F 23 00 00");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::InvalidTopic {
-            field: "will topic",
-            error: TopicError::WildcardInName,
-        },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.3-11
-#[test]
-fn v311_user_name_must_be_well_formed_utf8() {
+fn user_name_must_be_well_formed_utf8() {
     let field = "user name";
-    let bad = hex("10 10 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 FF");
-    assert_refused(
-        connect_error(&bad),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    let nul = hex("10 10 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 00");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v5:MQTT-3.1.3-12
-#[test]
-fn v5_user_name_must_be_well_formed_utf8() {
-    let field = "user name";
-    let bad = hex("10 11 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61 00 01 FF");
-    assert_refused(
-        connect_error(&bad),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    let nul = hex("10 11 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61 00 01 00");
-    assert_refused(
-        connect_error(&nul),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
+    let invalid = DecodeError::InvalidUtf8 { field };
+    let nul = DecodeError::NulCharacter { field };
+    for (wire, error) in [
+        (
+            "10 10 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 FF",
+            invalid,
+        ),
+        ("10 10 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 00", nul),
+        (
+            "10 11 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61 00 01 FF",
+            invalid,
+        ),
+        (
+            "10 11 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61 00 01 00",
+            nul,
+        ),
+    ] {
+        assert_connect_refused(&hex(wire), error, ReasonCode::MalformedPacket);
+    }
 }
 
 /// The password is Binary Data: any bytes, U+0000 and invalid UTF-8 included.
@@ -892,7 +667,7 @@ fn v5_user_name_must_be_well_formed_utf8() {
 fn v311_password_is_binary_data() {
     let wire = hex("10 15 00 04 4D 51 54 54 04 C2 00 3C 00 01 61 00 01 75 00 03 00 FF 80");
     fn expected<B: Make>() -> Connect<B> {
-        let mut connect = Connect::new(V3_1_1, B::string("a"));
+        let mut connect = Connect::new(V311, B::string("a"));
         connect.keep_alive = 60;
         connect.username = Some(B::string("u"));
         connect.password = Some(B::binary(b"\x00\xFF\x80"));
@@ -902,35 +677,22 @@ fn v311_password_is_binary_data() {
 }
 
 /// The Client Identifier is always there, first in the payload.
-/// conformance: v311:MQTT-3.1.3-3
+/// conformance: v311:MQTT-3.1.3-3, v5:MQTT-3.1.3-3
 #[test]
-fn v311_missing_client_id_is_malformed() {
-    let field = "client identifier";
-    let none = hex("10 0A 00 04 4D 51 54 54 04 02 00 3C");
-    assert_refused(
-        connect_error(&none),
-        DecodeError::UnexpectedEnd { field },
-        ReasonCode::MalformedPacket,
-    );
-    let short = hex("10 0D 00 04 4D 51 54 54 04 02 00 3C 00 05 61");
-    assert_refused(
-        connect_error(&short),
-        DecodeError::UnexpectedEnd { field },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v5:MQTT-3.1.3-3
-#[test]
-fn v5_missing_client_id_is_malformed() {
-    let wire = hex("10 0B 00 04 4D 51 54 54 05 02 00 3C 00");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::UnexpectedEnd {
-            field: "client identifier",
-        },
-        ReasonCode::MalformedPacket,
-    );
+fn missing_client_id_is_malformed() {
+    for wire in [
+        "10 0A 00 04 4D 51 54 54 04 02 00 3C",
+        "10 0D 00 04 4D 51 54 54 04 02 00 3C 00 05 61",
+        "10 0B 00 04 4D 51 54 54 05 02 00 3C 00",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::UnexpectedEnd {
+                field: "client identifier",
+            },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
 /// A 5.0 CONNECT always has a Property Length, even when it is 0.
@@ -940,16 +702,16 @@ fn v5_connect_without_property_length_is_malformed() {
     // The 3.1.1 layout with level 5: the Client Identifier's length byte 0x00 is read as the
     // Property Length, and what is left no longer holds a string.
     let wire = hex("10 0D 00 04 4D 51 54 54 05 02 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&wire),
+    assert_connect_refused(
+        &wire,
         DecodeError::UnexpectedEnd {
             field: "client identifier",
         },
         ReasonCode::MalformedPacket,
     );
     let truncated = hex("10 0A 00 04 4D 51 54 54 05 02 00 3C");
-    assert_refused(
-        connect_error(&truncated),
+    assert_connect_refused(
+        &truncated,
         DecodeError::UnexpectedEnd {
             field: "property length",
         },
@@ -957,56 +719,36 @@ fn v5_connect_without_property_length_is_malformed() {
     );
 }
 
-/// With the Will Flag set the Will Topic and Will Message must follow.
-/// conformance: v311:MQTT-3.1.2-9
+/// With the Will Flag set the Will Topic and Will Message must follow, and in 5.0 the Will
+/// Properties before them.
+/// conformance: v311:MQTT-3.1.2-9, v5:MQTT-3.1.2-9
 #[test]
-fn v311_will_flag_without_will_fields_is_malformed() {
-    let no_topic = hex("10 0D 00 04 4D 51 54 54 04 06 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&no_topic),
-        DecodeError::UnexpectedEnd {
-            field: "will topic",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    let no_message = hex("10 10 00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 01 77");
-    assert_refused(
-        connect_error(&no_message),
-        DecodeError::UnexpectedEnd {
-            field: "will payload",
-        },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// With the Will Flag set the Will Properties, Will Topic and Will Payload must follow.
-/// conformance: v5:MQTT-3.1.2-9
-#[test]
-fn v5_will_flag_without_will_fields_is_malformed() {
-    let no_properties = hex("10 0E 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61");
-    assert_refused(
-        connect_error(&no_properties),
-        DecodeError::UnexpectedEnd {
-            field: "property length",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    let no_topic = hex("10 0F 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00");
-    assert_refused(
-        connect_error(&no_topic),
-        DecodeError::UnexpectedEnd {
-            field: "will topic",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    let no_payload = hex("10 12 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 77");
-    assert_refused(
-        connect_error(&no_payload),
-        DecodeError::UnexpectedEnd {
-            field: "will payload",
-        },
-        ReasonCode::MalformedPacket,
-    );
+fn will_flag_without_will_fields_is_malformed() {
+    for (wire, field) in [
+        ("10 0D 00 04 4D 51 54 54 04 06 00 3C 00 01 61", "will topic"),
+        (
+            "10 10 00 04 4D 51 54 54 04 06 00 3C 00 01 61 00 01 77",
+            "will payload",
+        ),
+        (
+            "10 0E 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61",
+            "property length",
+        ),
+        (
+            "10 0F 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00",
+            "will topic",
+        ),
+        (
+            "10 12 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 77",
+            "will payload",
+        ),
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::UnexpectedEnd { field },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
 /// Without the Will Flag there is no Will Topic or Will Message: those bytes are left over.
@@ -1014,8 +756,8 @@ fn v5_will_flag_without_will_fields_is_malformed() {
 #[test]
 fn v311_will_fields_without_will_flag_are_trailing_bytes() {
     let wire = hex("10 12 00 04 4D 51 54 54 04 02 00 3C 00 01 61 00 01 77 00 00");
-    assert_refused(
-        connect_error(&wire),
+    assert_connect_refused(
+        &wire,
         DecodeError::TrailingBytes {
             packet: PacketType::Connect,
             count: 5,
@@ -1024,104 +766,70 @@ fn v311_will_fields_without_will_flag_are_trailing_bytes() {
     );
 }
 
-/// conformance: v311:MQTT-3.1.2-19
+/// conformance: v311:MQTT-3.1.2-19, v5:MQTT-3.1.2-17
 #[test]
-fn v311_user_name_flag_without_user_name_is_malformed() {
-    let wire = hex("10 0D 00 04 4D 51 54 54 04 82 00 3C 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::UnexpectedEnd { field: "user name" },
-        ReasonCode::MalformedPacket,
-    );
+fn user_name_flag_without_user_name_is_malformed() {
+    for wire in [
+        "10 0D 00 04 4D 51 54 54 04 82 00 3C 00 01 61",
+        "10 0E 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::UnexpectedEnd { field: "user name" },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
-/// conformance: v5:MQTT-3.1.2-17
+/// conformance: v311:MQTT-3.1.2-18, v5:MQTT-3.1.2-16
 #[test]
-fn v5_user_name_flag_without_user_name_is_malformed() {
-    let wire = hex("10 0E 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::UnexpectedEnd { field: "user name" },
-        ReasonCode::MalformedPacket,
-    );
+fn user_name_without_user_name_flag_is_trailing_bytes() {
+    for wire in [
+        "10 10 00 04 4D 51 54 54 04 02 00 3C 00 01 61 00 01 75",
+        "10 11 00 04 4D 51 54 54 05 02 00 3C 00 00 01 61 00 01 75",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::TrailingBytes {
+                packet: PacketType::Connect,
+                count: 3,
+            },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
-/// conformance: v311:MQTT-3.1.2-18
+/// conformance: v311:MQTT-3.1.2-21, v5:MQTT-3.1.2-19
 #[test]
-fn v311_user_name_without_user_name_flag_is_trailing_bytes() {
-    let wire = hex("10 10 00 04 4D 51 54 54 04 02 00 3C 00 01 61 00 01 75");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::TrailingBytes {
-            packet: PacketType::Connect,
-            count: 3,
-        },
-        ReasonCode::MalformedPacket,
-    );
+fn password_flag_without_password_is_malformed() {
+    for wire in [
+        "10 10 00 04 4D 51 54 54 04 C2 00 3C 00 01 61 00 01 75",
+        "10 0E 00 04 4D 51 54 54 05 42 00 3C 00 00 01 61",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::UnexpectedEnd { field: "password" },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
-/// conformance: v5:MQTT-3.1.2-16
+/// conformance: v311:MQTT-3.1.2-20, v5:MQTT-3.1.2-18
 #[test]
-fn v5_user_name_without_user_name_flag_is_trailing_bytes() {
-    let wire = hex("10 11 00 04 4D 51 54 54 05 02 00 3C 00 00 01 61 00 01 75");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::TrailingBytes {
-            packet: PacketType::Connect,
-            count: 3,
-        },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-21
-#[test]
-fn v311_password_flag_without_password_is_malformed() {
-    let wire = hex("10 10 00 04 4D 51 54 54 04 C2 00 3C 00 01 61 00 01 75");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::UnexpectedEnd { field: "password" },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v5:MQTT-3.1.2-19
-#[test]
-fn v5_password_flag_without_password_is_malformed() {
-    let wire = hex("10 0E 00 04 4D 51 54 54 05 42 00 3C 00 00 01 61");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::UnexpectedEnd { field: "password" },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v311:MQTT-3.1.2-20
-#[test]
-fn v311_password_without_password_flag_is_trailing_bytes() {
-    let wire = hex("10 14 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 75 00 02 70 77");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::TrailingBytes {
-            packet: PacketType::Connect,
-            count: 4,
-        },
-        ReasonCode::MalformedPacket,
-    );
-}
-
-/// conformance: v5:MQTT-3.1.2-18
-#[test]
-fn v5_password_without_password_flag_is_trailing_bytes() {
-    let wire = hex("10 15 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61 00 01 75 00 02 70 77");
-    assert_refused(
-        connect_error(&wire),
-        DecodeError::TrailingBytes {
-            packet: PacketType::Connect,
-            count: 4,
-        },
-        ReasonCode::MalformedPacket,
-    );
+fn password_without_password_flag_is_trailing_bytes() {
+    for wire in [
+        "10 14 00 04 4D 51 54 54 04 82 00 3C 00 01 61 00 01 75 00 02 70 77",
+        "10 15 00 04 4D 51 54 54 05 82 00 3C 00 00 01 61 00 01 75 00 02 70 77",
+    ] {
+        assert_connect_refused(
+            &hex(wire),
+            DecodeError::TrailingBytes {
+                packet: PacketType::Connect,
+                count: 4,
+            },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
 /// A truncated variable header runs past the Remaining Length.
@@ -1134,8 +842,8 @@ fn connect_variable_header_past_remaining_length_is_malformed() {
         ("10 07 00 04 4D 51 54 54 04", "connect flags"),
         ("10 09 00 04 4D 51 54 54 04 02 00", "keep alive"),
     ] {
-        assert_refused(
-            connect_error(&hex(wire)),
+        assert_connect_refused(
+            &hex(wire),
             DecodeError::UnexpectedEnd { field },
             ReasonCode::MalformedPacket,
         );
@@ -1235,12 +943,7 @@ fn v311_connack_return_codes_round_trip_and_map_to_v5() {
         assert_eq!(reason.as_u8(), v5_byte);
 
         let v311 = hex(&format!("20 02 00 {byte:02X}"));
-        assert_vector(
-            V3_1_1,
-            &v311,
-            connack(false, reason),
-            connack(false, reason),
-        );
+        assert_vector(V311, &v311, connack(false, reason), connack(false, reason));
         let v5 = hex(&format!("20 03 00 {v5_byte:02X} 00"));
         assert_vector(V5, &v5, connack(false, reason), connack(false, reason));
     }
@@ -1251,32 +954,22 @@ fn v311_connack_return_codes_round_trip_and_map_to_v5() {
 fn mqtt31_connack_return_codes_round_trip() {
     for (byte, _, reason, _) in RETURN_CODES {
         let wire = hex(&format!("20 02 00 {byte:02X}"));
-        assert_vector(V3_1, &wire, connack(false, reason), connack(false, reason));
+        assert_vector(V31, &wire, connack(false, reason), connack(false, reason));
     }
 }
 
-/// conformance: v311:§3.2.2.2
+/// conformance: v311:§3.2.2.2, v5:§3.2.2.1.1, v5:MQTT-2.2.2-1
 #[test]
-fn v311_connack_session_present_round_trips() {
-    let wire = hex("20 02 01 00");
-    assert_vector(
-        V3_1_1,
-        &wire,
-        connack(true, ConnectReasonCode::Success),
-        connack(true, ConnectReasonCode::Success),
-    );
-}
-
-/// conformance: v5:§3.2.2.1.1, v5:MQTT-2.2.2-1
-#[test]
-fn v5_connack_session_present_round_trips() {
-    let wire = hex("20 03 01 00 00");
-    assert_vector(
-        V5,
-        &wire,
-        connack(true, ConnectReasonCode::Success),
-        connack(true, ConnectReasonCode::Success),
-    );
+fn connack_session_present_round_trips() {
+    let success = ConnectReasonCode::Success;
+    for (version, wire) in [(V311, "20 02 01 00"), (V5, "20 03 01 00 00")] {
+        assert_vector(
+            version,
+            &hex(wire),
+            connack(true, success),
+            connack(true, success),
+        );
+    }
 }
 
 /// Every reason code of Table 3-1 round-trips in a 5.0 CONNACK.
@@ -1295,7 +988,7 @@ fn v5_connack_reason_codes_round_trip() {
 #[test]
 fn v311_connack_reserved_return_codes_are_malformed() {
     for code in 6..=0xFFu8 {
-        for version in [V3_1_1, V3_1] {
+        for version in [V311, V31] {
             assert_refused(
                 decode_error(version, &[0x20, 0x02, 0x00, code]),
                 DecodeError::InvalidReasonCode {
@@ -1333,7 +1026,7 @@ fn v5_connack_unknown_reason_codes_are_malformed() {
 fn v311_connack_reserved_flags_are_malformed() {
     for flags in [0x02u8, 0x03, 0x80, 0xFE, 0xFF] {
         assert_refused(
-            decode_error(V3_1_1, &[0x20, 0x02, flags, 0x00]),
+            decode_error(V311, &[0x20, 0x02, flags, 0x00]),
             DecodeError::InvalidConnAckFlags(flags),
             ReasonCode::MalformedPacket,
         );
@@ -1357,7 +1050,7 @@ fn v5_connack_reserved_flags_are_malformed() {
 fn mqtt31_connack_session_present_bit_is_malformed() {
     for flags in [0x01u8, 0x02, 0x80] {
         assert_refused(
-            decode_error(V3_1, &[0x20, 0x02, flags, 0x00]),
+            decode_error(V31, &[0x20, 0x02, flags, 0x00]),
             DecodeError::InvalidConnAckFlags(flags),
             ReasonCode::MalformedPacket,
         );
@@ -1371,7 +1064,7 @@ fn mqtt31_connack_session_present_bit_is_malformed() {
 fn v311_connack_session_present_with_refusal_is_refused() {
     for code in 1..=5u8 {
         assert_refused(
-            decode_error(V3_1_1, &[0x20, 0x02, 0x01, code]),
+            decode_error(V311, &[0x20, 0x02, 0x01, code]),
             DecodeError::SessionPresentOnError,
             ReasonCode::ProtocolError,
         );
@@ -1411,7 +1104,7 @@ fn connack_length_must_fit_the_fields() {
             ReasonCode::MalformedPacket,
         );
     }
-    for version in [V3_1, V3_1_1] {
+    for version in [V31, V311] {
         assert_refused(
             decode_error(version, &[0x20, 0x03, 0x00, 0x00, 0x00]),
             DecodeError::TrailingBytes {
@@ -1450,26 +1143,6 @@ fn connack_length_must_fit_the_fields() {
 // Encoder refusals
 // ---------------------------------------------------------------------------------------------
 
-/// Encodes `packet` expecting `error`, and checks nothing was written.
-fn assert_encode_error<B: Buffer>(
-    packet: &Packet<B>,
-    version: ProtocolVersion,
-    error: EncodeError,
-) {
-    let mut out = Vec::new();
-    assert_eq!(
-        packet.encode(version, &mut out),
-        Err(error),
-        "encode in {version}"
-    );
-    assert!(out.is_empty(), "nothing is written on error");
-    assert_eq!(
-        packet.encoded_len(version),
-        Err(error),
-        "encoded_len in {version}"
-    );
-}
-
 /// A CONNECT is encoded in the version it names, and no other.
 #[test]
 fn connect_encodes_only_in_its_own_version() {
@@ -1493,23 +1166,23 @@ fn connect_encodes_only_in_its_own_version() {
 #[test]
 fn mqtt31_invalid_client_id_is_not_encoded() {
     for id in ["", "abcdefghijklmnopqrstuvwx"] {
-        let connect = Connect::<&[u8]>::new(V3_1, MqttString::new(id).unwrap());
-        assert_encode_error(&connect.into(), V3_1, EncodeError::InvalidClientId);
+        let connect = Connect::<&[u8]>::new(V31, MqttString::new(id).unwrap());
+        assert_encode_error(&connect.into(), V31, EncodeError::InvalidClientId);
     }
 }
 
 /// conformance: v311:§3.1.3.1
 #[test]
 fn v311_empty_client_id_without_clean_session_is_not_encoded() {
-    let mut connect = Connect::<&[u8]>::new(V3_1_1, MqttString::new("").unwrap());
+    let mut connect = Connect::<&[u8]>::new(V311, MqttString::new("").unwrap());
     connect.clean_start = false;
-    assert_encode_error(&connect.into(), V3_1_1, EncodeError::InvalidClientId);
+    assert_encode_error(&connect.into(), V311, EncodeError::InvalidClientId);
 }
 
 /// conformance: v311:MQTT-3.1.2-22
 #[test]
 fn password_without_user_name_is_not_encoded_before_v5() {
-    for version in [V3_1, V3_1_1] {
+    for version in [V31, V311] {
         let mut connect = minimal::<&[u8]>(version);
         connect.password = Some(BinaryData::new(&b"pw"[..]).unwrap());
         assert_encode_error(
@@ -1523,7 +1196,7 @@ fn password_without_user_name_is_not_encoded_before_v5() {
 /// CONNECT and Will Properties exist only in 5.0; nothing is silently dropped.
 #[test]
 fn connect_properties_are_not_encoded_before_v5() {
-    for version in [V3_1, V3_1_1] {
+    for version in [V31, V311] {
         let mut connect = minimal::<&[u8]>(version);
         connect.properties.session_expiry_interval = Some(1);
         assert_encode_error(
@@ -1583,7 +1256,7 @@ fn v5_only_connack_reason_codes_are_not_encoded_before_v5() {
         let has_return_code = RETURN_CODES
             .iter()
             .any(|(_, _, mapped, _)| *mapped == reason);
-        for version in [V3_1, V3_1_1] {
+        for version in [V31, V311] {
             let packet = connack::<&[u8]>(false, reason);
             if has_return_code {
                 assert_eq!(packet.encoded_len(version), Ok(4));
@@ -1603,7 +1276,7 @@ fn v5_only_connack_reason_codes_are_not_encoded_before_v5() {
 
 #[test]
 fn connack_properties_are_not_encoded_before_v5() {
-    for version in [V3_1, V3_1_1] {
+    for version in [V31, V311] {
         let mut ack = ConnAck::<&[u8]>::new(false, ConnectReasonCode::Success);
         ack.properties = ConnAckProperties::new();
         ack.properties.server_keep_alive = Some(5);
@@ -1623,10 +1296,10 @@ fn connack_properties_are_not_encoded_before_v5() {
 fn mqtt31_session_present_is_not_encoded() {
     assert_encode_error(
         &connack::<&[u8]>(true, ConnectReasonCode::Success),
-        V3_1,
+        V31,
         EncodeError::NotInVersion {
             what: "session present",
-            version: V3_1,
+            version: V31,
         },
     );
 }
@@ -1634,7 +1307,7 @@ fn mqtt31_session_present_is_not_encoded() {
 /// conformance: v311:§3.2.2.2, v5:§3.2.2.1.1
 #[test]
 fn session_present_with_refusal_is_not_encoded() {
-    for version in [V3_1_1, V5] {
+    for version in [V311, V5] {
         assert_encode_error(
             &connack::<&[u8]>(true, ConnectReasonCode::NotAuthorized),
             version,
@@ -1648,26 +1321,12 @@ fn session_present_with_refusal_is_not_encoded() {
 #[test]
 fn connect_and_connack_into_a_too_small_slice_are_refused() {
     let packets: [(ProtocolVersion, Packet<&[u8]>); 4] = [
-        (V3_1_1, minimal::<&[u8]>(V3_1_1).into()),
+        (V311, minimal::<&[u8]>(V311).into()),
         (V5, spec_example::<&[u8]>(V5).into()),
-        (V3_1_1, connack(true, ConnectReasonCode::Success)),
+        (V311, connack(true, ConnectReasonCode::Success)),
         (V5, connack(false, ConnectReasonCode::Banned)),
     ];
     for (version, packet) in packets {
-        let needed = packet.encoded_len(version).unwrap();
-        let mut storage = vec![0xAAu8; needed];
-        let mut short: &mut [u8] = &mut storage[..needed - 1];
-        assert_eq!(
-            packet.encode(version, &mut short),
-            Err(EncodeError::BufferTooSmall {
-                needed,
-                available: needed - 1
-            })
-        );
-        assert!(storage.iter().all(|&byte| byte == 0xAA), "nothing written");
-        let mut exact: &mut [u8] = &mut storage[..];
-        assert_eq!(packet.encode(version, &mut exact), Ok(needed));
-        assert!(exact.is_empty());
-        assert_eq!(storage, common::encode(&packet, version));
+        assert_short_slice_is_refused(version, &packet);
     }
 }

@@ -9,154 +9,14 @@
 
 mod common;
 
-use bytes::Bytes;
-use common::hex;
-use mqtt_sansio::{
-    Auth, AuthReasonCode, BinaryData, Buffer, DecodeError, Decoded, Disconnect,
-    DisconnectReasonCode, EncodeError, Limits, MqttString, Packet, PacketType, ProtocolVersion,
-    ReasonCode,
+use common::{
+    Make, V5, V31, V311, assert_decodes_to, assert_encode_error, assert_refused, assert_refused_in,
+    assert_short_slice_is_refused, assert_vector, decode_error, hex,
 };
-
-const LIMITS: Limits = Limits::new(Limits::DEFAULT_MAX_PACKET_SIZE);
-
-const V3_1: ProtocolVersion = ProtocolVersion::V3_1;
-const V3_1_1: ProtocolVersion = ProtocolVersion::V3_1_1;
-const V5: ProtocolVersion = ProtocolVersion::V5;
-
-/// Builds field values for either storage type, so one expected packet serves both decode
-/// paths.
-trait Make: Buffer {
-    fn string(text: &'static str) -> MqttString<Self>;
-    fn binary(data: &'static [u8]) -> BinaryData<Self>;
-}
-
-impl<'a> Make for &'a [u8] {
-    fn string(text: &'static str) -> MqttString<Self> {
-        let text: &'a str = text;
-        MqttString::new(text).expect("valid string")
-    }
-
-    fn binary(data: &'static [u8]) -> BinaryData<Self> {
-        let data: &'a [u8] = data;
-        BinaryData::new(data).expect("short binary data")
-    }
-}
-
-impl Make for Bytes {
-    fn string(text: &'static str) -> MqttString<Self> {
-        MqttString::new(text).expect("valid string")
-    }
-
-    fn binary(data: &'static [u8]) -> BinaryData<Self> {
-        BinaryData::new(Self::from_static(data)).expect("short binary data")
-    }
-}
-
-/// Checks a vector both ways: both decode paths give the expected packet and take every byte,
-/// every proper prefix is incomplete (never an error), and both packets encode to exactly
-/// `wire` with `encoded_len` agreeing.
-fn assert_vector<'w>(
-    version: ProtocolVersion,
-    wire: &'w [u8],
-    borrowed: Packet<&'w [u8]>,
-    owned: Packet<Bytes>,
-) {
-    let decoded = common::decode_one(version, wire)
-        .unwrap_or_else(|error| panic!("{version}: {error} in {wire:02x?}"));
-    assert_eq!(decoded, borrowed, "borrowed decode of {wire:02x?}");
-
-    let shared = Bytes::copy_from_slice(wire);
-    match Packet::decode_bytes(version, &shared, &LIMITS) {
-        Ok(Decoded::Complete { packet, consumed }) => {
-            assert_eq!(packet, owned, "Bytes decode of {wire:02x?}");
-            assert_eq!(consumed, wire.len());
-        }
-        other => panic!("Bytes decode of {wire:02x?}: {other:?}"),
-    }
-
-    assert_eq!(
-        common::encode(&borrowed, version),
-        wire,
-        "encode (borrowed)"
-    );
-    let mut out = Vec::new();
-    assert_eq!(owned.encode(version, &mut out), Ok(wire.len()));
-    assert_eq!(out, wire, "encode (Bytes)");
-    assert_eq!(owned.encoded_len(version), Ok(wire.len()));
-
-    for cut in 0..wire.len() {
-        match Packet::decode(version, &wire[..cut], &LIMITS) {
-            Ok(Decoded::Incomplete { needed }) => {
-                assert!(
-                    needed >= 1 && cut + needed <= wire.len(),
-                    "prefix {cut}: {needed}"
-                );
-            }
-            other => panic!("prefix of {cut} bytes: {other:?}"),
-        }
-    }
-    assert_eq!(
-        Packet::decode(version, &wire[..wire.len() - 1], &LIMITS),
-        Ok(Decoded::Incomplete { needed: 1 })
-    );
-}
-
-/// The error both decode paths give for `wire` in `version`; they must agree.
-fn decode_error(version: ProtocolVersion, wire: &[u8]) -> DecodeError {
-    let borrowed = Packet::decode(version, wire, &LIMITS)
-        .expect_err("the borrowed decoder must refuse the vector");
-    let owned = Packet::decode_bytes(version, &Bytes::copy_from_slice(wire), &LIMITS)
-        .expect_err("the Bytes decoder must refuse the vector");
-    assert_eq!(borrowed, owned, "both paths give the same error");
-    borrowed
-}
-
-/// Asserts `actual` is `expected` and maps to `reason`.
-fn assert_refused(actual: DecodeError, expected: DecodeError, reason: ReasonCode) {
-    assert_eq!(actual, expected);
-    assert_eq!(actual.reason_code(), reason, "reason code of {actual:?}");
-}
-
-/// Encodes `packet` expecting `error`, and checks nothing was written.
-fn assert_encode_error<B: Buffer>(
-    packet: &Packet<B>,
-    version: ProtocolVersion,
-    error: EncodeError,
-) {
-    let mut out = Vec::new();
-    assert_eq!(
-        packet.encode(version, &mut out),
-        Err(error),
-        "encode in {version}"
-    );
-    assert!(out.is_empty(), "nothing is written on error");
-    assert_eq!(
-        packet.encoded_len(version),
-        Err(error),
-        "encoded_len in {version}"
-    );
-}
-
-/// Decodes a vector that is valid but not in the encoder's shortest form: both paths give the
-/// expected packet, which encodes to `canonical`.
-fn assert_decodes_to<'w>(
-    version: ProtocolVersion,
-    wire: &'w [u8],
-    borrowed: Packet<&'w [u8]>,
-    owned: Packet<Bytes>,
-    canonical: &[u8],
-) {
-    assert_eq!(common::decode_one(version, wire), Ok(borrowed.clone()));
-    let shared = Bytes::copy_from_slice(wire);
-    assert_eq!(
-        Packet::decode_bytes(version, &shared, &LIMITS),
-        Ok(Decoded::Complete {
-            packet: owned,
-            consumed: wire.len()
-        })
-    );
-    assert_eq!(common::encode(&borrowed, version), canonical);
-}
+use mqtt_sansio::{
+    Auth, AuthReasonCode, BinaryData, Buffer, DecodeError, Disconnect, DisconnectReasonCode,
+    EncodeError, MqttString, Packet, PacketType, ProtocolVersion, ReasonCode,
+};
 
 // ---------------------------------------------------------------------------------------------
 // DISCONNECT
@@ -205,39 +65,31 @@ const DISCONNECT_CODES: [(u8, DisconnectReasonCode); 29] = [
     ),
 ];
 
-/// A 3.1.1 DISCONNECT has no variable header and no payload (3.1.1 §3.14).
+/// A 3.1 or 3.1.1 DISCONNECT has no variable header and no payload (3.1.1 §3.14).
 /// conformance: v311:§3.14
 #[test]
-fn v311_disconnect_round_trips() {
-    let wire = hex("E0 00");
+fn mqtt31_and_v311_disconnect_round_trip() {
     let normal = DisconnectReasonCode::NormalDisconnection;
-    assert_vector(V3_1_1, &wire, disconnect(normal), disconnect(normal));
-}
-
-#[test]
-fn mqtt31_disconnect_round_trips() {
-    let wire = hex("E0 00");
-    let normal = DisconnectReasonCode::NormalDisconnection;
-    assert_vector(V3_1, &wire, disconnect(normal), disconnect(normal));
+    for version in [V31, V311] {
+        assert_vector(
+            version,
+            &hex("E0 00"),
+            disconnect(normal),
+            disconnect(normal),
+        );
+    }
 }
 
 /// conformance: v311:§3.14
 #[test]
 fn v311_disconnect_with_a_body_is_malformed() {
-    for version in [V3_1, V3_1_1] {
-        assert_refused(
-            decode_error(version, &hex("E0 01 00")),
+    for (wire, count) in [("E0 01 00", 1), ("E0 02 8D 00", 2)] {
+        assert_refused_in(
+            &[V31, V311],
+            wire,
             DecodeError::TrailingBytes {
                 packet: PacketType::Disconnect,
-                count: 1,
-            },
-            ReasonCode::MalformedPacket,
-        );
-        assert_refused(
-            decode_error(version, &hex("E0 02 8D 00")),
-            DecodeError::TrailingBytes {
-                packet: PacketType::Disconnect,
-                count: 2,
+                count,
             },
             ReasonCode::MalformedPacket,
         );
@@ -248,7 +100,7 @@ fn v311_disconnect_with_a_body_is_malformed() {
 #[test]
 fn v311_disconnect_reserved_header_flags_are_malformed() {
     for flags in [0x01u8, 0x02, 0x04, 0x08, 0x0F] {
-        for version in [V3_1, V3_1_1] {
+        for version in [V31, V311] {
             assert_refused(
                 decode_error(version, &[0xE0 | flags, 0x00]),
                 DecodeError::InvalidFixedHeaderFlags {
@@ -367,34 +219,35 @@ fn v5_disconnect_unknown_reason_codes_are_malformed() {
 /// conformance: v5:§3.14.2.2.1
 #[test]
 fn v5_disconnect_properties_must_fit_the_remaining_length() {
-    assert_refused(
-        decode_error(V5, &hex("E0 02 00 05")),
-        DecodeError::UnexpectedEnd {
-            field: "properties",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        decode_error(V5, &hex("E0 05 00 03 1F 00 03")),
-        DecodeError::UnexpectedEnd {
-            field: "Reason String",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        decode_error(V5, &hex("E0 03 00 00 00")),
-        DecodeError::TrailingBytes {
-            packet: PacketType::Disconnect,
-            count: 1,
-        },
-        ReasonCode::MalformedPacket,
-    );
+    for (wire, error) in [
+        (
+            "E0 02 00 05",
+            DecodeError::UnexpectedEnd {
+                field: "properties",
+            },
+        ),
+        (
+            "E0 05 00 03 1F 00 03",
+            DecodeError::UnexpectedEnd {
+                field: "Reason String",
+            },
+        ),
+        (
+            "E0 03 00 00 00",
+            DecodeError::TrailingBytes {
+                packet: PacketType::Disconnect,
+                count: 1,
+            },
+        ),
+    ] {
+        assert_refused_in(&[V5], wire, error, ReasonCode::MalformedPacket);
+    }
 }
 
 /// A 3.1.1 DISCONNECT carries no reason code or properties; nothing is silently dropped.
 #[test]
 fn disconnect_reason_code_and_properties_are_not_encoded_before_v5() {
-    for version in [V3_1, V3_1_1] {
+    for version in [V31, V311] {
         assert_encode_error(
             &disconnect::<&[u8]>(DisconnectReasonCode::ServerShuttingDown),
             version,
@@ -494,8 +347,9 @@ fn v5_auth_without_method_in_the_long_form_is_a_protocol_error() {
         "F0 07 18 05 16 00 02 01 02",       // Authentication Data only
         "F0 09 18 07 26 00 01 6B 00 01 76", // User Property only
     ] {
-        assert_refused(
-            decode_error(V5, &hex(wire)),
+        assert_refused_in(
+            &[V5],
+            wire,
             DecodeError::MissingAuthMethod,
             ReasonCode::ProtocolError,
         );
@@ -521,28 +375,29 @@ fn v5_auth_remaining_length_1_is_malformed() {
 /// conformance: v5:§3.15.2.2.1
 #[test]
 fn v5_auth_properties_must_fit_the_remaining_length() {
-    assert_refused(
-        decode_error(V5, &hex("F0 05 18 08 15 00 01")),
-        DecodeError::UnexpectedEnd {
-            field: "properties",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        decode_error(V5, &hex("F0 06 18 04 15 00 05 6D")),
-        DecodeError::UnexpectedEnd {
-            field: "Authentication Method",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        decode_error(V5, &hex("F0 07 18 04 15 00 01 6D 00")),
-        DecodeError::TrailingBytes {
-            packet: PacketType::Auth,
-            count: 1,
-        },
-        ReasonCode::MalformedPacket,
-    );
+    for (wire, error) in [
+        (
+            "F0 05 18 08 15 00 01",
+            DecodeError::UnexpectedEnd {
+                field: "properties",
+            },
+        ),
+        (
+            "F0 06 18 04 15 00 05 6D",
+            DecodeError::UnexpectedEnd {
+                field: "Authentication Method",
+            },
+        ),
+        (
+            "F0 07 18 04 15 00 01 6D 00",
+            DecodeError::TrailingBytes {
+                packet: PacketType::Auth,
+                count: 1,
+            },
+        ),
+    ] {
+        assert_refused_in(&[V5], wire, error, ReasonCode::MalformedPacket);
+    }
 }
 
 /// The Authentication Method is a UTF-8 Encoded String.
@@ -550,33 +405,34 @@ fn v5_auth_properties_must_fit_the_remaining_length() {
 #[test]
 fn v5_auth_method_must_be_well_formed_utf8() {
     let field = "Authentication Method";
-    assert_refused(
-        decode_error(V5, &hex("F0 06 18 04 15 00 01 FF")),
-        DecodeError::InvalidUtf8 { field },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        decode_error(V5, &hex("F0 06 18 04 15 00 01 00")),
-        DecodeError::NulCharacter { field },
-        ReasonCode::MalformedPacket,
-    );
+    for (wire, error) in [
+        (
+            "F0 06 18 04 15 00 01 FF",
+            DecodeError::InvalidUtf8 { field },
+        ),
+        (
+            "F0 06 18 04 15 00 01 00",
+            DecodeError::NulCharacter { field },
+        ),
+    ] {
+        assert_refused_in(&[V5], wire, error, ReasonCode::MalformedPacket);
+    }
 }
 
 /// AUTH is packet type 15, reserved before 5.0 (3.1.1 §2.2.1, Table 2.1).
 /// conformance: v311:§2.2.1
 #[test]
 fn auth_packet_type_is_reserved_before_v5() {
-    for version in [V3_1, V3_1_1] {
-        for wire in [
-            "F0 00",
-            "F0 17 18 15 15 00 0B 53 43 52 41 4D 2D 53 48 41 2D 31 16 00 04 01 02 03 04",
-        ] {
-            assert_refused(
-                decode_error(version, &hex(wire)),
-                DecodeError::ReservedPacketType(15),
-                ReasonCode::MalformedPacket,
-            );
-        }
+    for wire in [
+        "F0 00",
+        "F0 17 18 15 15 00 0B 53 43 52 41 4D 2D 53 48 41 2D 31 16 00 04 01 02 03 04",
+    ] {
+        assert_refused_in(
+            &[V31, V311],
+            wire,
+            DecodeError::ReservedPacketType(15),
+            ReasonCode::MalformedPacket,
+        );
     }
 }
 
@@ -598,7 +454,7 @@ fn v5_auth_reserved_header_flags_are_malformed() {
 /// AUTH exists only in 5.0.
 #[test]
 fn auth_is_not_encoded_before_v5() {
-    for version in [V3_1, V3_1_1] {
+    for version in [V31, V311] {
         assert_encode_error(
             &Auth::<&[u8]>::new(AuthReasonCode::Success).into(),
             version,
@@ -645,29 +501,12 @@ fn v5_auth_without_method_is_not_encoded() {
 #[test]
 fn disconnect_and_auth_into_a_too_small_slice_are_refused() {
     let packets: [(ProtocolVersion, Packet<&[u8]>); 4] = [
-        (
-            V3_1_1,
-            disconnect(DisconnectReasonCode::NormalDisconnection),
-        ),
+        (V311, disconnect(DisconnectReasonCode::NormalDisconnection)),
         (V5, disconnect(DisconnectReasonCode::KeepAliveTimeout)),
         (V5, Auth::new(AuthReasonCode::Success).into()),
         (V5, scram(AuthReasonCode::ContinueAuthentication)),
     ];
     for (version, packet) in packets {
-        let needed = packet.encoded_len(version).unwrap();
-        let mut storage = vec![0xAAu8; needed];
-        let mut short: &mut [u8] = &mut storage[..needed - 1];
-        assert_eq!(
-            packet.encode(version, &mut short),
-            Err(EncodeError::BufferTooSmall {
-                needed,
-                available: needed - 1
-            })
-        );
-        assert!(storage.iter().all(|&byte| byte == 0xAA), "nothing written");
-        let mut exact: &mut [u8] = &mut storage[..];
-        assert_eq!(packet.encode(version, &mut exact), Ok(needed));
-        assert!(exact.is_empty());
-        assert_eq!(storage, common::encode(&packet, version));
+        assert_short_slice_is_refused(version, &packet);
     }
 }

@@ -6,68 +6,18 @@
 mod common;
 
 use bytes::Bytes;
-use common::{decode_one, hex};
-use mqtt_sansio::{
-    Buffer, Connect, DecodeError, Decoded, Decoder, Limits, MAX_PACKET_SIZE, Packet, PacketType,
-    PingReq, PingResp, ProtocolVersion, Publish, ReasonCode, TopicName,
+use common::{
+    V5, V31, V311, assert_refused_in, assert_vector, decode_error_with, decode_one, encode, hex,
 };
-
-const V31: ProtocolVersion = ProtocolVersion::V3_1;
-const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
-const V5: ProtocolVersion = ProtocolVersion::V5;
+use mqtt_sansio::{
+    Connect, DecodeError, Decoded, Decoder, Limits, MAX_PACKET_SIZE, Packet, PacketType, PingReq,
+    PingResp, ProtocolVersion, Publish, ReasonCode, TopicName,
+};
 
 /// CONNECT, Clean Session, Keep Alive 60, Client Identifier "c", in each version's layout.
 const CONNECT_V31: &str = "10 0f 0006 4d5149736470 03 02 003c 0001 63";
 const CONNECT_V311: &str = "10 0d 0004 4d515454 04 02 003c 0001 63";
 const CONNECT_V5: &str = "10 0e 0004 4d515454 05 02 003c 00 0001 63";
-
-/// Encodes a packet of any buffer type, checking `encoded_len` against the bytes written.
-fn encode_any<B: Buffer>(packet: &Packet<B>, version: ProtocolVersion) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let written = packet
-        .encode(version, &mut buf)
-        .unwrap_or_else(|error| panic!("encode in MQTT {version}: {error}"));
-    assert_eq!(written, buf.len(), "encode returned a wrong length");
-    assert_eq!(
-        packet.encoded_len(version),
-        Ok(written),
-        "encoded_len disagrees"
-    );
-    buf
-}
-
-/// Decodes `wire` through both paths and a `Decoder`, asserting that all three refuse it with
-/// the same error, and returns that error.
-fn refuse_with(version: ProtocolVersion, wire: &[u8], limits: Limits) -> DecodeError {
-    let borrowed = Packet::decode(version, wire, &limits).expect_err(&format!(
-        "MQTT {version}: borrowed decode accepted {wire:02x?}"
-    ));
-    let shared = Packet::decode_bytes(version, &Bytes::copy_from_slice(wire), &limits).expect_err(
-        &format!("MQTT {version}: Bytes decode accepted {wire:02x?}"),
-    );
-    assert_eq!(borrowed, shared, "MQTT {version}: the two paths disagree");
-    let mut decoder = Decoder::with_version(version, limits);
-    decoder.push(wire);
-    assert_eq!(
-        decoder.decode(),
-        Err(borrowed),
-        "MQTT {version}: Decoder disagrees"
-    );
-    borrowed
-}
-
-/// Asserts that `wire` (hex) is refused in each of `versions` with `error`, whose reason code
-/// is `code`.
-fn assert_refused(versions: &[ProtocolVersion], wire: &str, error: DecodeError, code: ReasonCode) {
-    for &version in versions {
-        assert_eq!(
-            refuse_with(version, &hex(wire), Limits::default()),
-            error,
-            "MQTT {version}"
-        );
-        assert_eq!(error.reason_code(), code, "{error}");
-    }
-}
 
 /// The packets of one stream, hand-written for `version`, each valid on its own.
 fn stream_pieces(version: ProtocolVersion) -> Vec<Vec<u8>> {
@@ -118,7 +68,7 @@ fn stream_pieces(version: ProtocolVersion) -> Vec<Vec<u8>> {
 /// Drains every packet the decoder can give now, as encoded bytes.
 fn drain(decoder: &mut Decoder, version: ProtocolVersion, out: &mut Vec<Vec<u8>>) {
     while let Some(packet) = decoder.decode().expect("valid stream") {
-        out.push(encode_any(&packet, version));
+        out.push(encode(&packet, version));
     }
 }
 
@@ -131,24 +81,18 @@ fn drain(decoder: &mut Decoder, version: ProtocolVersion, out: &mut Vec<Vec<u8>>
 #[test]
 fn ping_in_every_version_including_mqtt31() {
     for version in ProtocolVersion::ALL {
-        for (wire, expected) in [
-            ([0xc0, 0x00], Packet::<Bytes>::PingReq(PingReq)),
-            ([0xd0, 0x00], Packet::PingResp(PingResp)),
-        ] {
-            let borrowed = decode_one(version, &wire).unwrap();
-            assert_eq!(borrowed.packet_type(), expected.packet_type());
-            assert_eq!(encode_any(&borrowed, version), wire);
-            let input = Bytes::copy_from_slice(&wire);
-            let decoded = Packet::decode_bytes(version, &input, &Limits::default()).unwrap();
-            assert_eq!(
-                decoded,
-                Decoded::Complete {
-                    packet: expected.clone(),
-                    consumed: 2
-                }
-            );
-            assert_eq!(encode_any(&expected, version), wire);
-        }
+        assert_vector(
+            version,
+            &[0xc0, 0x00],
+            Packet::PingReq(PingReq),
+            Packet::PingReq(PingReq),
+        );
+        assert_vector(
+            version,
+            &[0xd0, 0x00],
+            Packet::PingResp(PingResp),
+            Packet::PingResp(PingResp),
+        );
         let mut buf = Vec::new();
         assert_eq!(PingReq.encode(version, &mut buf), Ok(2));
         assert_eq!(PingResp.encode(version, &mut buf), Ok(2));
@@ -161,7 +105,7 @@ fn ping_in_every_version_including_mqtt31() {
 #[test]
 fn ping_with_a_body_is_malformed() {
     let all = ProtocolVersion::ALL;
-    assert_refused(
+    assert_refused_in(
         &all,
         "c0 01 00",
         DecodeError::TrailingBytes {
@@ -170,7 +114,7 @@ fn ping_with_a_body_is_malformed() {
         },
         ReasonCode::MalformedPacket,
     );
-    assert_refused(
+    assert_refused_in(
         &all,
         "d0 02 0000",
         DecodeError::TrailingBytes {
@@ -262,24 +206,18 @@ fn every_first_byte_in_every_version() {
 /// Type 0 is reserved in every version, type 15 before 5.0 (where it is AUTH).
 #[test]
 fn reserved_packet_types() {
-    assert_refused(
-        &ProtocolVersion::ALL,
-        "00 00",
-        DecodeError::ReservedPacketType(0),
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &ProtocolVersion::ALL,
-        "02 02 000a",
-        DecodeError::ReservedPacketType(0),
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &[V31, V311],
-        "f0 00",
-        DecodeError::ReservedPacketType(15),
-        ReasonCode::MalformedPacket,
-    );
+    for (versions, wire, nibble) in [
+        (&ProtocolVersion::ALL[..], "00 00", 0),
+        (&ProtocolVersion::ALL, "02 02 000a", 0),
+        (&[V31, V311], "f0 00", 15),
+    ] {
+        assert_refused_in(
+            versions,
+            wire,
+            DecodeError::ReservedPacketType(nibble),
+            ReasonCode::MalformedPacket,
+        );
+    }
     assert!(matches!(decode_one(V5, &[0xf0, 0x00]), Ok(Packet::Auth(_))));
 }
 
@@ -305,7 +243,7 @@ fn remaining_length_boundaries() {
         // Topic "t" takes 3 bytes of the Remaining Length, the payload the rest.
         let payload = vec![0xa5; remaining - 3];
         let publish = Publish::<&[u8]>::new(TopicName::new("t").unwrap(), &payload[..]);
-        let wire = encode_any(&Packet::Publish(publish.clone()), V311);
+        let wire = encode(&Packet::Publish(publish.clone()), V311);
         let prefix = hex(&format!("{header} 0001 74"));
         assert_eq!(
             wire[..prefix.len()],
@@ -322,10 +260,7 @@ fn remaining_length_boundaries() {
             }
         );
     }
-    assert_eq!(
-        encode_any(&Packet::<&[u8]>::PingReq(PingReq), V5),
-        [0xc0, 0x00]
-    );
+    assert_eq!(encode(&Packet::<&[u8]>::PingReq(PingReq), V5), [0xc0, 0x00]);
 }
 
 /// The largest Remaining Length, 268,435,455 (`ff ff ff 7f`), is read exactly: with no size
@@ -354,7 +289,7 @@ fn non_minimal_remaining_length_is_malformed() {
     };
     // 0, 127, 1 and 0 again, each in more bytes than its value needs.
     for wire in ["c0 8000", "30 ff00", "30 8100", "30 808000", "30 80808000"] {
-        assert_refused(
+        assert_refused_in(
             &ProtocolVersion::ALL,
             wire,
             error,
@@ -376,9 +311,9 @@ fn five_byte_remaining_length_is_malformed() {
         field: "remaining length",
     };
     let all = ProtocolVersion::ALL;
-    assert_refused(&all, "30 ffffffff7f", error, ReasonCode::MalformedPacket);
-    assert_refused(&all, "30 80808080", error, ReasonCode::MalformedPacket);
-    assert_refused(&all, "30 ffffffff", error, ReasonCode::MalformedPacket);
+    for wire in ["30 ffffffff7f", "30 80808080", "30 ffffffff"] {
+        assert_refused_in(&all, wire, error, ReasonCode::MalformedPacket);
+    }
     // Three continuation bytes may still end well.
     for version in all {
         assert_eq!(
@@ -487,14 +422,14 @@ fn packets_back_to_back_decode_in_sequence() {
                 .complete()
                 .unwrap();
             assert_eq!(consumed, piece.len(), "MQTT {version} at {offset}");
-            assert_eq!(&encode_any(&packet, version), piece);
+            assert_eq!(&encode(&packet, version), piece);
 
             let (packet, consumed) = Packet::decode_bytes(version, &input.slice(offset..), &limits)
                 .unwrap()
                 .complete()
                 .unwrap();
             assert_eq!(consumed, piece.len(), "MQTT {version} at {offset}");
-            assert_eq!(&encode_any(&packet, version), piece);
+            assert_eq!(&encode(&packet, version), piece);
             if let Packet::Publish(publish) = &packet {
                 let payload_at = offset + piece.len() - publish.payload.len();
                 assert_eq!(publish.payload.as_ptr(), input[payload_at..].as_ptr());
@@ -707,7 +642,10 @@ fn oversized_publish_is_refused_from_its_header() {
     };
     assert_eq!(Limits::default().max_packet_size, 1_048_576);
     for version in ProtocolVersion::ALL {
-        assert_eq!(refuse_with(version, &header, Limits::default()), error);
+        assert_eq!(
+            decode_error_with(version, &header, Limits::default()),
+            error
+        );
     }
     assert_eq!(error.reason_code(), ReasonCode::PacketTooLarge);
     assert_eq!(error.reason_code().as_u8(), 0x95);
@@ -739,8 +677,11 @@ fn maximum_packet_size_counts_the_whole_packet() {
         let decoded = Packet::decode(version, &wire, &Limits::new(9)).unwrap();
         assert_eq!(decoded.complete().map(|(_, consumed)| consumed), Some(9));
         let error = DecodeError::PacketTooLarge { size: 9, max: 8 };
-        assert_eq!(refuse_with(version, &wire, Limits::new(8)), error);
-        assert_eq!(refuse_with(version, &wire[..2], Limits::new(8)), error);
+        assert_eq!(decode_error_with(version, &wire, Limits::new(8)), error);
+        assert_eq!(
+            decode_error_with(version, &wire[..2], Limits::new(8)),
+            error
+        );
         assert_eq!(error.reason_code(), ReasonCode::PacketTooLarge);
     }
     // A two-byte Remaining Length counts too: 3 + 203 bytes.
@@ -748,7 +689,10 @@ fn maximum_packet_size_counts_the_whole_packet() {
         size: 206,
         max: 205,
     };
-    assert_eq!(refuse_with(V5, &hex("30 cb01"), Limits::new(205)), error);
+    assert_eq!(
+        decode_error_with(V5, &hex("30 cb01"), Limits::new(205)),
+        error
+    );
     let mut big = hex("30 cb01 0001 74 00");
     big.extend(std::iter::repeat_n(b'x', 199));
     assert!(

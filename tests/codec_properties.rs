@@ -10,141 +10,32 @@ mod common;
 
 use core::num::{NonZeroU16, NonZeroU32};
 
-use bytes::Bytes;
-use common::hex;
+use common::{
+    LIMITS, Make, V5, assert_refused, assert_refused_in, assert_vector, decode_error, decode_one,
+    decode_one_bytes, encode, hex, pid,
+};
 use mqtt_sansio::{
-    Auth, AuthReasonCode, BinaryData, Buffer, ConnAck, Connect, ConnectReasonCode, DecodeError,
-    Decoded, Delivery, Disconnect, DisconnectReasonCode, Limits, MaximumQos, MqttString, Packet,
-    PacketId, PayloadFormat, PropertyId, ProtocolVersion, PubAck, PubAckReasonCode, PubComp,
-    PubRec, PubRel, PubRelReasonCode, Publish, QoS, ReasonCode, SubAck, SubAckReasonCode,
-    Subscribe, Subscription, SubscriptionId, TopicError, TopicFilter, TopicName, UnsubAck,
+    Auth, AuthReasonCode, ConnAck, Connect, ConnectReasonCode, DecodeError, Delivery, Disconnect,
+    DisconnectReasonCode, MaximumQos, MqttString, Packet, PayloadFormat, PropertyId, PubAck,
+    PubAckReasonCode, PubComp, PubRec, PubRel, PubRelReasonCode, Publish, QoS, ReasonCode, SubAck,
+    SubAckReasonCode, Subscribe, Subscription, SubscriptionId, TopicError, UnsubAck,
     UnsubAckReasonCode, Unsubscribe, UserProperty, Will,
 };
-
-const LIMITS: Limits = Limits::new(Limits::DEFAULT_MAX_PACKET_SIZE);
-
-const V5: ProtocolVersion = ProtocolVersion::V5;
-
-/// Builds field values for either storage type, so one expected packet serves both decode
-/// paths.
-trait Make: Buffer {
-    fn string(text: &'static str) -> MqttString<Self>;
-    fn topic(text: &'static str) -> TopicName<Self>;
-    fn filter(text: &'static str) -> TopicFilter<Self>;
-    fn binary(data: &'static [u8]) -> BinaryData<Self>;
-    fn raw(data: &'static [u8]) -> Self;
-
-    fn user(name: &'static str, value: &'static str) -> UserProperty<Self> {
-        UserProperty::new(Self::string(name), Self::string(value))
-    }
-}
-
-impl<'a> Make for &'a [u8] {
-    fn string(text: &'static str) -> MqttString<Self> {
-        let text: &'a str = text;
-        MqttString::new(text).expect("valid string")
-    }
-
-    fn topic(text: &'static str) -> TopicName<Self> {
-        let text: &'a str = text;
-        TopicName::new(text).expect("valid topic name")
-    }
-
-    fn filter(text: &'static str) -> TopicFilter<Self> {
-        let text: &'a str = text;
-        TopicFilter::new(text).expect("valid topic filter")
-    }
-
-    fn binary(data: &'static [u8]) -> BinaryData<Self> {
-        let data: &'a [u8] = data;
-        BinaryData::new(data).expect("short binary data")
-    }
-
-    fn raw(data: &'static [u8]) -> Self {
-        data
-    }
-}
-
-impl Make for Bytes {
-    fn string(text: &'static str) -> MqttString<Self> {
-        MqttString::new(text).expect("valid string")
-    }
-
-    fn topic(text: &'static str) -> TopicName<Self> {
-        TopicName::new(text).expect("valid topic name")
-    }
-
-    fn filter(text: &'static str) -> TopicFilter<Self> {
-        TopicFilter::new(text).expect("valid topic filter")
-    }
-
-    fn binary(data: &'static [u8]) -> BinaryData<Self> {
-        BinaryData::new(Self::from_static(data)).expect("short binary data")
-    }
-
-    fn raw(data: &'static [u8]) -> Self {
-        Self::from_static(data)
-    }
-}
-
-/// Checks a 5.0 vector both ways: both decode paths give the expected packet and take every
-/// byte, and both packets encode to exactly `wire`, with `encoded_len` agreeing.
-fn assert_vector<'w>(wire: &'w [u8], borrowed: Packet<&'w [u8]>, owned: Packet<Bytes>) {
-    let decoded =
-        common::decode_one(V5, wire).unwrap_or_else(|error| panic!("{error} in {wire:02x?}"));
-    assert_eq!(decoded, borrowed, "borrowed decode of {wire:02x?}");
-    let shared = Bytes::copy_from_slice(wire);
-    assert_eq!(
-        Packet::decode_bytes(V5, &shared, &LIMITS),
-        Ok(Decoded::Complete {
-            packet: owned.clone(),
-            consumed: wire.len()
-        }),
-        "Bytes decode of {wire:02x?}"
-    );
-    assert_eq!(common::encode(&borrowed, V5), wire, "encode (borrowed)");
-    let mut out = Vec::new();
-    assert_eq!(owned.encode(V5, &mut out), Ok(wire.len()));
-    assert_eq!(out, wire, "encode (Bytes)");
-    assert_eq!(owned.encoded_len(V5), Ok(wire.len()));
-}
 
 /// Decodes `wire` by both paths and checks both re-encode to `canonical` (the encoder writes
 /// single-valued properties first, in a fixed order, then the repeatable ones).
 fn assert_reencodes_to(wire: &[u8], canonical: &[u8]) {
-    let borrowed = common::decode_one(V5, wire).unwrap_or_else(|e| panic!("{e} in {wire:02x?}"));
+    let borrowed = decode_one(V5, wire).unwrap_or_else(|e| panic!("{e} in {wire:02x?}"));
     assert_eq!(
-        common::encode(&borrowed, V5),
+        encode(&borrowed, V5),
         canonical,
         "borrowed re-encode of {wire:02x?}"
     );
-    let shared = Bytes::copy_from_slice(wire);
-    let (owned, consumed) = Packet::decode_bytes(V5, &shared, &LIMITS)
-        .unwrap_or_else(|e| panic!("{e} in {wire:02x?}"))
-        .complete()
-        .expect("complete");
-    assert_eq!(consumed, wire.len());
-    let mut out = Vec::new();
-    owned.encode(V5, &mut out).expect("re-encodes");
-    assert_eq!(out, canonical, "Bytes re-encode of {wire:02x?}");
-}
-
-/// The error both decode paths give for `wire`; they must agree.
-fn decode_error(wire: &[u8]) -> DecodeError {
-    let borrowed = Packet::decode(V5, wire, &LIMITS).expect_err("the borrowed decoder refuses");
-    let owned = Packet::decode_bytes(V5, &Bytes::copy_from_slice(wire), &LIMITS)
-        .expect_err("the Bytes decoder refuses");
     assert_eq!(
-        borrowed, owned,
-        "both paths give the same error for {wire:02x?}"
+        encode(&decode_one_bytes(V5, wire), V5),
+        canonical,
+        "Bytes re-encode of {wire:02x?}"
     );
-    borrowed
-}
-
-/// Asserts `actual` is `expected` and maps to `reason`.
-fn assert_refused(actual: DecodeError, expected: DecodeError, reason: ReasonCode) {
-    assert_eq!(actual, expected);
-    assert_eq!(actual.reason_code(), reason, "reason code of {actual:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,7 +281,7 @@ fn each_packet_accepts_exactly_its_properties() {
                 assert_reencodes_to(&wire, &wire);
             } else {
                 assert_refused(
-                    decode_error(&wire),
+                    decode_error(V5, &wire),
                     DecodeError::PropertyNotAllowed {
                         property,
                         packet: context.name,
@@ -410,7 +301,7 @@ fn each_packet_accepts_exactly_its_properties() {
 fn topic_alias_in_connect_is_malformed() {
     let connect = hex("10 11 00 04 4D 51 54 54 05 02 00 00 03 23 00 01 00 01 61");
     assert_refused(
-        decode_error(&connect),
+        decode_error(V5, &connect),
         DecodeError::PropertyNotAllowed {
             property: PropertyId::TopicAlias,
             packet: "CONNECT",
@@ -427,7 +318,7 @@ fn topic_alias_in_connect_is_malformed() {
     let will_delay_in_connect =
         hex("10 13 00 04 4D 51 54 54 05 02 00 00 05 18 00 00 00 05 00 01 61");
     assert_eq!(
-        decode_error(&will_delay_in_connect),
+        decode_error(V5, &will_delay_in_connect),
         DecodeError::PropertyNotAllowed {
             property: PropertyId::WillDelayInterval,
             packet: "CONNECT"
@@ -436,7 +327,7 @@ fn topic_alias_in_connect_is_malformed() {
     let session_expiry_in_will =
         hex("10 18 00 04 4D 51 54 54 05 06 00 00 00 00 01 61 05 11 00 00 00 05 00 01 74 00 00");
     assert_eq!(
-        decode_error(&session_expiry_in_will),
+        decode_error(V5, &session_expiry_in_will),
         DecodeError::PropertyNotAllowed {
             property: PropertyId::SessionExpiryInterval,
             packet: "will properties"
@@ -451,7 +342,7 @@ fn topic_alias_in_connect_is_malformed() {
 fn connect_auth_data_without_method_is_a_protocol_error() {
     let wire = packet_with(&CONNECT, &hex("16 00 01 64"));
     assert_refused(
-        decode_error(&wire),
+        decode_error(V5, &wire),
         DecodeError::AuthDataWithoutMethod,
         ReasonCode::ProtocolError,
     );
@@ -486,7 +377,7 @@ fn single_valued_properties_may_not_repeat() {
                 assert_reencodes_to(&wire, &wire);
             } else {
                 assert_refused(
-                    decode_error(&wire),
+                    decode_error(V5, &wire),
                     DecodeError::DuplicateProperty(property),
                     ReasonCode::ProtocolError,
                 );
@@ -508,21 +399,21 @@ fn unknown_property_identifiers_are_malformed() {
             }
             let wire = packet_with(context, &[id, 0x00]);
             assert_refused(
-                decode_error(&wire),
+                decode_error(V5, &wire),
                 DecodeError::UnknownProperty(u32::from(id)),
                 ReasonCode::MalformedPacket,
             );
         }
         let wire = packet_with(context, &[0x80, 0x01, 0x00]);
         assert_refused(
-            decode_error(&wire),
+            decode_error(V5, &wire),
             DecodeError::UnknownProperty(0x80),
             ReasonCode::MalformedPacket,
         );
         // Property 0x01 written in two bytes is not the shortest form.
         let wire = packet_with(context, &[0x81, 0x00, 0x01]);
         assert_refused(
-            decode_error(&wire),
+            decode_error(V5, &wire),
             DecodeError::VarIntNotMinimal {
                 field: "property identifier",
             },
@@ -536,40 +427,39 @@ fn unknown_property_identifiers_are_malformed() {
 /// conformance: v5:§2.2.2.1
 #[test]
 fn property_block_bounds_every_value() {
-    // Property Length 3 around a Session Expiry Interval that needs 5 bytes; the packet goes
-    // on with the Client Identifier, which must not be read as the rest of the value.
-    let wire = hex("10 11 00 04 4D 51 54 54 05 02 00 00 03 11 00 00 00 01 61");
-    assert_refused(
-        decode_error(&wire),
-        DecodeError::UnexpectedEnd {
-            field: "Session Expiry Interval",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    // Property Length 9 in a CONNACK that has 2 bytes left.
-    assert_refused(
-        decode_error(&hex("20 05 00 00 09 24 01")),
-        DecodeError::UnexpectedEnd {
-            field: "properties",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    // A User Property whose value is cut off by the Property Length.
-    assert_refused(
-        decode_error(&hex("20 0A 00 00 07 26 00 01 6B 00 02 76 00")),
-        DecodeError::UnexpectedEnd {
-            field: "user property value",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    // A Property Length that is not a valid Variable Byte Integer.
-    assert_refused(
-        decode_error(&hex("20 04 00 00 80 00")),
-        DecodeError::VarIntNotMinimal {
-            field: "property length",
-        },
-        ReasonCode::MalformedPacket,
-    );
+    for (wire, error) in [
+        // Property Length 3 around a Session Expiry Interval that needs 5 bytes; the packet
+        // goes on with the Client Identifier, which must not be read as the rest of the value.
+        (
+            "10 11 00 04 4D 51 54 54 05 02 00 00 03 11 00 00 00 01 61",
+            DecodeError::UnexpectedEnd {
+                field: "Session Expiry Interval",
+            },
+        ),
+        // Property Length 9 in a CONNACK that has 2 bytes left.
+        (
+            "20 05 00 00 09 24 01",
+            DecodeError::UnexpectedEnd {
+                field: "properties",
+            },
+        ),
+        // A User Property whose value is cut off by the Property Length.
+        (
+            "20 0A 00 00 07 26 00 01 6B 00 02 76 00",
+            DecodeError::UnexpectedEnd {
+                field: "user property value",
+            },
+        ),
+        // A Property Length that is not a valid Variable Byte Integer.
+        (
+            "20 04 00 00 80 00",
+            DecodeError::VarIntNotMinimal {
+                field: "property length",
+            },
+        ),
+    ] {
+        assert_refused_in(&[V5], wire, error, ReasonCode::MalformedPacket);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -581,7 +471,7 @@ fn property_block_bounds_every_value() {
 fn connect_receive_maximum_0_is_a_protocol_error() {
     let wire = packet_with(&CONNECT, &hex("21 00 00"));
     assert_refused(
-        decode_error(&wire),
+        decode_error(V5, &wire),
         DecodeError::InvalidPropertyValue(PropertyId::ReceiveMaximum),
         ReasonCode::ProtocolError,
     );
@@ -600,7 +490,7 @@ fn connect_receive_maximum_0_is_a_protocol_error() {
 fn connect_maximum_packet_size_0_is_a_protocol_error() {
     let wire = packet_with(&CONNECT, &hex("27 00 00 00 00"));
     assert_refused(
-        decode_error(&wire),
+        decode_error(V5, &wire),
         DecodeError::InvalidPropertyValue(PropertyId::MaximumPacketSize),
         ReasonCode::ProtocolError,
     );
@@ -620,7 +510,7 @@ fn connect_request_flags_other_than_0_or_1_are_protocol_errors() {
     ] {
         for value in [0x02u8, 0x80, 0xFF] {
             assert_refused(
-                decode_error(&packet_with(&CONNECT, &[id, value])),
+                decode_error(V5, &packet_with(&CONNECT, &[id, value])),
                 DecodeError::InvalidPropertyValue(property),
                 ReasonCode::ProtocolError,
             );
@@ -638,7 +528,7 @@ fn connect_request_flags_other_than_0_or_1_are_protocol_errors() {
 fn payload_format_indicator_2_is_a_protocol_error() {
     for context in [&WILL, &PUBLISH] {
         assert_refused(
-            decode_error(&packet_with(context, &hex("01 02"))),
+            decode_error(V5, &packet_with(context, &hex("01 02"))),
             DecodeError::InvalidPropertyValue(PropertyId::PayloadFormatIndicator),
             ReasonCode::ProtocolError,
         );
@@ -666,7 +556,7 @@ fn connack_values_out_of_range_are_protocol_errors() {
         ("2A 02", PropertyId::SharedSubscriptionAvailable),
     ] {
         assert_refused(
-            decode_error(&packet_with(&CONNACK, &hex(block))),
+            decode_error(V5, &packet_with(&CONNACK, &hex(block))),
             DecodeError::InvalidPropertyValue(property),
             ReasonCode::ProtocolError,
         );
@@ -684,7 +574,7 @@ fn connack_values_out_of_range_are_protocol_errors() {
 #[test]
 fn publish_topic_alias_0_is_topic_alias_invalid() {
     assert_refused(
-        decode_error(&packet_with(&PUBLISH, &hex("23 00 00"))),
+        decode_error(V5, &packet_with(&PUBLISH, &hex("23 00 00"))),
         DecodeError::InvalidPropertyValue(PropertyId::TopicAlias),
         ReasonCode::TopicAliasInvalid,
     );
@@ -744,7 +634,7 @@ fn user_property_name_and_value_must_be_well_formed_utf8() {
             };
             properties.extend(hex(block));
             assert_refused(
-                decode_error(&packet_with(context, &properties)),
+                decode_error(V5, &packet_with(context, &properties)),
                 error,
                 ReasonCode::MalformedPacket,
             );
@@ -760,7 +650,7 @@ fn user_property_may_be_empty_and_repeat_its_name() {
         &CONNECT,
         &hex("26 00 00 00 00 26 00 01 6B 00 00 26 00 01 6B 00 01 76"),
     );
-    let Packet::Connect(connect) = common::decode_one(V5, &wire).unwrap() else {
+    let Packet::Connect(connect) = decode_one(V5, &wire).unwrap() else {
         panic!("a CONNECT");
     };
     let pairs: Vec<(&str, &str)> = connect
@@ -790,12 +680,12 @@ fn string_properties_must_be_well_formed_utf8() {
     ] {
         let field = property.name();
         assert_refused(
-            decode_error(&packet_with(context, &[id, 0x00, 0x01, 0xFF])),
+            decode_error(V5, &packet_with(context, &[id, 0x00, 0x01, 0xFF])),
             DecodeError::InvalidUtf8 { field },
             ReasonCode::MalformedPacket,
         );
         assert_refused(
-            decode_error(&packet_with(context, &[id, 0x00, 0x02, 0x61, 0x00])),
+            decode_error(V5, &packet_with(context, &[id, 0x00, 0x02, 0x61, 0x00])),
             DecodeError::NulCharacter { field },
             ReasonCode::MalformedPacket,
         );
@@ -810,7 +700,7 @@ fn response_topic_with_wildcard_is_malformed() {
         for topic in ["00 01 23", "00 03 61 2F 2B"] {
             let wire = packet_with(context, &hex(&format!("08 {topic}")));
             assert_refused(
-                decode_error(&wire),
+                decode_error(V5, &wire),
                 DecodeError::InvalidTopic {
                     field: "Response Topic",
                     error: TopicError::WildcardInName,
@@ -834,10 +724,6 @@ fn binary_properties_hold_any_bytes() {
 // ---------------------------------------------------------------------------------------------
 // Every property of every packet, in one vector per packet
 // ---------------------------------------------------------------------------------------------
-
-fn id(value: u16) -> PacketId {
-    PacketId::new(value).expect("non-zero")
-}
 
 fn user<B: Make>() -> UserProperty<B> {
     B::user("k", "v")
@@ -877,7 +763,7 @@ fn connect_with_every_property_round_trips() {
         p.user_properties.push(B::user("a", "c"));
         connect.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// The Will Properties with all seven of theirs, between the Client Identifier and the Will
@@ -913,7 +799,7 @@ fn will_with_every_property_round_trips() {
         connect.will = Some(will);
         connect.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// CONNACK with all seventeen of its properties.
@@ -961,7 +847,7 @@ fn connack_with_every_property_round_trips() {
         p.user_properties.push(user());
         ack.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// PUBLISH with all of its properties, two Subscription Identifiers among them.
@@ -982,7 +868,7 @@ fn publish_with_every_property_round_trips() {
          68 69");
     fn expected<B: Make>() -> Packet<B> {
         let mut publish = Publish::new(B::topic("a/b"), B::raw(b"hi"));
-        publish.delivery = Delivery::new(QoS::AtLeastOnce, id(10));
+        publish.delivery = Delivery::new(QoS::AtLeastOnce, pid(10));
         let p = &mut publish.properties;
         p.payload_format_indicator = Some(PayloadFormat::Utf8);
         p.message_expiry_interval = Some(60);
@@ -997,7 +883,7 @@ fn publish_with_every_property_round_trips() {
             .push(SubscriptionId::new(128).unwrap());
         publish.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// PUBACK, PUBREC, PUBREL and PUBCOMP with a Reason String and a User Property.
@@ -1011,40 +897,40 @@ fn acks_with_every_property_round_trip() {
     }
 
     fn puback<B: Make>() -> Packet<B> {
-        let mut ack = PubAck::new(id(10));
+        let mut ack = PubAck::new(pid(10));
         ack.reason_code = PubAckReasonCode::NoMatchingSubscribers;
         set(&mut ack.properties);
         ack.into()
     }
     let wire = hex(&format!("40 10 00 0A 10 {PROPERTIES}"));
-    assert_vector(&wire, puback(), puback());
+    assert_vector(V5, &wire, puback(), puback());
 
     fn pubrec<B: Make>() -> Packet<B> {
-        let mut ack = PubRec::new(id(10));
+        let mut ack = PubRec::new(pid(10));
         ack.reason_code = PubAckReasonCode::UnspecifiedError;
         set(&mut ack.properties);
         ack.into()
     }
     let wire = hex(&format!("50 10 00 0A 80 {PROPERTIES}"));
-    assert_vector(&wire, pubrec(), pubrec());
+    assert_vector(V5, &wire, pubrec(), pubrec());
 
     fn pubrel<B: Make>() -> Packet<B> {
-        let mut ack = PubRel::new(id(10));
+        let mut ack = PubRel::new(pid(10));
         ack.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
         set(&mut ack.properties);
         ack.into()
     }
     let wire = hex(&format!("62 10 00 0A 92 {PROPERTIES}"));
-    assert_vector(&wire, pubrel(), pubrel());
+    assert_vector(V5, &wire, pubrel(), pubrel());
 
     fn pubcomp<B: Make>() -> Packet<B> {
-        let mut ack = PubComp::new(id(10));
+        let mut ack = PubComp::new(pid(10));
         ack.reason_code = PubRelReasonCode::PacketIdentifierNotFound;
         set(&mut ack.properties);
         ack.into()
     }
     let wire = hex(&format!("70 10 00 0A 92 {PROPERTIES}"));
-    assert_vector(&wire, pubcomp(), pubcomp());
+    assert_vector(V5, &wire, pubcomp(), pubcomp());
 }
 
 /// SUBSCRIBE with the largest Subscription Identifier and a User Property.
@@ -1058,14 +944,14 @@ fn subscribe_with_every_property_round_trips() {
          00 03 61 2F 23 01");
     fn expected<B: Make>() -> Packet<B> {
         let mut subscribe = Subscribe::new(
-            id(10),
+            pid(10),
             [Subscription::new(B::filter("a/#"), QoS::AtLeastOnce)],
         );
         subscribe.properties.subscription_identifier = SubscriptionId::new(268_435_455);
         subscribe.properties.user_properties.push(user());
         subscribe.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// SUBACK, UNSUBSCRIBE and UNSUBACK with all of their properties.
@@ -1075,7 +961,7 @@ fn suback_unsubscribe_unsuback_with_every_property_round_trip() {
     let wire = hex("90 11 00 0A 0C 1F 00 02 6F 6B 26 00 01 6B 00 01 76 01 80");
     fn suback<B: Make>() -> Packet<B> {
         let mut ack = SubAck::new(
-            id(10),
+            pid(10),
             [
                 SubAckReasonCode::GrantedQoS1,
                 SubAckReasonCode::UnspecifiedError,
@@ -1085,21 +971,21 @@ fn suback_unsubscribe_unsuback_with_every_property_round_trip() {
         ack.properties.user_properties.push(user());
         ack.into()
     }
-    assert_vector(&wire, suback(), suback());
+    assert_vector(V5, &wire, suback(), suback());
 
     let wire = hex("A2 16 00 0A 0E 26 00 01 6B 00 01 76 26 00 01 6B 00 01 77 00 03 61 2F 62");
     fn unsubscribe<B: Make>() -> Packet<B> {
-        let mut packet = Unsubscribe::new(id(10), [B::filter("a/b")]);
+        let mut packet = Unsubscribe::new(pid(10), [B::filter("a/b")]);
         packet.properties.user_properties.push(B::user("k", "v"));
         packet.properties.user_properties.push(B::user("k", "w"));
         packet.into()
     }
-    assert_vector(&wire, unsubscribe(), unsubscribe());
+    assert_vector(V5, &wire, unsubscribe(), unsubscribe());
 
     let wire = hex("B0 11 00 0A 0C 1F 00 02 6F 6B 26 00 01 6B 00 01 76 00 11");
     fn unsuback<B: Make>() -> Packet<B> {
         let mut ack = UnsubAck::new(
-            id(10),
+            pid(10),
             [
                 UnsubAckReasonCode::Success,
                 UnsubAckReasonCode::NoSubscriptionExisted,
@@ -1109,7 +995,7 @@ fn suback_unsubscribe_unsuback_with_every_property_round_trip() {
         ack.properties.user_properties.push(user());
         ack.into()
     }
-    assert_vector(&wire, unsuback(), unsuback());
+    assert_vector(V5, &wire, unsuback(), unsuback());
 }
 
 /// DISCONNECT with all four of its properties.
@@ -1130,7 +1016,7 @@ fn disconnect_with_every_property_round_trips() {
         packet.properties.user_properties.push(user());
         packet.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// AUTH with all four of its properties.
@@ -1151,7 +1037,7 @@ fn auth_with_every_property_round_trips() {
         packet.properties.user_properties.push(user());
         packet.into()
     }
-    assert_vector(&wire, expected(), expected());
+    assert_vector(V5, &wire, expected(), expected());
 }
 
 /// Every 5.0 packet that has a property block and no properties still writes a Property
@@ -1168,41 +1054,47 @@ fn packets_without_properties_encode_property_length_0() {
     }
     // CONNECT properties, then Will Properties.
     let wire = hex("10 14 00 04 4D 51 54 54 05 06 00 3C 00 00 01 61 00 00 01 74 00 00");
-    assert_vector(&wire, connect(), connect());
+    assert_vector(V5, &wire, connect(), connect());
 
     fn connack<B: Make>() -> Packet<B> {
         ConnAck::new(true, ConnectReasonCode::Success).into()
     }
-    assert_vector(&hex("20 03 01 00 00"), connack(), connack());
+    assert_vector(V5, &hex("20 03 01 00 00"), connack(), connack());
 
     fn publish<B: Make>() -> Packet<B> {
         Publish::new(B::topic("t"), B::raw(b"p")).into()
     }
-    assert_vector(&hex("30 05 00 01 74 00 70"), publish(), publish());
+    assert_vector(V5, &hex("30 05 00 01 74 00 70"), publish(), publish());
 
     fn subscribe<B: Make>() -> Packet<B> {
-        Subscribe::new(id(1), [Subscription::new(B::filter("t"), QoS::AtMostOnce)]).into()
-    }
-    assert_vector(&hex("82 07 00 01 00 00 01 74 00"), subscribe(), subscribe());
-
-    fn suback<B: Make>() -> Packet<B> {
-        SubAck::new(id(1), [SubAckReasonCode::GrantedQoS0]).into()
-    }
-    assert_vector(&hex("90 04 00 01 00 00"), suback(), suback());
-
-    fn unsubscribe<B: Make>() -> Packet<B> {
-        Unsubscribe::new(id(1), [B::filter("t")]).into()
+        Subscribe::new(pid(1), [Subscription::new(B::filter("t"), QoS::AtMostOnce)]).into()
     }
     assert_vector(
+        V5,
+        &hex("82 07 00 01 00 00 01 74 00"),
+        subscribe(),
+        subscribe(),
+    );
+
+    fn suback<B: Make>() -> Packet<B> {
+        SubAck::new(pid(1), [SubAckReasonCode::GrantedQoS0]).into()
+    }
+    assert_vector(V5, &hex("90 04 00 01 00 00"), suback(), suback());
+
+    fn unsubscribe<B: Make>() -> Packet<B> {
+        Unsubscribe::new(pid(1), [B::filter("t")]).into()
+    }
+    assert_vector(
+        V5,
         &hex("A2 06 00 01 00 00 01 74"),
         unsubscribe(),
         unsubscribe(),
     );
 
     fn unsuback<B: Make>() -> Packet<B> {
-        UnsubAck::new(id(1), [UnsubAckReasonCode::Success]).into()
+        UnsubAck::new(pid(1), [UnsubAckReasonCode::Success]).into()
     }
-    assert_vector(&hex("B0 04 00 01 00 00"), unsuback(), unsuback());
+    assert_vector(V5, &hex("B0 04 00 01 00 00"), unsuback(), unsuback());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1231,7 +1123,7 @@ fn user_properties_keep_their_order_when_interleaved() {
              26 00 02 6B 32 00 02 76 32
              26 00 02 6B 31 00 02 76 33"),
     );
-    let Packet::Connect(connect) = common::decode_one(V5, &interleaved).unwrap() else {
+    let Packet::Connect(connect) = decode_one(V5, &interleaved).unwrap() else {
         panic!("a CONNECT");
     };
     let users = &connect.properties.user_properties;
@@ -1246,7 +1138,7 @@ fn user_properties_keep_their_order_when_interleaved() {
     assert_reencodes_to(&interleaved, &canonical);
     // The interleaved and canonical forms decode to equal packets.
     assert_eq!(
-        common::decode_one(V5, &canonical).unwrap(),
+        decode_one(V5, &canonical).unwrap(),
         Packet::Connect(connect.clone())
     );
 
@@ -1283,7 +1175,7 @@ fn user_properties_keep_their_order_in_every_packet() {
         assert_reencodes_to(&wire, &wire);
     }
     let wire = packet_with(&PUBLISH, &hex(users));
-    let Packet::Publish(publish) = common::decode_one(V5, &wire).unwrap() else {
+    let Packet::Publish(publish) = decode_one(V5, &wire).unwrap() else {
         panic!("a PUBLISH");
     };
     let values: Vec<&str> = publish
@@ -1306,7 +1198,7 @@ fn user_properties_keep_their_order_in_every_packet() {
 fn publish_subscription_identifiers_round_trip_in_order() {
     let ids = "0B 01  0B 7F  0B 80 01  0B FF 7F  0B 80 80 01  0B FF FF FF 7F  0B 01";
     let wire = packet_with(&PUBLISH, &hex(ids));
-    let Packet::Publish(publish) = common::decode_one(V5, &wire).unwrap() else {
+    let Packet::Publish(publish) = decode_one(V5, &wire).unwrap() else {
         panic!("a PUBLISH");
     };
     let values: Vec<u32> = publish
@@ -1332,7 +1224,7 @@ fn subscription_identifiers_interleaved_with_user_properties() {
         &PUBLISH,
         &hex("26 00 01 61 00 01 31  26 00 01 62 00 01 32  0B 02  0B 01"),
     );
-    let Packet::Publish(publish) = common::decode_one(V5, &wire).unwrap() else {
+    let Packet::Publish(publish) = decode_one(V5, &wire).unwrap() else {
         panic!("a PUBLISH");
     };
     let ids: Vec<u32> = publish
@@ -1352,7 +1244,7 @@ fn subscription_identifiers_interleaved_with_user_properties() {
 fn subscription_identifier_0_is_a_protocol_error() {
     for context in [&PUBLISH, &SUBSCRIBE] {
         assert_refused(
-            decode_error(&packet_with(context, &hex("0B 00"))),
+            decode_error(V5, &packet_with(context, &hex("0B 00"))),
             DecodeError::InvalidPropertyValue(PropertyId::SubscriptionIdentifier),
             ReasonCode::ProtocolError,
         );
@@ -1368,17 +1260,17 @@ fn subscription_identifier_must_be_a_minimal_variable_byte_integer() {
     let field = "Subscription Identifier";
     for context in [&PUBLISH, &SUBSCRIBE] {
         assert_refused(
-            decode_error(&packet_with(context, &hex("0B 81 00"))),
+            decode_error(V5, &packet_with(context, &hex("0B 81 00"))),
             DecodeError::VarIntNotMinimal { field },
             ReasonCode::MalformedPacket,
         );
         assert_refused(
-            decode_error(&packet_with(context, &hex("0B FF FF FF FF 01"))),
+            decode_error(V5, &packet_with(context, &hex("0B FF FF FF FF 01"))),
             DecodeError::VarIntTooLong { field },
             ReasonCode::MalformedPacket,
         );
         assert_refused(
-            decode_error(&packet_with(context, &hex("0B FF"))),
+            decode_error(V5, &packet_with(context, &hex("0B FF"))),
             DecodeError::UnexpectedEnd { field },
             ReasonCode::MalformedPacket,
         );
@@ -1390,7 +1282,7 @@ fn subscription_identifier_must_be_a_minimal_variable_byte_integer() {
 #[test]
 fn subscribe_with_two_subscription_identifiers_is_a_protocol_error() {
     assert_refused(
-        decode_error(&packet_with(&SUBSCRIBE, &hex("0B 01 0B 02"))),
+        decode_error(V5, &packet_with(&SUBSCRIBE, &hex("0B 01 0B 02"))),
         DecodeError::DuplicateProperty(PropertyId::SubscriptionIdentifier),
         ReasonCode::ProtocolError,
     );

@@ -10,202 +10,36 @@
 mod common;
 
 use bytes::Bytes;
-use common::{decode_one, hex};
+use common::{
+    LIMITS, Make, V5, V31, V311, assert_decodes_to, assert_encode_error, assert_refused,
+    assert_refused_in, assert_vector, decode_error, decode_one, encode, hex, pid,
+};
 use mqtt_sansio::{
-    AckProperties, Buffer, DecodeError, Decoded, Decoder, EncodeError, Limits, MqttString, Packet,
-    PacketId, PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode, RetainHandling, SubAck,
-    SubAckReasonCode, Subscribe, SubscribeProperties, Subscription, SubscriptionId,
-    SubscriptionOptions, TopicError, TopicFilter, UnsubAck, UnsubAckReasonCode, Unsubscribe,
-    UnsubscribeProperties, UserProperty,
+    AckProperties, Buffer, DecodeError, EncodeError, MqttString, Packet, PacketType, PropertyId,
+    ProtocolVersion, QoS, ReasonCode, RetainHandling, SubAck, SubAckReasonCode, Subscribe,
+    SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicError,
+    TopicFilter, UnsubAck, UnsubAckReasonCode, Unsubscribe, UnsubscribeProperties,
 };
 
-const V31: ProtocolVersion = ProtocolVersion::V3_1;
-const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
-const V5: ProtocolVersion = ProtocolVersion::V5;
-
-/// Asserts that `$wire` decodes in `$version`, through both decoding paths, to exactly the
-/// packet `$expected` builds, and that encoding that packet (and each decoded one) gives
-/// `$wire` back with a matching `encoded_len`.
-///
-/// `$expected` is written once and built for each buffer type (`&[u8]`, then `Bytes`).
-macro_rules! assert_vector {
-    ($version:expr, $wire:expr, $expected:expr $(,)?) => {{
-        let version: ProtocolVersion = $version;
-        let wire: Vec<u8> = $wire;
-        // `$expected` is also built as `Packet<Bytes>` below, where its `.into()` calls do
-        // convert.
-        #[allow(clippy::useless_conversion)]
-        let borrowed_expected: Packet<&[u8]> = $expected;
-        let borrowed = decode_one(version, &wire)
-            .unwrap_or_else(|error| panic!("MQTT {version}: decode refused: {error}"));
-        assert_eq!(
-            borrowed, borrowed_expected,
-            "MQTT {version}: borrowed decode"
-        );
-        assert_eq!(
-            encode_any(&borrowed_expected, version),
-            wire,
-            "MQTT {version}: encode"
-        );
-        assert_eq!(
-            encode_any(&borrowed, version),
-            wire,
-            "MQTT {version}: re-encode"
-        );
-        let shared_expected: Packet<Bytes> = $expected;
-        let shared = decode_shared(version, &wire);
-        assert_eq!(shared, shared_expected, "MQTT {version}: Bytes decode");
-        assert_eq!(
-            encode_any(&shared, version),
-            wire,
-            "MQTT {version}: Bytes re-encode"
-        );
-    }};
+/// A SUBSCRIBE with Packet Identifier 1 and one entry.
+fn subscribe_one<B: Make>(filter: &'static str, options: SubscriptionOptions) -> Packet<B> {
+    Packet::Subscribe(Subscribe::new(pid(1), [B::subscription(filter, options)]))
 }
 
-/// Like [`assert_vector!`] for a vector that is valid but not in the encoder's canonical form:
-/// both paths decode it to `$expected`, which encodes to `$canonical`.
-macro_rules! assert_noncanonical {
-    ($version:expr, $wire:expr, $expected:expr, $canonical:expr $(,)?) => {{
-        let version: ProtocolVersion = $version;
-        let wire: Vec<u8> = $wire;
-        // `$expected` is also built as `Packet<Bytes>` below, where its `.into()` calls do
-        // convert.
-        #[allow(clippy::useless_conversion)]
-        let borrowed_expected: Packet<&[u8]> = $expected;
-        let borrowed = decode_one(version, &wire)
-            .unwrap_or_else(|error| panic!("MQTT {version}: decode refused: {error}"));
-        assert_eq!(
-            borrowed, borrowed_expected,
-            "MQTT {version}: borrowed decode"
-        );
-        assert_eq!(
-            encode_any(&borrowed, version),
-            $canonical,
-            "MQTT {version}: encode"
-        );
-        let shared_expected: Packet<Bytes> = $expected;
-        assert_eq!(
-            decode_shared(version, &wire),
-            shared_expected,
-            "MQTT {version}: Bytes"
-        );
-    }};
+/// An UNSUBSCRIBE of `filters` without properties.
+fn unsubscribe<B: Make>(packet_id: u16, filters: &[&'static str]) -> Packet<B> {
+    let filters = filters.iter().map(|filter| B::filter(filter));
+    Packet::Unsubscribe(Unsubscribe::new(pid(packet_id), filters))
 }
 
-/// A User Property built for whichever buffer type the context asks for.
-macro_rules! user_property {
-    ($name:expr, $value:expr) => {
-        UserProperty::new(
-            MqttString::new($name).unwrap(),
-            MqttString::new($value).unwrap(),
-        )
-    };
+/// A SUBACK with `codes` and no properties.
+fn suback<B: Buffer>(packet_id: u16, codes: &[SubAckReasonCode]) -> Packet<B> {
+    Packet::SubAck(SubAck::new(pid(packet_id), codes.iter().copied()))
 }
 
-/// A SUBSCRIBE entry built for whichever buffer type the context asks for.
-macro_rules! subscription {
-    ($filter:expr, $options:expr) => {
-        Subscription {
-            filter: TopicFilter::new($filter).unwrap(),
-            options: $options,
-        }
-    };
-}
-
-/// Encodes a packet of any buffer type, checking `encoded_len` against the bytes written.
-fn encode_any<B: Buffer>(packet: &Packet<B>, version: ProtocolVersion) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let written = packet
-        .encode(version, &mut buf)
-        .unwrap_or_else(|error| panic!("encode in MQTT {version}: {error}"));
-    assert_eq!(written, buf.len(), "encode returned a wrong length");
-    assert_eq!(
-        packet.encoded_len(version),
-        Ok(written),
-        "encoded_len disagrees"
-    );
-    buf
-}
-
-/// Decodes one whole packet through `Packet::decode_bytes`.
-fn decode_shared(version: ProtocolVersion, wire: &[u8]) -> Packet<Bytes> {
-    let input = Bytes::copy_from_slice(wire);
-    match Packet::decode_bytes(version, &input, &Limits::default()) {
-        Ok(Decoded::Complete { packet, consumed }) => {
-            assert_eq!(
-                consumed,
-                wire.len(),
-                "MQTT {version}: packet did not take every byte"
-            );
-            packet
-        }
-        other => panic!("MQTT {version}: decode_bytes gave {other:?}"),
-    }
-}
-
-/// Decodes `wire` through both paths and a `Decoder`, asserting that all three refuse it with
-/// the same error, and returns that error.
-fn refuse(version: ProtocolVersion, wire: &[u8]) -> DecodeError {
-    let limits = Limits::default();
-    let borrowed = Packet::decode(version, wire, &limits).expect_err(&format!(
-        "MQTT {version}: borrowed decode accepted {wire:02x?}"
-    ));
-    let shared = Packet::decode_bytes(version, &Bytes::copy_from_slice(wire), &limits).expect_err(
-        &format!("MQTT {version}: Bytes decode accepted {wire:02x?}"),
-    );
-    assert_eq!(borrowed, shared, "MQTT {version}: the two paths disagree");
-    let mut decoder = Decoder::with_version(version, limits);
-    decoder.push(wire);
-    assert_eq!(
-        decoder.decode(),
-        Err(borrowed),
-        "MQTT {version}: Decoder disagrees"
-    );
-    borrowed
-}
-
-/// Asserts that `wire` is refused in each of `versions` with `error`, whose reason code is
-/// `code`.
-fn assert_refused_bytes(
-    versions: &[ProtocolVersion],
-    wire: &[u8],
-    error: DecodeError,
-    code: ReasonCode,
-) {
-    for &version in versions {
-        assert_eq!(refuse(version, wire), error, "MQTT {version}: {wire:02x?}");
-        assert_eq!(error.reason_code(), code, "{error}");
-    }
-}
-
-/// [`assert_refused_bytes`] for a hex vector.
-fn assert_refused(versions: &[ProtocolVersion], wire: &str, error: DecodeError, code: ReasonCode) {
-    assert_refused_bytes(versions, &hex(wire), error, code);
-}
-
-/// Asserts that encoding `packet` in `version` fails with `error`, from `encoded_len` too,
-/// and writes nothing.
-fn assert_encode_refused<B: Buffer>(
-    packet: &Packet<B>,
-    version: ProtocolVersion,
-    error: EncodeError,
-) {
-    assert_eq!(packet.encoded_len(version), Err(error), "MQTT {version}");
-    let mut buf = Vec::new();
-    assert_eq!(
-        packet.encode(version, &mut buf),
-        Err(error),
-        "MQTT {version}"
-    );
-    assert!(
-        buf.is_empty(),
-        "MQTT {version}: wrote {buf:02x?} before failing"
-    );
-}
-
-fn pid(value: u16) -> PacketId {
-    PacketId::new(value).unwrap()
+/// An UNSUBACK with `codes` and no properties.
+fn unsuback<B: Buffer>(packet_id: u16, codes: &[UnsubAckReasonCode]) -> Packet<B> {
+    Packet::UnsubAck(UnsubAck::new(pid(packet_id), codes.iter().copied()))
 }
 
 fn options(
@@ -262,28 +96,25 @@ fn with_header(first: u8, body: Vec<u8>) -> Vec<u8> {
 /// conformance: v311:MQTT-3.8.3-1
 #[test]
 fn mqtt31_and_v311_subscribe() {
+    fn two_entries<B: Make>() -> Packet<B> {
+        Packet::Subscribe(Subscribe::new(
+            pid(10),
+            [
+                B::subscription("a/+", SubscriptionOptions::new(QoS::AtLeastOnce)),
+                B::subscription("b/#", SubscriptionOptions::new(QoS::ExactlyOnce)),
+            ],
+        ))
+    }
+    let qos0 = SubscriptionOptions::new(QoS::AtMostOnce);
     for version in [V31, V311] {
-        assert_vector!(
+        let wire = hex("82 0e 000a 0003 612f2b 01 0003 622f23 02");
+        assert_vector(version, &wire, two_entries(), two_entries());
+        let wire = hex("82 08 0001 0003 612f62 00");
+        assert_vector(
             version,
-            hex("82 0e 000a 0003 612f2b 01 0003 622f23 02"),
-            Packet::Subscribe(Subscribe::new(
-                pid(10),
-                [
-                    subscription!("a/+", SubscriptionOptions::new(QoS::AtLeastOnce)),
-                    subscription!("b/#", SubscriptionOptions::new(QoS::ExactlyOnce)),
-                ]
-            )),
-        );
-        assert_vector!(
-            version,
-            hex("82 08 0001 0003 612f62 00"),
-            Packet::Subscribe(Subscribe::new(
-                pid(1),
-                [subscription!(
-                    "a/b",
-                    SubscriptionOptions::new(QoS::AtMostOnce)
-                )]
-            )),
+            &wire,
+            subscribe_one("a/b", qos0),
+            subscribe_one("a/b", qos0),
         );
     }
 }
@@ -291,17 +122,13 @@ fn mqtt31_and_v311_subscribe() {
 /// MQTT 3.1 §3.8: a SUBSCRIBE re-sent for want of a SUBACK carries DUP (flags 1010).
 #[test]
 fn mqtt31_subscribe_with_dup_decodes() {
-    assert_noncanonical!(
+    let qos0 = SubscriptionOptions::new(QoS::AtMostOnce);
+    assert_decodes_to(
         V31,
-        hex("8a 08 0001 0003 612f62 00"),
-        Packet::Subscribe(Subscribe::new(
-            pid(1),
-            [subscription!(
-                "a/b",
-                SubscriptionOptions::new(QoS::AtMostOnce)
-            )]
-        )),
-        hex("82 08 0001 0003 612f62 00"),
+        &hex("8a 08 0001 0003 612f62 00"),
+        subscribe_one("a/b", qos0),
+        subscribe_one("a/b", qos0),
+        &hex("82 08 0001 0003 612f62 00"),
     );
 }
 
@@ -309,19 +136,15 @@ fn mqtt31_subscribe_with_dup_decodes() {
 /// is formed.
 #[test]
 fn mqtt31_and_v311_share_prefix_is_an_ordinary_filter() {
+    let qos1 = SubscriptionOptions::new(QoS::AtLeastOnce);
     for version in [V31, V311] {
         for filter in ["$share/g", "$share//a", "$share/+/a", "$share/g/a"] {
             let wire = subscribe_wire(version, filter.as_bytes(), 0x01);
-            assert_vector!(
+            assert_vector(
                 version,
-                wire,
-                Packet::Subscribe(Subscribe::new(
-                    pid(1),
-                    [subscription!(
-                        filter,
-                        SubscriptionOptions::new(QoS::AtLeastOnce)
-                    )]
-                )),
+                &wire,
+                subscribe_one(filter, qos1),
+                subscribe_one(filter, qos1),
             );
         }
     }
@@ -333,75 +156,70 @@ fn mqtt31_and_v311_share_prefix_is_an_ordinary_filter() {
 /// conformance: v5:MQTT-3.8.3-1, v5:MQTT-4.8.2-1, v5:MQTT-4.8.2-2
 #[test]
 fn v5_subscribe_with_options_properties_and_shared_subscription() {
-    assert_vector!(
-        V5,
-        hex("82 25 000a
-             09 0b05 26 0001 6b 0001 76
-             0003 612f2b 05
-             0003 622f23 2a
-             000a 247368617265 2f67 2f63 11"),
+    fn three_entries<B: Make>() -> Packet<B> {
         Packet::Subscribe(Subscribe {
             packet_id: pid(10),
             subscriptions: vec![
-                subscription!(
+                B::subscription(
                     "a/+",
                     options(
                         QoS::AtLeastOnce,
                         true,
                         false,
-                        RetainHandling::SendAtSubscribe
-                    )
+                        RetainHandling::SendAtSubscribe,
+                    ),
                 ),
-                subscription!(
+                B::subscription(
                     "b/#",
-                    options(QoS::ExactlyOnce, false, true, RetainHandling::DoNotSend)
+                    options(QoS::ExactlyOnce, false, true, RetainHandling::DoNotSend),
                 ),
-                subscription!(
+                B::subscription(
                     "$share/g/c",
                     options(
                         QoS::AtLeastOnce,
                         false,
                         false,
-                        RetainHandling::SendAtSubscribeIfNew
-                    )
+                        RetainHandling::SendAtSubscribeIfNew,
+                    ),
                 ),
             ]
             .into(),
             properties: SubscribeProperties {
                 subscription_identifier: SubscriptionId::new(5),
-                user_properties: vec![user_property!("k", "v")].into(),
+                user_properties: vec![B::user("k", "v")].into(),
             },
-        }),
-    );
-    assert_vector!(
+        })
+    }
+    let wire = hex("82 25 000a
+         09 0b05 26 0001 6b 0001 76
+         0003 612f2b 05
+         0003 622f23 2a
+         000a 247368617265 2f67 2f63 11");
+    assert_vector(V5, &wire, three_entries(), three_entries());
+
+    let qos0 = SubscriptionOptions::new(QoS::AtMostOnce);
+    let wire = hex("82 09 0001 00 0003 612f62 00");
+    assert_vector(
         V5,
-        hex("82 09 0001 00 0003 612f62 00"),
-        Packet::Subscribe(Subscribe::new(
-            pid(1),
-            [subscription!(
-                "a/b",
-                SubscriptionOptions::new(QoS::AtMostOnce)
-            )]
-        )),
+        &wire,
+        subscribe_one("a/b", qos0),
+        subscribe_one("a/b", qos0),
     );
+
     // The largest Subscription Identifier, as a four-byte Variable Byte Integer.
-    assert_vector!(
-        V5,
-        hex("82 0e 0001 05 0b ffffff7f 0003 612f62 00"),
-        Packet::Subscribe(Subscribe {
-            properties: SubscribeProperties {
-                subscription_identifier: SubscriptionId::new(268_435_455),
-                ..SubscribeProperties::new()
-            },
-            ..Subscribe::new(
-                pid(1),
-                [subscription!(
-                    "a/b",
-                    SubscriptionOptions::new(QoS::AtMostOnce)
-                )]
-            )
-        }),
-    );
+    fn largest_id<B: Make>() -> Packet<B> {
+        let mut subscribe = Subscribe::new(
+            pid(1),
+            [B::subscription(
+                "a/b",
+                SubscriptionOptions::new(QoS::AtMostOnce),
+            )],
+        );
+        subscribe.properties.subscription_identifier = SubscriptionId::new(268_435_455);
+        Packet::Subscribe(subscribe)
+    }
+    let wire = hex("82 0e 0001 05 0b ffffff7f 0003 612f62 00");
+    assert_vector(V5, &wire, largest_id(), largest_id());
 }
 
 /// Every options byte in 5.0: bits 7-6 reserved (malformed), QoS 3 and Retain Handling 3
@@ -413,16 +231,14 @@ fn v5_mqtt_3_8_3_5_every_subscription_options_byte() {
     for byte in 0..=255u8 {
         let wire = subscribe_wire(V5, b"a/b", byte);
         if byte & 0b1100_0000 != 0 {
-            assert_refused_bytes(
-                &[V5],
-                &wire,
+            assert_refused(
+                decode_error(V5, &wire),
                 DecodeError::InvalidSubscriptionOptions(byte),
                 ReasonCode::MalformedPacket,
             );
         } else if byte & 0b11 == 3 || (byte >> 4) & 0b11 == 3 {
-            assert_refused_bytes(
-                &[V5],
-                &wire,
+            assert_refused(
+                decode_error(V5, &wire),
                 DecodeError::SubscriptionOptionOutOfRange(byte),
                 ReasonCode::ProtocolError,
             );
@@ -434,11 +250,11 @@ fn v5_mqtt_3_8_3_5_every_subscription_options_byte() {
                 RetainHandling::DoNotSend,
             ][usize::from((byte >> 4) & 3)];
             let expected = options(qos, byte & 0x04 != 0, byte & 0x08 != 0, rh);
-            assert_vector!(
-                V5,
-                wire,
-                Packet::Subscribe(Subscribe::new(pid(1), [subscription!("a/b", expected)])),
+            let (borrowed, owned) = (
+                subscribe_one("a/b", expected),
+                subscribe_one("a/b", expected),
             );
+            assert_vector(V5, &wire, borrowed, owned);
             assert_eq!(expected.to_byte(), byte);
             assert_eq!(SubscriptionOptions::from_byte(byte, V5), Ok(expected));
         }
@@ -453,22 +269,19 @@ fn v311_mqtt_3_8_3_4_and_mqtt31_every_requested_qos_byte() {
         for byte in 0..=255u8 {
             let wire = subscribe_wire(version, b"a/b", byte);
             if byte > 2 {
-                assert_refused_bytes(
-                    &[version],
-                    &wire,
+                assert_refused(
+                    decode_error(version, &wire),
                     DecodeError::InvalidSubscriptionOptions(byte),
                     ReasonCode::MalformedPacket,
                 );
             } else {
                 let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][usize::from(byte)];
-                assert_vector!(
-                    version,
-                    wire,
-                    Packet::Subscribe(Subscribe::new(
-                        pid(1),
-                        [subscription!("a/b", SubscriptionOptions::new(qos))]
-                    )),
+                let expected = SubscriptionOptions::new(qos);
+                let (borrowed, owned) = (
+                    subscribe_one("a/b", expected),
+                    subscribe_one("a/b", expected),
                 );
+                assert_vector(version, &wire, borrowed, owned);
             }
         }
     }
@@ -491,10 +304,9 @@ fn subscribe_and_unsubscribe_decoding_is_zero_copy() {
     let input = Bytes::from(hex(
         "a2 1d 000b 07 26 0001 6b 0001 76 0003 612f62 000c 247368617265 2f67 2f61 2f2b",
     ));
-    let Some((Packet::Unsubscribe(unsubscribe), _)) =
-        Packet::decode_bytes(V5, &input, &Limits::default())
-            .unwrap()
-            .complete()
+    let Some((Packet::Unsubscribe(unsubscribe), _)) = Packet::decode_bytes(V5, &input, &LIMITS)
+        .unwrap()
+        .complete()
     else {
         panic!("not a complete UNSUBSCRIBE");
     };
@@ -523,13 +335,13 @@ fn v311_mqtt_2_3_1_1_subscribe_packet_id_zero() {
     let error = DecodeError::ZeroPacketId {
         packet: PacketType::Subscribe,
     };
-    assert_refused(
+    assert_refused_in(
         &[V31, V311],
         "82 08 0000 0003 612f62 00",
         error,
         ReasonCode::ProtocolError,
     );
-    assert_refused(
+    assert_refused_in(
         &[V5],
         "82 09 0000 00 0003 612f62 00",
         error,
@@ -543,15 +355,14 @@ fn subscribe_without_entries_is_a_protocol_error() {
     let error = DecodeError::EmptyPayload {
         packet: PacketType::Subscribe,
     };
-    assert_refused(&[V31, V311], "82 02 000a", error, ReasonCode::ProtocolError);
-    assert_refused(&[V5], "82 03 000a 00", error, ReasonCode::ProtocolError);
-    // Properties alone are no entry either.
-    assert_refused(
-        &[V5],
-        "82 05 000a 02 0b01",
-        error,
-        ReasonCode::ProtocolError,
-    );
+    for (versions, wire) in [
+        (&[V31, V311][..], "82 02 000a"),
+        (&[V5], "82 03 000a 00"),
+        // Properties alone are no entry either.
+        (&[V5], "82 05 000a 02 0b01"),
+    ] {
+        assert_refused_in(versions, wire, error, ReasonCode::ProtocolError);
+    }
 }
 
 /// conformance: v311:MQTT-3.8.3-1, v5:MQTT-3.8.3-1, v311:MQTT-1.5.3-1, v5:MQTT-1.5.4-1,
@@ -561,9 +372,8 @@ fn subscribe_filter_must_be_utf8_without_nul() {
     let field = "topic filter";
     for version in ProtocolVersion::ALL {
         let refused = |filter: &[u8], error| {
-            assert_refused_bytes(
-                &[version],
-                &subscribe_wire(version, filter, 0),
+            assert_refused(
+                decode_error(version, &subscribe_wire(version, filter, 0)),
                 error,
                 ReasonCode::MalformedPacket,
             );
@@ -593,9 +403,8 @@ fn subscribe_filter_wildcard_placement() {
             (b"", TopicError::Empty),
         ] {
             let wire = subscribe_wire(version, filter, 0);
-            assert_refused_bytes(
-                &[version],
-                &wire,
+            assert_refused(
+                decode_error(version, &wire),
                 invalid(error),
                 ReasonCode::MalformedPacket,
             );
@@ -608,17 +417,15 @@ fn subscribe_filter_wildcard_placement() {
 fn v5_mqtt_3_8_3_4_no_local_on_shared_subscription() {
     for byte in [0x04, 0x05, 0x2e] {
         let wire = subscribe_wire(V5, b"$share/g/c", byte);
-        assert_refused_bytes(
-            &[V5],
-            &wire,
+        assert_refused(
+            decode_error(V5, &wire),
             DecodeError::NoLocalOnSharedSubscription,
             ReasonCode::ProtocolError,
         );
     }
     // In 3.1.1 bit 2 is reserved, whatever the filter.
-    assert_refused_bytes(
-        &[V311],
-        &subscribe_wire(V311, b"$share/g/c", 0x04),
+    assert_refused(
+        decode_error(V311, &subscribe_wire(V311, b"$share/g/c", 0x04)),
         DecodeError::InvalidSubscriptionOptions(0x04),
         ReasonCode::MalformedPacket,
     );
@@ -640,22 +447,22 @@ fn v5_invalid_shared_subscription_filters() {
             error,
         };
         let wire = subscribe_wire(V5, filter.as_bytes(), 0x01);
-        assert_refused_bytes(&[V5], &wire, error, ReasonCode::MalformedPacket);
+        assert_refused(decode_error(V5, &wire), error, ReasonCode::MalformedPacket);
         let wire = unsubscribe_wire(V5, filter.as_bytes());
-        assert_refused_bytes(&[V5], &wire, error, ReasonCode::MalformedPacket);
+        assert_refused(decode_error(V5, &wire), error, ReasonCode::MalformedPacket);
     }
 }
 
 /// 5.0 §3.8.2.1.2: a Subscription Identifier of 0, or two of them, is a Protocol Error.
 #[test]
 fn v5_subscribe_subscription_identifier_rules() {
-    assert_refused(
+    assert_refused_in(
         &[V5],
         "82 0b 0001 02 0b00 0003 612f62 00",
         DecodeError::InvalidPropertyValue(PropertyId::SubscriptionIdentifier),
         ReasonCode::ProtocolError,
     );
-    assert_refused(
+    assert_refused_in(
         &[V5],
         "82 0d 0001 04 0b01 0b02 0003 612f62 00",
         DecodeError::DuplicateProperty(PropertyId::SubscriptionIdentifier),
@@ -675,9 +482,8 @@ fn v5_subscribe_properties_not_allowed() {
         let mut body = vec![0x00, 0x01];
         body.extend_from_slice(&properties);
         body.extend_from_slice(&hex("0003 612f62 00"));
-        assert_refused_bytes(
-            &[V5],
-            &with_header(0x82, body),
+        assert_refused(
+            decode_error(V5, &with_header(0x82, body)),
             DecodeError::PropertyNotAllowed {
                 property,
                 packet: "SUBSCRIBE",
@@ -691,31 +497,30 @@ fn v5_subscribe_properties_not_allowed() {
 /// filter longer than what is left.
 #[test]
 fn subscribe_fields_cannot_run_past_the_remaining_length() {
-    let all = ProtocolVersion::ALL;
-    assert_refused(
-        &[V31, V311],
-        "82 07 000a 0003 612f62 c000",
-        DecodeError::UnexpectedEnd {
-            field: "subscription options",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &[V5],
-        "82 08 000a 00 0003 612f62 c000",
-        DecodeError::UnexpectedEnd {
-            field: "subscription options",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &all,
-        "82 06 000a 0005 6162 c000",
-        DecodeError::UnexpectedEnd {
-            field: "topic filter",
-        },
-        ReasonCode::MalformedPacket,
-    );
+    for (versions, wire, field) in [
+        (
+            &[V31, V311][..],
+            "82 07 000a 0003 612f62 c000",
+            "subscription options",
+        ),
+        (
+            &[V5],
+            "82 08 000a 00 0003 612f62 c000",
+            "subscription options",
+        ),
+        (
+            &ProtocolVersion::ALL,
+            "82 06 000a 0005 6162 c000",
+            "topic filter",
+        ),
+    ] {
+        assert_refused_in(
+            versions,
+            wire,
+            DecodeError::UnexpectedEnd { field },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
 /// SUBSCRIBE must carry flags `0010`.
@@ -733,7 +538,7 @@ fn subscribe_fixed_header_flags() {
         } else {
             &[V31, V311, V5]
         };
-        assert_refused(versions, &wire, error, ReasonCode::MalformedPacket);
+        assert_refused_in(versions, &wire, error, ReasonCode::MalformedPacket);
     }
 }
 
@@ -758,10 +563,9 @@ fn subscribe_options_beyond_qos_cannot_be_encoded_before_v5() {
         ),
         options(QoS::AtLeastOnce, false, false, RetainHandling::DoNotSend),
     ] {
-        let packet: Packet<&[u8]> =
-            Packet::Subscribe(Subscribe::new(pid(1), [subscription!("a/b", opts)]));
+        let packet = subscribe_one::<&[u8]>("a/b", opts);
         for version in [V31, V311] {
-            assert_encode_refused(
+            assert_encode_error(
                 &packet,
                 version,
                 EncodeError::NotInVersion {
@@ -771,7 +575,7 @@ fn subscribe_options_beyond_qos_cannot_be_encoded_before_v5() {
             );
         }
         assert_eq!(
-            encode_any(&packet, V5),
+            encode(&packet, V5),
             subscribe_wire(V5, b"a/b", opts.to_byte())
         );
     }
@@ -781,9 +585,9 @@ fn subscribe_options_beyond_qos_cannot_be_encoded_before_v5() {
 fn subscribe_properties_cannot_be_encoded_before_v5() {
     let mut subscribe = Subscribe::<&[u8]>::new(
         pid(1),
-        [subscription!(
-            "a/b",
-            SubscriptionOptions::new(QoS::AtMostOnce)
+        [Subscription::new(
+            TopicFilter::new("a/b").unwrap(),
+            QoS::AtMostOnce,
         )],
     );
     subscribe.properties.subscription_identifier = SubscriptionId::new(1);
@@ -793,10 +597,10 @@ fn subscribe_properties_cannot_be_encoded_before_v5() {
             what: "SUBSCRIBE properties",
             version,
         };
-        assert_encode_refused(&packet, version, error);
+        assert_encode_error(&packet, version, error);
     }
     assert_eq!(
-        encode_any(&packet, V5),
+        encode(&packet, V5),
         hex("82 0b 0001 02 0b01 0003 612f62 00")
     );
 }
@@ -809,7 +613,7 @@ fn empty_subscribe_cannot_be_encoded() {
         let error = EncodeError::EmptyPayload {
             packet: PacketType::Subscribe,
         };
-        assert_encode_refused(&packet, version, error);
+        assert_encode_error(&packet, version, error);
     }
 }
 
@@ -821,42 +625,30 @@ fn v5_invalid_shared_subscriptions_cannot_be_encoded() {
         ("$share/+/a", TopicError::InvalidShareName),
         ("$share/g", TopicError::MissingSharedFilter),
     ] {
-        let subscribe: Packet<&[u8]> = Packet::Subscribe(Subscribe::new(
-            pid(1),
-            [subscription!(
-                filter,
-                SubscriptionOptions::new(QoS::AtMostOnce)
-            )],
-        ));
-        assert_encode_refused(&subscribe, V5, EncodeError::InvalidTopicFilter(error));
-        let unsubscribe: Packet<&[u8]> = Packet::Unsubscribe(Unsubscribe::new(
-            pid(1),
-            [TopicFilter::new(filter).unwrap()],
-        ));
-        assert_encode_refused(&unsubscribe, V5, EncodeError::InvalidTopicFilter(error));
+        let subscribe = subscribe_one::<&[u8]>(filter, SubscriptionOptions::new(QoS::AtMostOnce));
+        assert_encode_error(&subscribe, V5, EncodeError::InvalidTopicFilter(error));
+        let unsubscribe = unsubscribe::<&[u8]>(1, &[filter]);
+        assert_encode_error(&unsubscribe, V5, EncodeError::InvalidTopicFilter(error));
         // In 3.1.1 the same filter is ordinary.
         assert_eq!(
-            encode_any(&subscribe, V311),
+            encode(&subscribe, V311),
             subscribe_wire(V311, filter.as_bytes(), 0)
         );
         assert_eq!(
-            encode_any(&unsubscribe, V311),
+            encode(&unsubscribe, V311),
             unsubscribe_wire(V311, filter.as_bytes())
         );
     }
-    let no_local: Packet<&[u8]> = Packet::Subscribe(Subscribe::new(
-        pid(1),
-        [subscription!(
-            "$share/g/c",
-            options(
-                QoS::AtMostOnce,
-                true,
-                false,
-                RetainHandling::SendAtSubscribe
-            )
-        )],
-    ));
-    assert_encode_refused(&no_local, V5, EncodeError::NoLocalOnSharedSubscription);
+    let no_local = subscribe_one::<&[u8]>(
+        "$share/g/c",
+        options(
+            QoS::AtMostOnce,
+            true,
+            false,
+            RetainHandling::SendAtSubscribe,
+        ),
+    );
+    assert_encode_error(&no_local, V5, EncodeError::NoLocalOnSharedSubscription);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -867,36 +659,26 @@ fn v5_invalid_shared_subscriptions_cannot_be_encoded() {
 /// conformance: v311:MQTT-3.9.3-2
 #[test]
 fn v311_suback() {
-    assert_vector!(
-        V311,
-        hex("90 06 000a 00 01 02 80"),
-        Packet::SubAck(SubAck::new(
-            pid(10),
-            [
-                SubAckReasonCode::GrantedQoS0,
-                SubAckReasonCode::GrantedQoS1,
-                SubAckReasonCode::GrantedQoS2,
-                SubAckReasonCode::UnspecifiedError,
-            ]
-        )),
-    );
+    let codes = [
+        SubAckReasonCode::GrantedQoS0,
+        SubAckReasonCode::GrantedQoS1,
+        SubAckReasonCode::GrantedQoS2,
+        SubAckReasonCode::UnspecifiedError,
+    ];
+    let wire = hex("90 06 000a 00 01 02 80");
+    assert_vector(V311, &wire, suback(10, &codes), suback(10, &codes));
 }
 
 /// MQTT 3.1 SUBACK carries granted QoS values only; it has no failure code.
 #[test]
 fn mqtt31_suback() {
-    assert_vector!(
-        V31,
-        hex("90 05 000a 00 01 02"),
-        Packet::SubAck(SubAck::new(
-            pid(10),
-            [
-                SubAckReasonCode::GrantedQoS0,
-                SubAckReasonCode::GrantedQoS1,
-                SubAckReasonCode::GrantedQoS2,
-            ]
-        )),
-    );
+    let codes = [
+        SubAckReasonCode::GrantedQoS0,
+        SubAckReasonCode::GrantedQoS1,
+        SubAckReasonCode::GrantedQoS2,
+    ];
+    let wire = hex("90 05 000a 00 01 02");
+    assert_vector(V31, &wire, suback(10, &codes), suback(10, &codes));
 }
 
 /// 5.0: Packet Identifier, properties (a Reason String here), then every Subscribe Reason
@@ -904,9 +686,7 @@ fn mqtt31_suback() {
 /// conformance: v5:MQTT-3.9.3-2
 #[test]
 fn v5_suback() {
-    assert_vector!(
-        V5,
-        hex("90 14 000a 05 1f0002 6f6b 00 01 02 80 83 87 8f 91 97 9e a1 a2"),
+    fn every_code<B: Make>() -> Packet<B> {
         Packet::SubAck(SubAck {
             packet_id: pid(10),
             reason_codes: vec![
@@ -925,16 +705,49 @@ fn v5_suback() {
             ]
             .into(),
             properties: AckProperties {
-                reason_string: Some(MqttString::new("ok").unwrap()),
+                reason_string: Some(B::string("ok")),
                 ..AckProperties::new()
             },
-        }),
-    );
-    assert_vector!(
-        V5,
-        hex("90 04 000a 00 01"),
-        Packet::SubAck(SubAck::new(pid(10), [SubAckReasonCode::GrantedQoS1])),
-    );
+        })
+    }
+    let wire = hex("90 14 000a 05 1f0002 6f6b 00 01 02 80 83 87 8f 91 97 9e a1 a2");
+    assert_vector(V5, &wire, every_code(), every_code());
+    let codes = [SubAckReasonCode::GrantedQoS1];
+    let wire = hex("90 04 000a 00 01");
+    assert_vector(V5, &wire, suback(10, &codes), suback(10, &codes));
+}
+
+/// Every byte as the one reason code of a SUBACK (Packet Identifier 10) or UNSUBACK (11) in
+/// `version`: exactly the codes in `allowed` decode, every other is malformed.
+fn assert_code_bytes(version: ProtocolVersion, packet: PacketType, allowed: &[u8]) {
+    fn with_code<B: Buffer>(packet: PacketType, code: u8) -> Packet<B> {
+        match packet {
+            PacketType::SubAck => suback(10, &[SubAckReasonCode::from_u8(code).unwrap()]),
+            PacketType::UnsubAck => unsuback(11, &[UnsubAckReasonCode::from_u8(code).unwrap()]),
+            other => panic!("{other} has no list of reason codes"),
+        }
+    }
+    let (first, packet_id) = match packet {
+        PacketType::SubAck => (0x90, 0x0a),
+        _ => (0xb0, 0x0b),
+    };
+    for code in 0..=255u8 {
+        let wire = if version == V5 {
+            vec![first, 0x04, 0x00, packet_id, 0x00, code]
+        } else {
+            vec![first, 0x03, 0x00, packet_id, code]
+        };
+        if allowed.contains(&code) {
+            let (borrowed, owned) = (with_code(packet, code), with_code(packet, code));
+            assert_vector(version, &wire, borrowed, owned);
+        } else {
+            assert_refused(
+                decode_error(version, &wire),
+                DecodeError::InvalidReasonCode { packet, code },
+                ReasonCode::MalformedPacket,
+            );
+        }
+    }
 }
 
 /// Every byte as a SUBACK code, in each version, against the spec's list: 3.1 {0, 1, 2},
@@ -953,29 +766,7 @@ fn suback_codes_are_exactly_the_spec_lists() {
         ),
     ];
     for (version, allowed) in lists {
-        for code in 0..=255u8 {
-            let wire = if version == V5 {
-                vec![0x90, 0x04, 0x00, 0x0a, 0x00, code]
-            } else {
-                vec![0x90, 0x03, 0x00, 0x0a, code]
-            };
-            if allowed.contains(&code) {
-                assert_vector!(
-                    version,
-                    wire,
-                    Packet::SubAck(SubAck::new(
-                        pid(10),
-                        [SubAckReasonCode::from_u8(code).unwrap()]
-                    )),
-                );
-            } else {
-                let error = DecodeError::InvalidReasonCode {
-                    packet: PacketType::SubAck,
-                    code,
-                };
-                assert_refused_bytes(&[version], &wire, error, ReasonCode::MalformedPacket);
-            }
-        }
+        assert_code_bytes(version, PacketType::SubAck, allowed);
     }
 }
 
@@ -986,7 +777,7 @@ fn mqtt31_suback_0x80_is_malformed() {
         packet: PacketType::SubAck,
         code: 0x80,
     };
-    assert_refused(
+    assert_refused_in(
         &[V31],
         "90 05 000a 00 01 80",
         error,
@@ -1000,13 +791,13 @@ fn v311_mqtt_2_3_1_1_suback_packet_id_zero() {
     let error = DecodeError::ZeroPacketId {
         packet: PacketType::SubAck,
     };
-    assert_refused(
+    assert_refused_in(
         &[V31, V311],
         "90 03 0000 00",
         error,
         ReasonCode::ProtocolError,
     );
-    assert_refused(&[V5], "90 04 0000 00 00", error, ReasonCode::ProtocolError);
+    assert_refused_in(&[V5], "90 04 0000 00 00", error, ReasonCode::ProtocolError);
 }
 
 /// A SUBACK answers at least one entry, so it has at least one code.
@@ -1015,20 +806,19 @@ fn empty_suback_is_refused() {
     let error = DecodeError::EmptyPayload {
         packet: PacketType::SubAck,
     };
-    assert_refused(&[V31, V311], "90 02 000a", error, ReasonCode::ProtocolError);
-    assert_refused(&[V5], "90 03 000a 00", error, ReasonCode::ProtocolError);
-    assert_refused(
-        &[V5],
-        "90 07 000a 04 1f0001 78",
-        error,
-        ReasonCode::ProtocolError,
-    );
+    for (versions, wire) in [
+        (&[V31, V311][..], "90 02 000a"),
+        (&[V5], "90 03 000a 00"),
+        (&[V5], "90 07 000a 04 1f0001 78"),
+    ] {
+        assert_refused_in(versions, wire, error, ReasonCode::ProtocolError);
+    }
 }
 
 /// SUBACK allows only Reason String and User Property (§3.9.2.1).
 #[test]
 fn v5_suback_properties_not_allowed() {
-    assert_refused(
+    assert_refused_in(
         &[V5],
         "90 07 000a 03 230001 00",
         DecodeError::PropertyNotAllowed {
@@ -1053,19 +843,19 @@ fn suback_encoder_refusals() {
         SubAckReasonCode::GrantedQoS0,
         SubAckReasonCode::NotAuthorized,
     ]);
-    assert_encode_refused(&not_authorized, V311, not_in(V311));
-    assert_encode_refused(&not_authorized, V31, not_in(V31));
-    assert_eq!(encode_any(&not_authorized, V5), hex("90 05 0001 00 00 87"));
+    assert_encode_error(&not_authorized, V311, not_in(V311));
+    assert_encode_error(&not_authorized, V31, not_in(V31));
+    assert_eq!(encode(&not_authorized, V5), hex("90 05 0001 00 00 87"));
     let failure = suback(&[SubAckReasonCode::UnspecifiedError]);
-    assert_encode_refused(&failure, V31, not_in(V31));
-    assert_eq!(encode_any(&failure, V311), hex("90 03 0001 80"));
+    assert_encode_error(&failure, V31, not_in(V31));
+    assert_eq!(encode(&failure, V311), hex("90 03 0001 80"));
 
     let empty = suback(&[]);
     for version in ProtocolVersion::ALL {
         let error = EncodeError::EmptyPayload {
             packet: PacketType::SubAck,
         };
-        assert_encode_refused(&empty, version, error);
+        assert_encode_error(&empty, version, error);
     }
 
     let mut with_properties = SubAck::<&[u8]>::new(pid(1), [SubAckReasonCode::GrantedQoS0]);
@@ -1076,7 +866,7 @@ fn suback_encoder_refusals() {
             what: "SUBACK properties",
             version,
         };
-        assert_encode_refused(&with_properties, version, error);
+        assert_encode_error(&with_properties, version, error);
     }
 }
 
@@ -1088,28 +878,23 @@ fn suback_encoder_refusals() {
 /// conformance: v311:MQTT-3.10.3-1
 #[test]
 fn mqtt31_and_v311_unsubscribe() {
+    let filters = ["a/b", "c/#"];
     for version in [V31, V311] {
-        assert_vector!(
+        let wire = hex("a2 0c 000b 0003 612f62 0003 632f23");
+        assert_vector(
             version,
-            hex("a2 0c 000b 0003 612f62 0003 632f23"),
-            Packet::Unsubscribe(Unsubscribe::new(
-                pid(11),
-                [
-                    TopicFilter::new("a/b").unwrap(),
-                    TopicFilter::new("c/#").unwrap()
-                ]
-            )),
+            &wire,
+            unsubscribe(11, &filters),
+            unsubscribe(11, &filters),
         );
     }
     // MQTT 3.1 lets a re-sent UNSUBSCRIBE carry DUP.
-    assert_noncanonical!(
+    assert_decodes_to(
         V31,
-        hex("aa 07 000b 0003 612f62"),
-        Packet::Unsubscribe(Unsubscribe::new(
-            pid(11),
-            [TopicFilter::new("a/b").unwrap()]
-        )),
-        hex("a2 07 000b 0003 612f62"),
+        &hex("aa 07 000b 0003 612f62"),
+        unsubscribe(11, &["a/b"]),
+        unsubscribe(11, &["a/b"]),
+        &hex("a2 07 000b 0003 612f62"),
     );
 }
 
@@ -1117,28 +902,23 @@ fn mqtt31_and_v311_unsubscribe() {
 /// conformance: v5:MQTT-3.10.3-1
 #[test]
 fn v5_unsubscribe() {
-    assert_vector!(
-        V5,
-        hex("a2 1d 000b 07 26 0001 6b 0001 76 0003 612f62 000c 247368617265 2f67 2f61 2f2b"),
+    fn with_property<B: Make>() -> Packet<B> {
         Packet::Unsubscribe(Unsubscribe {
             packet_id: pid(11),
-            filters: vec![
-                TopicFilter::new("a/b").unwrap(),
-                TopicFilter::new("$share/g/a/+").unwrap(),
-            ]
-            .into(),
+            filters: vec![B::filter("a/b"), B::filter("$share/g/a/+")].into(),
             properties: UnsubscribeProperties {
-                user_properties: vec![user_property!("k", "v")].into(),
+                user_properties: vec![B::user("k", "v")].into(),
             },
-        }),
-    );
-    assert_vector!(
+        })
+    }
+    let wire = hex("a2 1d 000b 07 26 0001 6b 0001 76 0003 612f62 000c 247368617265 2f67 2f61 2f2b");
+    assert_vector(V5, &wire, with_property(), with_property());
+    let wire = hex("a2 08 000b 00 0003 612f62");
+    assert_vector(
         V5,
-        hex("a2 08 000b 00 0003 612f62"),
-        Packet::Unsubscribe(Unsubscribe::new(
-            pid(11),
-            [TopicFilter::new("a/b").unwrap()]
-        )),
+        &wire,
+        unsubscribe(11, &["a/b"]),
+        unsubscribe(11, &["a/b"]),
     );
 }
 
@@ -1148,13 +928,13 @@ fn v311_mqtt_2_3_1_1_unsubscribe_packet_id_zero() {
     let error = DecodeError::ZeroPacketId {
         packet: PacketType::Unsubscribe,
     };
-    assert_refused(
+    assert_refused_in(
         &[V31, V311],
         "a2 07 0000 0003 612f62",
         error,
         ReasonCode::ProtocolError,
     );
-    assert_refused(
+    assert_refused_in(
         &[V5],
         "a2 08 0000 00 0003 612f62",
         error,
@@ -1168,8 +948,8 @@ fn unsubscribe_without_filters_is_a_protocol_error() {
     let error = DecodeError::EmptyPayload {
         packet: PacketType::Unsubscribe,
     };
-    assert_refused(&[V31, V311], "a2 02 000b", error, ReasonCode::ProtocolError);
-    assert_refused(&[V5], "a2 03 000b 00", error, ReasonCode::ProtocolError);
+    assert_refused_in(&[V31, V311], "a2 02 000b", error, ReasonCode::ProtocolError);
+    assert_refused_in(&[V5], "a2 03 000b 00", error, ReasonCode::ProtocolError);
 }
 
 /// conformance: v311:MQTT-3.10.3-1, v5:MQTT-3.10.3-1, v311:MQTT-1.5.3-1, v5:MQTT-1.5.4-1,
@@ -1184,7 +964,11 @@ fn unsubscribe_filter_must_be_utf8_without_nul() {
             (b"a\x00b", DecodeError::NulCharacter { field }),
         ] {
             let wire = unsubscribe_wire(version, filter);
-            assert_refused_bytes(&[version], &wire, error, ReasonCode::MalformedPacket);
+            assert_refused(
+                decode_error(version, &wire),
+                error,
+                ReasonCode::MalformedPacket,
+            );
         }
     }
 }
@@ -1204,7 +988,11 @@ fn unsubscribe_filter_wildcard_placement() {
                 error,
             };
             let wire = unsubscribe_wire(version, filter);
-            assert_refused_bytes(&[version], &wire, error, ReasonCode::MalformedPacket);
+            assert_refused(
+                decode_error(version, &wire),
+                error,
+                ReasonCode::MalformedPacket,
+            );
         }
     }
 }
@@ -1212,7 +1000,7 @@ fn unsubscribe_filter_wildcard_placement() {
 /// UNSUBSCRIBE allows only User Property (§3.10.2.1).
 #[test]
 fn v5_unsubscribe_properties_not_allowed() {
-    assert_refused(
+    assert_refused_in(
         &[V5],
         "a2 0a 000b 02 0b01 0003 612f62",
         DecodeError::PropertyNotAllowed {
@@ -1227,29 +1015,21 @@ fn v5_unsubscribe_properties_not_allowed() {
 /// conformance: v311:MQTT-3.10.1-1, v5:MQTT-3.10.1-1
 #[test]
 fn unsubscribe_fixed_header_flags() {
-    let error = |flags| DecodeError::InvalidFixedHeaderFlags {
-        packet: PacketType::Unsubscribe,
-        flags,
-    };
-    let all = ProtocolVersion::ALL;
-    assert_refused(
-        &all,
-        "a0 07 000b 0003 612f62",
-        error(0),
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &all,
-        "a3 07 000b 0003 612f62",
-        error(3),
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &[V311, V5],
-        "aa 07 000b 0003 612f62",
-        error(0xa),
-        ReasonCode::MalformedPacket,
-    );
+    for (versions, wire, flags) in [
+        (&ProtocolVersion::ALL[..], "a0 07 000b 0003 612f62", 0),
+        (&ProtocolVersion::ALL, "a3 07 000b 0003 612f62", 3),
+        (&[V311, V5], "aa 07 000b 0003 612f62", 0xa),
+    ] {
+        assert_refused_in(
+            versions,
+            wire,
+            DecodeError::InvalidFixedHeaderFlags {
+                packet: PacketType::Unsubscribe,
+                flags,
+            },
+            ReasonCode::MalformedPacket,
+        );
+    }
 }
 
 #[test]
@@ -1259,17 +1039,17 @@ fn unsubscribe_encoder_refusals() {
         let error = EncodeError::EmptyPayload {
             packet: PacketType::Unsubscribe,
         };
-        assert_encode_refused(&empty, version, error);
+        assert_encode_error(&empty, version, error);
     }
     let mut with_properties = Unsubscribe::<&[u8]>::new(pid(1), [TopicFilter::new("a").unwrap()]);
-    with_properties.properties.user_properties = vec![user_property!("k", "v")].into();
+    with_properties.properties.user_properties = vec![Make::user("k", "v")].into();
     let with_properties = Packet::Unsubscribe(with_properties);
     for version in [V31, V311] {
         let error = EncodeError::NotInVersion {
             what: "UNSUBSCRIBE properties",
             version,
         };
-        assert_encode_refused(&with_properties, version, error);
+        assert_encode_error(&with_properties, version, error);
     }
 }
 
@@ -1281,16 +1061,13 @@ fn unsubscribe_encoder_refusals() {
 #[test]
 fn mqtt31_and_v311_unsuback() {
     for version in [V31, V311] {
-        assert_vector!(
-            version,
-            hex("b0 02 000b"),
-            Packet::UnsubAck(UnsubAck::new(pid(11), []))
-        );
+        let wire = hex("b0 02 000b");
+        assert_vector(version, &wire, unsuback(11, &[]), unsuback(11, &[]));
         let error = DecodeError::TrailingBytes {
             packet: PacketType::UnsubAck,
             count: 1,
         };
-        assert_refused(
+        assert_refused_in(
             &[version],
             "b0 03 000b 00",
             error,
@@ -1303,20 +1080,14 @@ fn mqtt31_and_v311_unsuback() {
 /// conformance: v5:MQTT-3.11.3-2
 #[test]
 fn v5_unsuback() {
-    assert_vector!(
-        V5,
-        hex("b0 05 000b 00 00 11"),
-        Packet::UnsubAck(UnsubAck::new(
-            pid(11),
-            [
-                UnsubAckReasonCode::Success,
-                UnsubAckReasonCode::NoSubscriptionExisted
-            ]
-        )),
-    );
-    assert_vector!(
-        V5,
-        hex("b0 0e 000b 04 1f0001 78 00 11 80 83 87 8f 91"),
+    let codes = [
+        UnsubAckReasonCode::Success,
+        UnsubAckReasonCode::NoSubscriptionExisted,
+    ];
+    let wire = hex("b0 05 000b 00 00 11");
+    assert_vector(V5, &wire, unsuback(11, &codes), unsuback(11, &codes));
+
+    fn every_code<B: Make>() -> Packet<B> {
         Packet::UnsubAck(UnsubAck {
             packet_id: pid(11),
             reason_codes: vec![
@@ -1330,63 +1101,52 @@ fn v5_unsuback() {
             ]
             .into(),
             properties: AckProperties {
-                reason_string: Some(MqttString::new("x").unwrap()),
+                reason_string: Some(B::string("x")),
                 ..AckProperties::new()
             },
-        }),
-    );
+        })
+    }
+    let wire = hex("b0 0e 000b 04 1f0001 78 00 11 80 83 87 8f 91");
+    assert_vector(V5, &wire, every_code(), every_code());
 }
 
 /// Every byte as an UNSUBACK code: exactly the table of §3.11.3 decodes.
 /// conformance: v5:MQTT-3.11.3-2
 #[test]
 fn v5_unsuback_codes_are_exactly_the_spec_table() {
-    const ALLOWED: &[u8] = &[0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91];
-    for code in 0..=255u8 {
-        let wire = vec![0xb0, 0x04, 0x00, 0x0b, 0x00, code];
-        if ALLOWED.contains(&code) {
-            assert_vector!(
-                V5,
-                wire,
-                Packet::UnsubAck(UnsubAck::new(
-                    pid(11),
-                    [UnsubAckReasonCode::from_u8(code).unwrap()]
-                )),
-            );
-        } else {
-            let error = DecodeError::InvalidReasonCode {
-                packet: PacketType::UnsubAck,
-                code,
-            };
-            assert_refused_bytes(&[V5], &wire, error, ReasonCode::MalformedPacket);
-        }
-    }
+    let allowed = [0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91];
+    assert_code_bytes(V5, PacketType::UnsubAck, &allowed);
 }
 
 /// A 5.0 UNSUBACK has a property block and at least one reason code.
 #[test]
 fn v5_unsuback_needs_properties_and_codes() {
-    let empty = DecodeError::EmptyPayload {
-        packet: PacketType::UnsubAck,
-    };
-    assert_refused(&[V5], "b0 03 000b 00", empty, ReasonCode::ProtocolError);
-    assert_refused(
-        &[V5],
-        "b0 02 000b",
-        DecodeError::UnexpectedEnd {
-            field: "property length",
-        },
-        ReasonCode::MalformedPacket,
-    );
-    assert_refused(
-        &[V5],
-        "b0 07 000b 03 230001 00",
-        DecodeError::PropertyNotAllowed {
-            property: PropertyId::TopicAlias,
-            packet: "UNSUBACK",
-        },
-        ReasonCode::MalformedPacket,
-    );
+    for (wire, error, reason) in [
+        (
+            "b0 03 000b 00",
+            DecodeError::EmptyPayload {
+                packet: PacketType::UnsubAck,
+            },
+            ReasonCode::ProtocolError,
+        ),
+        (
+            "b0 02 000b",
+            DecodeError::UnexpectedEnd {
+                field: "property length",
+            },
+            ReasonCode::MalformedPacket,
+        ),
+        (
+            "b0 07 000b 03 230001 00",
+            DecodeError::PropertyNotAllowed {
+                property: PropertyId::TopicAlias,
+                packet: "UNSUBACK",
+            },
+            ReasonCode::MalformedPacket,
+        ),
+    ] {
+        assert_refused_in(&[V5], wire, error, reason);
+    }
 }
 
 /// conformance: v311:MQTT-2.3.1-1
@@ -1395,25 +1155,24 @@ fn v311_mqtt_2_3_1_1_unsuback_packet_id_zero() {
     let error = DecodeError::ZeroPacketId {
         packet: PacketType::UnsubAck,
     };
-    assert_refused(&[V31, V311], "b0 02 0000", error, ReasonCode::ProtocolError);
-    assert_refused(&[V5], "b0 04 0000 00 00", error, ReasonCode::ProtocolError);
+    assert_refused_in(&[V31, V311], "b0 02 0000", error, ReasonCode::ProtocolError);
+    assert_refused_in(&[V5], "b0 04 0000 00 00", error, ReasonCode::ProtocolError);
 }
 
 #[test]
 fn unsuback_encoder_refusals() {
-    let with_codes: Packet<&[u8]> =
-        Packet::UnsubAck(UnsubAck::new(pid(1), [UnsubAckReasonCode::Success]));
+    let with_codes = unsuback::<&[u8]>(1, &[UnsubAckReasonCode::Success]);
     let mut with_properties = UnsubAck::<&[u8]>::new(pid(1), []);
     with_properties.properties.reason_string = Some(MqttString::new("x").unwrap());
     let with_properties = Packet::UnsubAck(with_properties);
     for version in [V31, V311] {
         let not_in = |what| EncodeError::NotInVersion { what, version };
-        assert_encode_refused(&with_codes, version, not_in("UNSUBACK reason codes"));
-        assert_encode_refused(&with_properties, version, not_in("UNSUBACK properties"));
+        assert_encode_error(&with_codes, version, not_in("UNSUBACK reason codes"));
+        assert_encode_error(&with_properties, version, not_in("UNSUBACK properties"));
     }
     let empty = Packet::UnsubAck(UnsubAck::<&[u8]>::new(pid(1), []));
     let error = EncodeError::EmptyPayload {
         packet: PacketType::UnsubAck,
     };
-    assert_encode_refused(&empty, V5, error);
+    assert_encode_error(&empty, V5, error);
 }

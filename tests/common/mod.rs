@@ -1,8 +1,36 @@
 //! Helpers shared by the integration tests.
+//!
+//! Here: [`hex`] for hand-written vectors, [`decode_one`] and [`decode_one_bytes`] for one whole
+//! packet through each decode path, [`encode`], the three versions and [`pid`]. The byte-vector
+//! tests (`codec_*.rs`) also use [`Make`], which builds an expected packet for either storage
+//! type, and the assertions of `vectors.rs`.
 
+// Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
-use mqtt_sansio::{DecodeError, Decoded, Limits, Packet, ProtocolVersion};
+mod make;
+mod vectors;
+
+use bytes::Bytes;
+use mqtt_sansio::{Buffer, DecodeError, Decoded, Limits, Packet, PacketId, ProtocolVersion};
+
+#[allow(unused_imports)]
+pub(crate) use make::Make;
+#[allow(unused_imports)]
+pub(crate) use vectors::{
+    assert_decodes_to, assert_encode_error, assert_refused, assert_refused_in,
+    assert_short_slice_is_refused, assert_vector, decode_error, decode_error_with,
+};
+
+/// MQTT 3.1 (`MQIsdp`, level 3).
+pub(crate) const V31: ProtocolVersion = ProtocolVersion::V3_1;
+/// MQTT 3.1.1 (level 4).
+pub(crate) const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
+/// MQTT 5.0 (level 5).
+pub(crate) const V5: ProtocolVersion = ProtocolVersion::V5;
+
+/// The default limits, as a constant.
+pub(crate) const LIMITS: Limits = Limits::new(Limits::DEFAULT_MAX_PACKET_SIZE);
 
 /// Bytes from hex text; whitespace, `_` and line breaks are ignored.
 ///
@@ -32,7 +60,7 @@ pub(crate) fn decode_one(
     version: ProtocolVersion,
     bytes: &[u8],
 ) -> Result<Packet<&[u8]>, DecodeError> {
-    match Packet::decode(version, bytes, &Limits::default())? {
+    match Packet::decode(version, bytes, &LIMITS)? {
         Decoded::Complete { packet, consumed } => {
             assert_eq!(consumed, bytes.len(), "packet did not take every byte");
             Ok(packet)
@@ -41,13 +69,39 @@ pub(crate) fn decode_one(
     }
 }
 
+/// Decodes exactly one whole packet from a copy of `wire` (shared `Bytes` path), asserting
+/// that it is accepted and takes every byte.
+pub(crate) fn decode_one_bytes(version: ProtocolVersion, wire: &[u8]) -> Packet<Bytes> {
+    let input = Bytes::copy_from_slice(wire);
+    match Packet::decode_bytes(version, &input, &LIMITS) {
+        Ok(Decoded::Complete { packet, consumed }) => {
+            assert_eq!(
+                consumed,
+                wire.len(),
+                "MQTT {version}: packet did not take every byte of {wire:02x?}"
+            );
+            packet
+        }
+        other => panic!("MQTT {version}: decode_bytes of {wire:02x?} gave {other:?}"),
+    }
+}
+
 /// Encodes `packet` for `version`, checking `encoded_len` against what was written.
-pub(crate) fn encode(packet: &Packet<&[u8]>, version: ProtocolVersion) -> Vec<u8> {
+pub(crate) fn encode<B: Buffer>(packet: &Packet<B>, version: ProtocolVersion) -> Vec<u8> {
     let mut buf = Vec::new();
     let written = packet
         .encode(version, &mut buf)
         .unwrap_or_else(|e| panic!("encode {version}: {e}"));
-    assert_eq!(written, buf.len());
-    assert_eq!(packet.encoded_len(version), Ok(written));
+    assert_eq!(written, buf.len(), "encode returned a wrong length");
+    assert_eq!(
+        packet.encoded_len(version),
+        Ok(written),
+        "encoded_len disagrees"
+    );
     buf
+}
+
+/// A Packet Identifier, which must not be 0.
+pub(crate) fn pid(value: u16) -> PacketId {
+    PacketId::new(value).expect("non-zero packet identifier")
 }
