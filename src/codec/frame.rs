@@ -59,14 +59,23 @@ pub(crate) fn parse(
             needed: MIN_PACKET_LEN,
         });
     };
-    let packet_type = packet_type(first >> 4, version)?;
-    let flags = first & 0x0F;
-    check_flags(packet_type, flags, version)?;
-    let Some((remaining_len, len_len)) = read_var_int(rest, "remaining length")? else {
-        return Ok(Header::Incomplete { needed: 1 });
+    // The table says whether the first byte is valid; only an invalid one takes the slower
+    // path that works out which rule it breaks.
+    let accepted = FIRST_BYTE_CONTEXTS
+        .get(usize::from(first))
+        .is_some_and(|contexts| contexts & context_bit(version) != 0);
+    let packet_type = match PacketType::from_nibble(first >> 4) {
+        Some(packet_type) if accepted => packet_type,
+        _ => check_first_byte(first, version)?,
     };
-    let header_len = len_len.saturating_add(1);
-    let remaining_len = remaining_len as usize;
+    let (remaining_len, header_len) = match rest.first() {
+        // Most packets are shorter than 128 bytes: a one-byte Remaining Length.
+        Some(&len) if len < 0x80 => (usize::from(len), 2),
+        _ => match read_var_int(rest, "remaining length")? {
+            Some((len, len_len)) => (len as usize, len_len.saturating_add(1)),
+            None => return Ok(Header::Incomplete { needed: 1 }),
+        },
+    };
     let size = header_len.saturating_add(remaining_len);
     if size > max_packet_size as usize {
         return Err(DecodeError::PacketTooLarge {
@@ -76,38 +85,79 @@ pub(crate) fn parse(
     }
     Ok(Header::Complete(FixedHeader {
         packet_type,
-        flags,
+        flags: first & 0x0F,
         header_len,
         remaining_len,
     }))
 }
 
-/// The packet type for the high nibble of the first byte.
-fn packet_type(nibble: u8, version: Option<ProtocolVersion>) -> Result<PacketType, DecodeError> {
-    let packet_type = match (nibble, version) {
-        (1, _) => PacketType::Connect,
-        (_, None) => return Err(DecodeError::ExpectedConnect(nibble)),
-        (15, Some(version)) if !version.is_v5() => {
-            return Err(DecodeError::ReservedPacketType(nibble));
-        }
-        (nibble, Some(_)) => {
-            PacketType::from_nibble(nibble).ok_or(DecodeError::ReservedPacketType(nibble))?
-        }
-    };
-    Ok(packet_type)
+/// The decoding contexts: before CONNECT (`None`), then each version.
+const CONTEXTS: [Option<ProtocolVersion>; 4] = [
+    None,
+    Some(ProtocolVersion::V3_1),
+    Some(ProtocolVersion::V3_1_1),
+    Some(ProtocolVersion::V5),
+];
+
+/// The bit standing for a decoding context in [`FIRST_BYTE_CONTEXTS`].
+const fn context_bit(version: Option<ProtocolVersion>) -> u8 {
+    match version {
+        None => 0b0001,
+        Some(ProtocolVersion::V3_1) => 0b0010,
+        Some(ProtocolVersion::V3_1_1) => 0b0100,
+        Some(ProtocolVersion::V5) => 0b1000,
+    }
 }
 
-/// Checks the fixed-header flags of every packet type.
+/// For each possible first byte, the contexts in which [`check_first_byte`] accepts it,
+/// computed at compile time by that same function, so the table cannot disagree with it.
+static FIRST_BYTE_CONTEXTS: [u8; 256] = first_byte_contexts();
+
+// The loops run over the table's own indices, 0 to 255 and 0 to 3.
+#[allow(clippy::indexing_slicing)]
+const fn first_byte_contexts() -> [u8; 256] {
+    let mut table = [0; 256];
+    let mut byte: usize = 0;
+    while byte < table.len() {
+        let mut context = 0;
+        while context < CONTEXTS.len() {
+            let version = CONTEXTS[context];
+            if check_first_byte(byte as u8, version).is_ok() {
+                table[byte] |= context_bit(version);
+            }
+            context = context.wrapping_add(1);
+        }
+        byte = byte.wrapping_add(1);
+    }
+    table
+}
+
+/// Checks the first byte of a packet: the packet type must be defined for `version` (`None`:
+/// the first packet of a connection, which must be CONNECT, `[MQTT-3.1.0-1]`), and the flags
+/// must be the ones the spec requires for that type.
 ///
 /// PUBREL, SUBSCRIBE and UNSUBSCRIBE require `0010` (`[MQTT-3.6.1-1]`, `[MQTT-3.8.1-1]`,
 /// `[MQTT-3.10.1-1]`); MQTT 3.1 also lets them carry DUP (`1010`) when re-sent, as its spec
 /// describes. PUBLISH flags are DUP, QoS and RETAIN: QoS 3 is malformed (`[MQTT-3.3.1-4]`)
-/// and so is DUP on QoS 0 (`[MQTT-3.3.1-2]`). Every other packet requires `0000`.
-fn check_flags(
-    packet_type: PacketType,
-    flags: u8,
+/// and so is DUP on QoS 0 (`[MQTT-3.3.1-2]`). Every other packet requires `0000`
+/// (`[MQTT-2.2.2-1]` in 3.1.1, `[MQTT-2.1.3-1]` in 5.0).
+const fn check_first_byte(
+    first: u8,
     version: Option<ProtocolVersion>,
-) -> Result<(), DecodeError> {
+) -> Result<PacketType, DecodeError> {
+    let nibble = first >> 4;
+    let packet_type = match (nibble, version) {
+        (1, _) => PacketType::Connect,
+        (_, None) => return Err(DecodeError::ExpectedConnect(nibble)),
+        (15, Some(ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1)) => {
+            return Err(DecodeError::ReservedPacketType(nibble));
+        }
+        (nibble, Some(_)) => match PacketType::from_nibble(nibble) {
+            Some(packet_type) => packet_type,
+            None => return Err(DecodeError::ReservedPacketType(nibble)),
+        },
+    };
+    let flags = first & 0x0F;
     let valid = match packet_type {
         PacketType::Publish => {
             let qos = (flags >> 1) & 0b11;
@@ -122,12 +172,12 @@ fn check_flags(
             true
         }
         PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe => {
-            flags == 0b0010 || (flags == 0b1010 && version == Some(ProtocolVersion::V3_1))
+            flags == 0b0010 || (flags == 0b1010 && matches!(version, Some(ProtocolVersion::V3_1)))
         }
         _ => flags == 0,
     };
     if valid {
-        Ok(())
+        Ok(packet_type)
     } else {
         Err(DecodeError::InvalidFixedHeaderFlags {
             packet: packet_type,

@@ -139,7 +139,20 @@ impl<B: Buffer, T: WireItem<B> + Clone> WireList<B, T> {
             } if raw.as_ref().len() == *encoded_len => {
                 buf.put_slice(raw.as_ref());
             }
-            _ => self.iter().for_each(|item| item.write(buf)),
+            Repr::Wire { .. } => self.iter().for_each(|item| item.write(buf)),
+            Repr::Values(values) => values.iter().for_each(|item| item.write(buf)),
+        }
+    }
+
+    /// Calls `check` on every entry, stopping at the first error: by reference for a built list
+    /// (no clone of each entry's strings), decoded one at a time for a decoded one.
+    pub(crate) fn try_for_each<E>(
+        &self,
+        mut check: impl FnMut(&T) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match &self.repr {
+            Repr::Wire { .. } => self.iter().try_for_each(|item| check(&item)),
+            Repr::Values(values) => values.iter().try_for_each(check),
         }
     }
 }

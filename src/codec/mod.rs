@@ -31,6 +31,7 @@ pub(crate) mod frame;
 pub(crate) mod int;
 pub(crate) mod list;
 pub(crate) mod reader;
+mod scan;
 mod stream;
 pub(crate) mod string;
 

@@ -5,6 +5,7 @@ use core::ops::Range;
 use crate::codec::buffer::Buffer;
 use crate::codec::int::read_var_int;
 use crate::error::DecodeError;
+use crate::packet::PacketType;
 
 /// A bounded cursor over `buf[pos..end]`.
 ///
@@ -147,6 +148,20 @@ impl<'b, B: Buffer> Reader<'b, B> {
         }
         self.advance(len);
         Ok(())
+    }
+
+    /// Checks that every byte of the packet body has been read: bytes after the last field
+    /// make the packet malformed.
+    #[inline]
+    pub(crate) fn finish(&self, packet: PacketType) -> Result<(), DecodeError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes {
+                packet,
+                count: u32::try_from(self.remaining()).unwrap_or(u32::MAX),
+            })
+        }
     }
 
     /// Splits off a reader over the next `len` bytes and moves this one past them.

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use crate::codec::frame::{self, Header};
 use crate::codec::{Decoded, Limits};
 use crate::error::DecodeError;
-use crate::packet::{Connect, Packet, decode_frame};
+use crate::packet::{Connect, Packet};
 use crate::types::ProtocolVersion;
 
 /// Frames a byte stream into [`Packet<Bytes>`]s that share the stream buffer's storage.
@@ -113,10 +113,7 @@ impl Decoder {
         let bytes = self.buf.split_to(packet_len).freeze();
         let decoded = match self.version {
             Some(version) => Packet::decode_from(version, &bytes, &self.limits)?,
-            None => decode_frame(None, &bytes, &self.limits, |_, reader| {
-                Connect::decode_body(reader)
-            })?
-            .map(|connect| {
+            None => Connect::decode_from(&bytes, &self.limits)?.map(|connect| {
                 self.version = Some(connect.protocol_version);
                 Packet::Connect(connect)
             }),

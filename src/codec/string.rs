@@ -11,7 +11,9 @@ use bytes::BufMut;
 
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
+use crate::codec::scan::{has_nul, has_nul_or_wildcard};
 use crate::error::DecodeError;
+use crate::topic::{TopicError, TopicName, check_name};
 
 /// The most bytes a string or binary field can hold: its length prefix is 16 bits.
 pub const MAX_STRING_LEN: usize = 65_535;
@@ -193,7 +195,7 @@ impl<B: Buffer> fmt::Debug for BinaryData<B> {
 pub(crate) fn check_str(bytes: &[u8]) -> Result<(), StringError> {
     if bytes.len() > MAX_STRING_LEN {
         Err(StringError::TooLong)
-    } else if bytes.contains(&0) {
+    } else if has_nul(bytes) {
         Err(StringError::Nul)
     } else {
         Ok(())
@@ -220,7 +222,45 @@ impl<B: Buffer> Reader<'_, B> {
     #[inline]
     pub(crate) fn str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
         let bytes = self.prefixed(field)?;
-        if bytes.as_ref().contains(&0) {
+        Self::checked_str(bytes, field)
+    }
+
+    /// Reads a string that is to be a Topic Name, checking the string and Topic Name rules in
+    /// one pass over its bytes; returns an error naming the first rule broken, in the order:
+    /// U+0000, UTF-8, then the section 4.7 rules (an empty name is left to the caller, since a
+    /// 5.0 PUBLISH may carry one with a Topic Alias).
+    #[inline]
+    pub(crate) fn topic_name_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
+        let bytes = self.prefixed(field)?;
+        if has_nul_or_wildcard(bytes.as_ref()) {
+            // Rare: find out exactly which rule is broken, in the usual order.
+            let text = Self::checked_str(bytes, field)?;
+            return match check_name(text.as_bytes()) {
+                Ok(()) => Ok(text),
+                Err(error) => Err(DecodeError::InvalidTopic { field, error }),
+            };
+        }
+        bytes
+            .try_into_str()
+            .map_err(|_| DecodeError::InvalidUtf8 { field })
+    }
+
+    /// Reads a non-empty Topic Name (a Will Topic or a Response Topic).
+    #[inline]
+    pub(crate) fn topic_name(&mut self, field: &'static str) -> Result<TopicName<B>, DecodeError> {
+        let text = self.topic_name_str(field)?;
+        if text.is_empty() {
+            return Err(DecodeError::InvalidTopic {
+                field,
+                error: TopicError::Empty,
+            });
+        }
+        Ok(TopicName::from_checked(text))
+    }
+
+    /// Checks the U+0000 and UTF-8 rules on `bytes` read for `field`.
+    fn checked_str(bytes: B, field: &'static str) -> Result<B::Str, DecodeError> {
+        if has_nul(bytes.as_ref()) {
             return Err(DecodeError::NulCharacter { field });
         }
         bytes

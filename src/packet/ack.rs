@@ -59,6 +59,7 @@ macro_rules! ack_packet {
                         ack.properties = AckProperties::decode(reader, $what)?;
                     }
                 }
+                reader.finish(PacketType::$packet_type)?;
                 Ok(ack)
             }
         }

@@ -72,6 +72,7 @@ impl<B: Buffer> Auth<B> {
         if properties.authentication_method.is_none() {
             return Err(DecodeError::MissingAuthMethod);
         }
+        reader.finish(PacketType::Auth)?;
         Ok(Self {
             reason_code,
             properties,

@@ -89,6 +89,7 @@ impl<B: Buffer> ConnAck<B> {
         if session_present && reason_code != ConnectReasonCode::Success {
             return Err(DecodeError::SessionPresentOnError);
         }
+        reader.finish(PacketType::ConnAck)?;
         Ok(Self {
             session_present,
             reason_code,

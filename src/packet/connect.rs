@@ -10,9 +10,9 @@ use crate::codec::reader::Reader;
 use crate::codec::string::{BinaryData, MqttString, put_prefixed};
 use crate::codec::{Decoded, Limits};
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::{EncodeBody, decode_frame, encode_methods, not_in_version};
+use crate::packet::{EncodeBody, Framed, PacketType, encode_methods, frame_packet, not_in_version};
 use crate::property::{ConnectProperties, WillProperties};
-use crate::topic::{TopicName, check_name};
+use crate::topic::TopicName;
 use crate::types::{ProtocolVersion, QoS};
 
 /// The longest MQTT 3.1 Client Identifier, in characters.
@@ -172,7 +172,13 @@ impl<B: Buffer> Connect<B> {
     /// Decodes the CONNECT at the start of `input` for any [`Buffer`] type; any other packet
     /// type is an error, since nothing else may open a connection (`[MQTT-3.1.0-1]`).
     pub fn decode_from(input: &B, limits: &Limits) -> Result<Decoded<Self>, DecodeError> {
-        decode_frame(None, input, limits, |_, reader| Self::decode_body(reader))
+        match frame_packet(None, input, limits)? {
+            Framed::Complete { header, mut reader } => Ok(Decoded::Complete {
+                packet: Self::decode_body(&mut reader)?,
+                consumed: header.packet_len(),
+            }),
+            Framed::Incomplete { needed } => Ok(Decoded::Incomplete { needed }),
+        }
     }
 
     encode_methods!(Connect);
@@ -230,16 +236,12 @@ impl<B: Buffer> Connect<B> {
             } else {
                 WillProperties::new()
             };
-            let topic = reader.str("will topic")?;
-            check_name(topic.as_bytes()).map_err(|error| DecodeError::InvalidTopic {
-                field: "will topic",
-                error,
-            })?;
+            let topic = reader.topic_name("will topic")?;
             let payload = reader.binary("will payload")?;
             Some(Will {
                 qos: will_qos,
                 retain: will_retain,
-                topic: TopicName::from_checked(topic),
+                topic,
                 payload,
                 properties,
             })
@@ -258,6 +260,7 @@ impl<B: Buffer> Connect<B> {
         } else {
             None
         };
+        reader.finish(PacketType::Connect)?;
         Ok(Self {
             protocol_version,
             clean_start,

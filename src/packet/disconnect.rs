@@ -78,6 +78,7 @@ impl<B: Buffer> Disconnect<B> {
                 disconnect.properties = DisconnectProperties::decode(reader, "DISCONNECT")?;
             }
         }
+        reader.finish(PacketType::Disconnect)?;
         Ok(disconnect)
     }
 }

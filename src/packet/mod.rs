@@ -207,6 +207,7 @@ impl<'a> Packet<&'a [u8]> {
     /// );
     /// # Ok::<(), mqtt_sansio::DecodeError>(())
     /// ```
+    #[inline]
     pub fn decode(
         version: ProtocolVersion,
         input: &'a [u8],
@@ -257,14 +258,18 @@ impl<B: Buffer> Packet<B> {
     /// let error = Packet::decode_from(ProtocolVersion::V5, &header, &Limits::default()).unwrap_err();
     /// assert!(matches!(error, DecodeError::PacketTooLarge { .. }));
     /// ```
+    #[inline]
     pub fn decode_from(
         version: ProtocolVersion,
         input: &B,
         limits: &Limits,
     ) -> Result<Decoded<Self>, DecodeError> {
-        decode_frame(Some(version), input, limits, |header, reader| {
-            Self::decode_body(version, header, reader)
-        })
+        match frame_packet(Some(version), input, limits)? {
+            Framed::Complete { header, mut reader } => {
+                Self::decode_body(version, &header, &mut reader)
+            }
+            Framed::Incomplete { needed } => Ok(Decoded::Incomplete { needed }),
+        }
     }
 
     /// The packet's type.
@@ -341,30 +346,63 @@ impl<B: Buffer> Packet<B> {
         }
     }
 
+    /// Decodes the body of a framed packet into the final [`Decoded`]: each arm builds it in
+    /// one expression, so the packet is written once instead of being moved through
+    /// intermediate results (a measurable cost for a value of this size).
+    #[inline]
     fn decode_body(
         version: ProtocolVersion,
         header: &FixedHeader,
         reader: &mut Reader<'_, B>,
-    ) -> Result<Self, DecodeError> {
-        Ok(match header.packet_type {
-            PacketType::Connect => Self::Connect(Connect::decode_body(reader)?),
-            PacketType::ConnAck => Self::ConnAck(ConnAck::decode_body(version, reader)?),
-            PacketType::Publish => Self::Publish(Publish::decode_body(version, header, reader)?),
-            PacketType::PubAck => Self::PubAck(PubAck::decode_body(version, reader)?),
-            PacketType::PubRec => Self::PubRec(PubRec::decode_body(version, reader)?),
-            PacketType::PubRel => Self::PubRel(PubRel::decode_body(version, reader)?),
-            PacketType::PubComp => Self::PubComp(PubComp::decode_body(version, reader)?),
-            PacketType::Subscribe => Self::Subscribe(Subscribe::decode_body(version, reader)?),
-            PacketType::SubAck => Self::SubAck(SubAck::decode_body(version, reader)?),
-            PacketType::Unsubscribe => {
-                Self::Unsubscribe(Unsubscribe::decode_body(version, reader)?)
+    ) -> Result<Decoded<Self>, DecodeError> {
+        let consumed = header.packet_len();
+        macro_rules! complete {
+            ($packet:expr) => {
+                Ok(Decoded::Complete {
+                    packet: $packet,
+                    consumed,
+                })
+            };
+        }
+        match header.packet_type {
+            PacketType::Connect => complete!(Self::Connect(Connect::decode_body(reader)?)),
+            PacketType::ConnAck => complete!(Self::ConnAck(ConnAck::decode_body(version, reader)?)),
+            PacketType::Publish => {
+                complete!(Self::Publish(Publish::decode_body(
+                    version, header, reader
+                )?))
             }
-            PacketType::UnsubAck => Self::UnsubAck(UnsubAck::decode_body(version, reader)?),
-            PacketType::PingReq => Self::PingReq(PingReq),
-            PacketType::PingResp => Self::PingResp(PingResp),
-            PacketType::Disconnect => Self::Disconnect(Disconnect::decode_body(version, reader)?),
-            PacketType::Auth => Self::Auth(Auth::decode_body(reader)?),
-        })
+            PacketType::PubAck => complete!(Self::PubAck(PubAck::decode_body(version, reader)?)),
+            PacketType::PubRec => complete!(Self::PubRec(PubRec::decode_body(version, reader)?)),
+            PacketType::PubRel => complete!(Self::PubRel(PubRel::decode_body(version, reader)?)),
+            PacketType::PubComp => {
+                complete!(Self::PubComp(PubComp::decode_body(version, reader)?))
+            }
+            PacketType::Subscribe => {
+                complete!(Self::Subscribe(Subscribe::decode_body(version, reader)?))
+            }
+            PacketType::SubAck => complete!(Self::SubAck(SubAck::decode_body(version, reader)?)),
+            PacketType::Unsubscribe => {
+                complete!(Self::Unsubscribe(Unsubscribe::decode_body(
+                    version, reader
+                )?))
+            }
+            PacketType::UnsubAck => {
+                complete!(Self::UnsubAck(UnsubAck::decode_body(version, reader)?))
+            }
+            PacketType::PingReq => {
+                reader.finish(PacketType::PingReq)?;
+                complete!(Self::PingReq(PingReq))
+            }
+            PacketType::PingResp => {
+                reader.finish(PacketType::PingResp)?;
+                complete!(Self::PingResp(PingResp))
+            }
+            PacketType::Disconnect => {
+                complete!(Self::Disconnect(Disconnect::decode_body(version, reader)?))
+            }
+            PacketType::Auth => complete!(Self::Auth(Auth::decode_body(reader)?)),
+        }
     }
 }
 
@@ -408,38 +446,40 @@ impl<B: Buffer> From<PingResp> for Packet<B> {
     }
 }
 
-/// Frames one packet at the start of `input` and decodes its body with `body`.
+/// One packet framed at the start of the input.
+pub(crate) enum Framed<'b, B> {
+    /// The whole packet is there: its fixed header and a reader over its body.
+    Complete {
+        header: FixedHeader,
+        reader: Reader<'b, B>,
+    },
+    /// More bytes are needed.
+    Incomplete { needed: usize },
+}
+
+/// Frames one packet at the start of `input`: checks its fixed header (type, flags, size
+/// against `limits`) and, once all of it has arrived, gives a reader over its body.
 ///
 /// `version` is `None` before CONNECT, when only a CONNECT is accepted.
-pub(crate) fn decode_frame<B: Buffer, T>(
+#[inline]
+pub(crate) fn frame_packet<'b, B: Buffer>(
     version: Option<ProtocolVersion>,
-    input: &B,
+    input: &'b B,
     limits: &Limits,
-    body: impl FnOnce(&FixedHeader, &mut Reader<'_, B>) -> Result<T, DecodeError>,
-) -> Result<Decoded<T>, DecodeError> {
+) -> Result<Framed<'b, B>, DecodeError> {
     let available = input.as_ref().len();
     let header = match frame::parse(input.as_ref(), version, limits.max_packet_size)? {
         Header::Complete(header) => header,
-        Header::Incomplete { needed } => return Ok(Decoded::Incomplete { needed }),
+        Header::Incomplete { needed } => return Ok(Framed::Incomplete { needed }),
     };
     let packet_len = header.packet_len();
     if available < packet_len {
-        return Ok(Decoded::Incomplete {
+        return Ok(Framed::Incomplete {
             needed: packet_len.saturating_sub(available),
         });
     }
-    let mut reader = Reader::new(input, header.header_len..packet_len);
-    let packet = body(&header, &mut reader)?;
-    if !reader.is_empty() {
-        return Err(DecodeError::TrailingBytes {
-            packet: header.packet_type,
-            count: u32::try_from(reader.remaining()).unwrap_or(u32::MAX),
-        });
-    }
-    Ok(Decoded::Complete {
-        packet,
-        consumed: packet_len,
-    })
+    let reader = Reader::new(input, header.header_len..packet_len);
+    Ok(Framed::Complete { header, reader })
 }
 
 /// The fixed-header byte, Remaining Length and body writer of one packet type; every packet

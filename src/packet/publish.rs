@@ -11,7 +11,7 @@ use crate::codec::string::put_prefixed;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{EncodeBody, PacketType, encode_methods, not_in_version, read_packet_id};
 use crate::property::PublishProperties;
-use crate::topic::{TopicName, check_name};
+use crate::topic::{TopicError, TopicName};
 use crate::types::{PacketId, ProtocolVersion, QoS};
 
 /// The QoS of a PUBLISH with what that QoS requires: a Packet Identifier and a DUP flag for
@@ -172,6 +172,7 @@ impl<B: Buffer> Publish<B> {
     ///
     /// The Topic Name comes first and is a UTF-8 string (`[MQTT-3.3.2-1]`) without wildcards
     /// (`[MQTT-3.3.2-2]`); a 5.0 PUBLISH may leave it empty if it carries a Topic Alias.
+    #[inline]
     pub(crate) fn decode_body(
         version: ProtocolVersion,
         header: &FixedHeader,
@@ -180,7 +181,7 @@ impl<B: Buffer> Publish<B> {
         let flags = header.flags;
         let dup = flags & 0b1000 != 0;
         let retain = flags & 0b0001 != 0;
-        let topic = reader.str("topic name")?;
+        let topic = reader.topic_name_str("topic name")?;
         let delivery = match (flags >> 1) & 0b11 {
             0 => Delivery::AtMostOnce,
             1 => Delivery::AtLeastOnce {
@@ -197,7 +198,9 @@ impl<B: Buffer> Publish<B> {
         } else {
             PublishProperties::new()
         };
-        let topic = if topic.is_empty() && version.is_v5() {
+        let topic = if !topic.is_empty() {
+            Some(TopicName::from_checked(topic))
+        } else if version.is_v5() {
             // "It is a Protocol Error if the Topic Name is zero length and there is no Topic
             // Alias" (§3.3.4).
             if properties.topic_alias.is_none() {
@@ -205,11 +208,10 @@ impl<B: Buffer> Publish<B> {
             }
             None
         } else {
-            check_name(topic.as_bytes()).map_err(|error| DecodeError::InvalidTopic {
+            return Err(DecodeError::InvalidTopic {
                 field: "topic name",
-                error,
-            })?;
-            Some(TopicName::from_checked(topic))
+                error: TopicError::Empty,
+            });
         };
         let payload = reader.take_rest("payload")?;
         Ok(Self {

@@ -248,7 +248,7 @@ impl<B: Buffer> EncodeBody for Subscribe<B> {
                 packet: PacketType::Subscribe,
             });
         }
-        for subscription in &self.subscriptions {
+        self.subscriptions.try_for_each(|subscription| {
             check_for_version(&subscription.filter, subscription.options.no_local, version)?;
             if !version.is_v5() && !subscription.options.is_qos_only() {
                 return Err(not_in_version(
@@ -256,7 +256,8 @@ impl<B: Buffer> EncodeBody for Subscribe<B> {
                     version,
                 ));
             }
-        }
+            Ok(())
+        })?;
         let mut len = 2usize.saturating_add(self.subscriptions.encoded_len());
         if version.is_v5() {
             len = len.saturating_add(self.properties.encoded_len());

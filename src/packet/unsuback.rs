@@ -65,6 +65,7 @@ impl<B: Buffer> UnsubAck<B> {
     ) -> Result<Self, DecodeError> {
         let packet_id = read_packet_id(reader, PacketType::UnsubAck)?;
         if !version.is_v5() {
+            reader.finish(PacketType::UnsubAck)?;
             return Ok(Self::new(packet_id, []));
         }
         let properties = AckProperties::decode(reader, "UNSUBACK")?;

@@ -104,9 +104,8 @@ impl<B: Buffer> EncodeBody for Unsubscribe<B> {
                 packet: PacketType::Unsubscribe,
             });
         }
-        for filter in &self.filters {
-            check_for_version(&filter, false, version)?;
-        }
+        self.filters
+            .try_for_each(|filter| check_for_version(filter, false, version))?;
         let mut len = 2usize.saturating_add(self.filters.encoded_len());
         if version.is_v5() {
             len = len.saturating_add(self.properties.encoded_len());

@@ -51,10 +51,16 @@ macro_rules! property_set {
 
             /// Decodes a property block, Property Length included; `context` names the packet
             /// for errors.
+            #[inline]
             pub(crate) fn decode(
                 reader: &mut Reader<'_, B>,
                 context: &'static str,
             ) -> Result<Self, DecodeError> {
+                // Most packets carry no properties: a Property Length of 0.
+                if reader.bytes().first() == Some(&0) {
+                    reader.skip(1, "property length")?;
+                    return Ok(Self::default());
+                }
                 let mut block = block(reader)?;
                 let mut properties = Self::default();
                 $( let mut $list = RepeatedSpan::default(); )+
@@ -113,6 +119,9 @@ macro_rules! property_set {
             /// Writes the block, given its [`content_len`](Self::content_len).
             pub(crate) fn write(&self, buf: &mut impl BufMut, content_len: usize) {
                 put_block_len(buf, content_len);
+                if content_len == 0 {
+                    return;
+                }
                 $(
                     if let Some(value) = &self.$field {
                         buf.put_u8(PropertyId::$id.as_u8());

@@ -10,7 +10,7 @@ use crate::codec::reader::Reader;
 use crate::codec::string::{BinaryData, MqttString};
 use crate::error::DecodeError;
 use crate::property::PropertyId;
-use crate::topic::{TopicName, check_name};
+use crate::topic::TopicName;
 use crate::types::QoS;
 
 /// The Payload Format Indicator: whether a payload is UTF-8 text ([§3.3.2.3.2]).
@@ -256,10 +256,7 @@ impl<B: Buffer> PropertyValue<B> for BinaryData<B> {
 /// that is, a Topic Name.
 impl<B: Buffer> PropertyValue<B> for TopicName<B> {
     fn read(reader: &mut Reader<'_, B>, id: PropertyId) -> Result<Self, DecodeError> {
-        let field = id.name();
-        let value = reader.str(field)?;
-        check_name(value.as_bytes()).map_err(|error| DecodeError::InvalidTopic { field, error })?;
-        Ok(Self::from_checked(value))
+        reader.topic_name(id.name())
     }
 
     fn value_len(&self) -> usize {
