@@ -50,6 +50,9 @@
 //!
 //! - `std` (default): enables `std` in the `bytes` dependency. Without it the crate needs only
 //!   `core` and `alloc` and builds for targets such as `thumbv7m-none-eabi`.
+//! - `arbitrary`: implements [`arbitrary::Arbitrary`](https://docs.rs/arbitrary) for
+//!   `Packet<Bytes>` and its parts, producing only valid values, for structure-aware fuzzing
+//!   (see `fuzz/README.md`).
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -71,6 +74,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 pub mod codec;
 mod error;
 mod packet;

@@ -1,0 +1,529 @@
+//! The properties the fuzz targets check, shared by the libFuzzer targets
+//! (`fuzz/fuzz_targets/*.rs`, nightly) and by `tests/fuzz_replay.rs`, which replays every
+//! committed corpus and regression input on stable through the same functions.
+//!
+//! Every function panics on a violation and returns normally otherwise; "no panic" is itself
+//! the first property, since the codec promises never to panic on any input.
+
+#[cfg(feature = "arbitrary")]
+use arbitrary::{Arbitrary, Unstructured};
+use bytes::Bytes;
+#[cfg(feature = "arbitrary")]
+use mqtt_sansio::EncodeError;
+use mqtt_sansio::{
+    Buffer, Connect, DecodeError, Decoded, Decoder, Limits, MAX_PACKET_SIZE, Packet,
+    ProtocolVersion, TopicFilter, TopicName,
+};
+
+/// Every fuzz target, by the name of its corpus and regression directories.
+pub const TARGETS: &[&str] = &[
+    "decode_v31",
+    "decode_v311",
+    "decode_v5",
+    "decode_connect",
+    "stream_chunks",
+    "roundtrip",
+    "topic_match",
+];
+
+/// Runs the check of fuzz target `target` on `data`; `false` if there is no such target.
+pub fn run(target: &str, data: &[u8]) -> bool {
+    match target {
+        "decode_v31" => decode_v31(data),
+        "decode_v311" => decode_v311(data),
+        "decode_v5" => decode_v5(data),
+        "decode_connect" => decode_connect(data),
+        "stream_chunks" => stream_chunks(data),
+        "roundtrip" => {
+            #[cfg(feature = "arbitrary")]
+            roundtrip(data);
+        }
+        "topic_match" => topic_match(data),
+        _ => return false,
+    }
+    true
+}
+
+/// Target `decode_v31`: see [`decode`].
+pub fn decode_v31(data: &[u8]) {
+    decode(ProtocolVersion::V3_1, data);
+}
+
+/// Target `decode_v311`: see [`decode`].
+pub fn decode_v311(data: &[u8]) {
+    decode(ProtocolVersion::V3_1_1, data);
+}
+
+/// Target `decode_v5`: see [`decode`].
+pub fn decode_v5(data: &[u8]) {
+    decode(ProtocolVersion::V5, data);
+}
+
+/// Raw bytes as the next packet of a `version` connection, under the default limits and a
+/// tiny one: the borrowed and the owned decode paths agree (see [`agree`]), and a decoded
+/// packet cut short by one byte is incomplete, needing exactly that byte.
+pub fn decode(version: ProtocolVersion, data: &[u8]) {
+    let shared = Bytes::copy_from_slice(data);
+    for limits in limits() {
+        let borrowed = Packet::decode(version, data, &limits);
+        if let Ok(Decoded::Complete { consumed, .. }) = borrowed {
+            let short = Packet::decode(version, &data[..consumed - 1], &limits);
+            assert_eq!(
+                short.map(|d| d.map(drop)),
+                Ok(Decoded::Incomplete { needed: 1 }),
+                "a packet one byte short is not incomplete"
+            );
+        }
+        agree(
+            version,
+            data,
+            borrowed,
+            Packet::decode_bytes(version, &shared, &limits),
+        );
+    }
+}
+
+/// Target `decode_connect`: raw bytes as the first packet of a connection, whose version is
+/// not known yet. Both paths agree; and when the first byte says CONNECT, decoding it as the
+/// next packet of a connection of any version gives the same result, since a CONNECT is
+/// always decoded in the version it names.
+pub fn decode_connect(data: &[u8]) {
+    let shared = Bytes::copy_from_slice(data);
+    for limits in limits() {
+        let owned = Connect::decode_bytes(&shared, &limits).map(|d| d.map(Packet::Connect));
+        agree(
+            // Unused: a CONNECT is re-encoded in its own version.
+            ProtocolVersion::V5,
+            data,
+            Connect::decode(data, &limits).map(|d| d.map(Packet::Connect)),
+            owned.clone(),
+        );
+        if data.first().is_some_and(|first| first >> 4 == 1) {
+            for version in ProtocolVersion::ALL {
+                assert_eq!(
+                    Packet::decode_bytes(version, &shared, &limits),
+                    owned,
+                    "CONNECT decoded as a {version} packet differs from the first packet"
+                );
+            }
+        }
+    }
+}
+
+/// Target `stream_chunks`: `[mode, chunking, stream @ ..]`. `mode % 4` picks the decoder:
+/// 0 a server-side [`Decoder::new`] (CONNECT first, which sets the version), 1 to 3 a
+/// [`Decoder::with_version`] for 3.1, 3.1.1 or 5.0. `chunking` seeds the chunk sizes, 1 to
+/// `max(chunking, 1)` bytes each (so 1 feeds the stream byte by byte).
+///
+/// The stream fed in chunks gives exactly the packets, the final error and the leftover of
+/// the same stream pushed at once, which in turn match a hand-written loop over
+/// [`Packet::decode_bytes`]. After every chunk the decoder keeps exactly the bytes it was
+/// given minus those of the packets it returned, and after an error it keeps returning that
+/// error.
+pub fn stream_chunks(data: &[u8]) {
+    let [mode, chunking, stream @ ..] = data else {
+        return;
+    };
+    let version = match mode % 4 {
+        0 => None,
+        1 => Some(ProtocolVersion::V3_1),
+        2 => Some(ProtocolVersion::V3_1_1),
+        _ => Some(ProtocolVersion::V5),
+    };
+    let limits = Limits::default();
+    let decoder = || match version {
+        None => Decoder::new(limits),
+        Some(version) => Decoder::with_version(version, limits),
+    };
+
+    let (reference, sizes) = decode_stream(version, stream, &limits);
+
+    let mut whole = decoder();
+    whole.push(stream);
+    let at_once = drain(&mut whole);
+    assert_eq!(
+        at_once, reference,
+        "Decoder differs from decoding packet by packet"
+    );
+
+    let mut chunked = decoder();
+    let mut packets = Vec::new();
+    let mut rest = stream;
+    let mut given = 0usize;
+    let mut state = u32::from(*chunking) | 0x9E37_0000;
+    let max_chunk = usize::from(*chunking).max(1);
+    let mut end = None;
+    while end.is_none() && !rest.is_empty() {
+        let size = (1 + xorshift(&mut state) as usize % max_chunk).min(rest.len());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        chunked.push(chunk);
+        given += size;
+        let Stream {
+            packets: more,
+            end: this_end,
+        } = drain(&mut chunked);
+        packets.extend(more);
+        if this_end.is_err() {
+            end = Some(this_end);
+        } else {
+            let taken: usize = sizes
+                .get(..packets.len())
+                .expect("more packets than the reference")
+                .iter()
+                .sum();
+            assert_eq!(
+                chunked.buffered(),
+                given - taken,
+                "the decoder keeps other than the {given} bytes given minus {taken} returned"
+            );
+        }
+    }
+    let chunked_result = Stream {
+        packets,
+        end: end.unwrap_or(Ok(chunked.buffered())),
+    };
+    assert_eq!(
+        chunked_result, reference,
+        "chunked decoding differs from decoding at once"
+    );
+    if let Err(error) = reference.end {
+        assert_eq!(chunked.decode(), Err(error), "a failed decoder recovered");
+    }
+}
+
+/// Target `roundtrip`: an arbitrary valid packet (the crate's `arbitrary` feature) is
+/// encoded in every version that can carry it; `encoded_len` equals the bytes written, both
+/// decode paths give the packet back, and a buffer one byte short is refused untouched. A
+/// version that cannot carry the packet must say so with a version error, and at least one
+/// version must carry it.
+#[cfg(feature = "arbitrary")]
+pub fn roundtrip(data: &[u8]) {
+    let Ok(packet) = Packet::<Bytes>::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let limits = Limits::new(MAX_PACKET_SIZE);
+    let mut encodable = false;
+    for version in ProtocolVersion::ALL {
+        let len = match packet.encoded_len(version) {
+            Ok(len) => len,
+            Err(error) => {
+                assert!(
+                    matches!(
+                        error,
+                        EncodeError::NotInVersion { .. }
+                            | EncodeError::VersionMismatch { .. }
+                            | EncodeError::MissingTopic
+                            | EncodeError::InvalidTopicFilter(_)
+                            | EncodeError::EmptyPayload { .. }
+                    ),
+                    "{version}: unexpected {error:?} for {packet:?}"
+                );
+                let mut buf = Vec::new();
+                assert_eq!(packet.encode(version, &mut buf), Err(error));
+                assert!(buf.is_empty(), "a refused encode wrote {buf:02x?}");
+                continue;
+            }
+        };
+        encodable = true;
+        let wire = encode(&packet, version);
+        assert_eq!(wire.len(), len);
+
+        let shared = Bytes::from(wire.clone());
+        assert_eq!(
+            Packet::decode_bytes(version, &shared, &limits),
+            Ok(Decoded::Complete {
+                packet: packet.clone(),
+                consumed: len,
+            }),
+            "{version}: {wire:02x?}"
+        );
+        match Packet::decode(version, &wire, &limits) {
+            Ok(Decoded::Complete { packet, consumed }) => {
+                assert_eq!(consumed, len);
+                assert_eq!(encode(&packet, version), wire);
+            }
+            other => panic!("{version}: borrowed decode of {wire:02x?} gave {other:?}"),
+        }
+
+        let mut room = vec![0u8; len - 1];
+        assert_eq!(
+            packet.encode(version, &mut room.as_mut_slice()),
+            Err(EncodeError::BufferTooSmall {
+                needed: len,
+                available: len - 1,
+            })
+        );
+        assert!(room.iter().all(|&byte| byte == 0), "a refused encode wrote");
+    }
+    assert!(encodable, "{packet:?} encodes in no version");
+}
+
+/// Target `topic_match`: `[mode, rest @ ..]`. An even `mode` reads `rest` as UTF-8 text
+/// `filter '\n' name`; an odd one generates a valid filter and name from `rest` (the crate's
+/// `arbitrary` feature). Validation agrees with the rules of section 4.7 written out naively,
+/// matching never panics, and on a valid filter and name it agrees with
+/// [`naive_matches`]; so does the filter part of a shared subscription.
+pub fn topic_match(data: &[u8]) {
+    let Some((mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 0 {
+        let Ok(text) = core::str::from_utf8(rest) else {
+            return;
+        };
+        let (filter, name) = text.split_once('\n').unwrap_or((text, ""));
+        let matched = mqtt_sansio::topic::matches(filter, name);
+        let valid_filter = TopicFilter::<&[u8]>::new(filter).is_ok();
+        let valid_name = TopicName::<&[u8]>::new(name).is_ok();
+        assert_eq!(
+            valid_filter,
+            naive_valid_filter(filter),
+            "filter {filter:?}"
+        );
+        assert_eq!(valid_name, naive_valid_name(name), "name {name:?}");
+        if valid_filter && valid_name {
+            assert_eq!(
+                matched,
+                naive_matches(filter, name),
+                "{filter:?} on {name:?}"
+            );
+        }
+    } else {
+        #[cfg(feature = "arbitrary")]
+        structured_topics(rest);
+    }
+}
+
+/// The structured half of [`topic_match`].
+#[cfg(feature = "arbitrary")]
+fn structured_topics(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let (Ok(filter), Ok(name)) = (
+        TopicFilter::<Bytes>::arbitrary(&mut u),
+        TopicName::<Bytes>::arbitrary(&mut u),
+    ) else {
+        return;
+    };
+    assert_eq!(
+        filter.matches(&name),
+        naive_matches(&filter, &name),
+        "{filter:?} on {name:?}"
+    );
+    if let Some(shared) = filter.shared() {
+        assert_eq!(
+            shared.matches(&name),
+            naive_matches(shared.filter, &name),
+            "{filter:?} on {name:?}"
+        );
+    }
+}
+
+/// Whether `filter` matches `name`, written from the definitions of section 4.7 rather than
+/// as a walk: without a trailing `#` the level counts are equal and every level is `+` or
+/// equal; with one, the levels before it match a prefix of the name (possibly all of it,
+/// since `#` also matches the parent level). A filter starting with a wildcard does not
+/// match a name starting with `$` (`[MQTT-4.7.2-1]`).
+pub fn naive_matches(filter: &str, name: &str) -> bool {
+    let filter: Vec<&str> = filter.split('/').collect();
+    let name_levels: Vec<&str> = name.split('/').collect();
+    if name.starts_with('$') && matches!(filter.first(), Some(&"+" | &"#")) {
+        return false;
+    }
+    let level_matches = |(wanted, level): (&&str, &&str)| *wanted == "+" || wanted == level;
+    match filter.split_last() {
+        Some((&"#", parents)) => {
+            name_levels.len() >= parents.len()
+                && parents.iter().zip(&name_levels).all(level_matches)
+        }
+        _ => {
+            filter.len() == name_levels.len() && filter.iter().zip(&name_levels).all(level_matches)
+        }
+    }
+}
+
+/// The Topic Filter rules, written out: 1 to 65,535 bytes, no U+0000, and every level either
+/// free of wildcards, exactly `+`, or exactly `#` as the last level.
+fn naive_valid_filter(filter: &str) -> bool {
+    let levels: Vec<&str> = filter.split('/').collect();
+    !filter.is_empty()
+        && filter.len() <= 65_535
+        && !filter.contains('\0')
+        && levels.iter().enumerate().all(|(index, level)| {
+            !level.contains(['+', '#'])
+                || *level == "+"
+                || (*level == "#" && index + 1 == levels.len())
+        })
+}
+
+/// The Topic Name rules, written out: 1 to 65,535 bytes, no U+0000, `+` or `#`.
+fn naive_valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 65_535 && !name.contains(['\0', '+', '#'])
+}
+
+/// What decoding a stream gave: the packets, then the bytes left over or the error.
+#[derive(Debug, PartialEq)]
+struct Stream {
+    packets: Vec<Packet<Bytes>>,
+    end: Result<usize, DecodeError>,
+}
+
+/// Takes every packet a decoder has ready, then its leftover or its error.
+fn drain(decoder: &mut Decoder) -> Stream {
+    let mut packets = Vec::new();
+    loop {
+        match decoder.decode() {
+            Ok(Some(packet)) => packets.push(packet),
+            Ok(None) => {
+                return Stream {
+                    packets,
+                    end: Ok(decoder.buffered()),
+                };
+            }
+            Err(error) => {
+                return Stream {
+                    packets,
+                    end: Err(error),
+                };
+            }
+        }
+    }
+}
+
+/// Decodes `stream` packet by packet with [`Connect::decode_bytes`] (while the version is
+/// unknown) and [`Packet::decode_bytes`]; also returns the size of each packet.
+fn decode_stream(
+    mut version: Option<ProtocolVersion>,
+    stream: &[u8],
+    limits: &Limits,
+) -> (Stream, Vec<usize>) {
+    let input = Bytes::copy_from_slice(stream);
+    let mut packets = Vec::new();
+    let mut sizes = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = input.slice(pos..);
+        let decoded = match version {
+            None => Connect::decode_bytes(&rest, limits).map(|d| d.map(Packet::Connect)),
+            Some(version) => Packet::decode_bytes(version, &rest, limits),
+        };
+        match decoded {
+            Err(error) => {
+                let end = Err(error);
+                return (Stream { packets, end }, sizes);
+            }
+            Ok(Decoded::Incomplete { .. }) => {
+                let end = Ok(rest.len());
+                return (Stream { packets, end }, sizes);
+            }
+            Ok(Decoded::Complete { packet, consumed }) => {
+                if let (None, Packet::Connect(connect)) = (version, &packet) {
+                    version = Some(connect.protocol_version);
+                }
+                pos += consumed;
+                packets.push(packet);
+                sizes.push(consumed);
+            }
+        }
+    }
+}
+
+/// Checks that the borrowed and the owned decoding of `data` agree, and what a decoded
+/// packet must satisfy:
+///
+/// - both give the same error, or both need the same number (at least 1) of further bytes,
+///   or both decode a packet taking the same bytes;
+/// - the two packets encode to the same bytes in their version, no longer than the input
+///   they came from (the encoder writes the shortest form), with `encoded_len` exact;
+/// - decoding that encoding gives the owned packet back (so anything the decoder accepts,
+///   the encoder can write, and the two agree on its meaning).
+fn agree(
+    version: ProtocolVersion,
+    data: &[u8],
+    borrowed: Result<Decoded<Packet<&[u8]>>, DecodeError>,
+    owned: Result<Decoded<Packet<Bytes>>, DecodeError>,
+) {
+    match (borrowed, owned) {
+        (Err(a), Err(b)) => assert_eq!(a, b, "the two paths fail differently"),
+        (Ok(Decoded::Incomplete { needed: a }), Ok(Decoded::Incomplete { needed: b })) => {
+            assert_eq!(a, b, "the two paths need different byte counts");
+            assert!(a > 0, "incomplete, but needing no more bytes");
+        }
+        (
+            Ok(Decoded::Complete {
+                packet: borrowed,
+                consumed: a,
+            }),
+            Ok(Decoded::Complete {
+                packet: owned,
+                consumed: b,
+            }),
+        ) => {
+            assert_eq!(a, b, "the two paths take different byte counts");
+            assert!(
+                (2..=data.len()).contains(&a),
+                "consumed {a} of {}",
+                data.len()
+            );
+            let version = match &owned {
+                Packet::Connect(connect) => connect.protocol_version,
+                _ => version,
+            };
+            let wire = encode(&owned, version);
+            assert_eq!(
+                encode(&borrowed, version),
+                wire,
+                "the two packets encode apart"
+            );
+            assert!(
+                wire.len() <= a,
+                "re-encoding {:02x?} gave the longer {wire:02x?}",
+                &data[..a]
+            );
+            let again = Packet::decode_bytes(version, &Bytes::from(wire.clone()), &unlimited());
+            assert_eq!(
+                again,
+                Ok(Decoded::Complete {
+                    packet: owned,
+                    consumed: wire.len(),
+                }),
+                "{version}: {:02x?} re-encoded as {wire:02x?} decodes differently",
+                &data[..a]
+            );
+        }
+        (borrowed, owned) => panic!("borrowed {borrowed:?} but owned {owned:?}"),
+    }
+}
+
+/// Encodes a packet that must be encodable, checking `encoded_len` against what is written.
+fn encode<B: Buffer>(packet: &Packet<B>, version: ProtocolVersion) -> Vec<u8> {
+    let len = packet
+        .encoded_len(version)
+        .unwrap_or_else(|error| panic!("{version}: cannot encode {packet:?}: {error}"));
+    let mut buf = Vec::with_capacity(len);
+    let written = packet
+        .encode(version, &mut buf)
+        .unwrap_or_else(|error| panic!("{version}: encode failed after encoded_len: {error}"));
+    assert_eq!(written, len, "encode wrote other than encoded_len said");
+    assert_eq!(buf.len(), len, "encode returned other than it wrote");
+    buf
+}
+
+/// The limits the raw decoders run under: the default, and one small enough that many inputs
+/// hit it.
+fn limits() -> [Limits; 2] {
+    [Limits::default(), Limits::new(32)]
+}
+
+/// No limit beyond the protocol's own.
+fn unlimited() -> Limits {
+    Limits::new(MAX_PACKET_SIZE)
+}
+
+/// One step of a xorshift generator: deterministic chunk sizes from one input byte.
+fn xorshift(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}

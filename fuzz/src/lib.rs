@@ -1,0 +1,11 @@
+//! The checks behind the fuzz targets of mqtt-sansio.
+//!
+//! Each target in `fuzz_targets/` is one line calling a function of [`checks`]; the same
+//! module is compiled into the main crate's `tests/fuzz_replay.rs`, which replays every
+//! committed corpus and regression input through it on the stable toolchain.
+
+pub mod checks;
+
+pub use checks::{
+    decode_connect, decode_v5, decode_v31, decode_v311, roundtrip, stream_chunks, topic_match,
+};
