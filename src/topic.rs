@@ -239,7 +239,7 @@ impl SharedFilter<'_> {
 /// filter that does start with it must have a non-empty ShareName without `+` or `#`
 /// (`[MQTT-4.8.2-1]`), followed by `/` and a non-empty filter (`[MQTT-4.8.2-2]`). The filter
 /// after the ShareName obeys the ordinary rules when the whole filter has passed
-/// [`check_filter`], since its levels are levels of the whole.
+/// the Topic Filter rules ([`TopicFilter::new`]), since its levels are levels of the whole.
 pub fn parse_shared(filter: &str) -> Result<Option<SharedFilter<'_>>, TopicError> {
     let Some(rest) = filter.strip_prefix(SHARE_PREFIX) else {
         return Ok(None);

@@ -283,7 +283,10 @@ fn reports_a_trailing_partial_packet() {
 #[test]
 fn needs_level_when_the_first_packet_is_not_connect() {
     let (stdout, stderr, code) = run(&["30 05 0001 61 6869"], "");
-    assert_eq!(stdout, lines(&["err 0x82 first packet of a connection has type 3, not CONNECT"]));
+    assert_eq!(
+        stdout,
+        lines(&["err 0x82 first packet of a connection has type 3, not CONNECT"])
+    );
     assert!(stderr.contains("--level"), "stderr: {stderr:?}");
     assert_eq!(code, 1);
 }
