@@ -14,8 +14,12 @@
 //! changing a vector, run
 //! `MQTT_SANSIO_WRITE_SEEDS=1 cargo test --all-features --test fuzz_replay`.
 
+mod common;
+
 #[path = "../fuzz/src/checks.rs"]
 pub mod checks;
+
+use common::{hex, topic_reference};
 
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -360,47 +364,6 @@ fn seed_corpus_holds_every_seed() {
     }
 }
 
-/// The reference matcher the `topic_match` target trusts gives the answers of the examples in
-/// sections 4.7.1 and 4.7.2 (it is a test of the test, so it cites no conformance id).
-#[test]
-fn naive_matcher_agrees_with_the_spec_examples() {
-    let cases = [
-        ("sport/tennis/player1/#", "sport/tennis/player1", true),
-        (
-            "sport/tennis/player1/#",
-            "sport/tennis/player1/ranking",
-            true,
-        ),
-        (
-            "sport/tennis/player1/#",
-            "sport/tennis/player1/score/wimbledon",
-            true,
-        ),
-        ("sport/#", "sport", true),
-        ("#", "sport/tennis", true),
-        ("sport/tennis/+", "sport/tennis/player1", true),
-        ("sport/tennis/+", "sport/tennis/player1/ranking", false),
-        ("sport/+", "sport", false),
-        ("sport/+", "sport/", true),
-        ("+/+", "/finance", true),
-        ("/+", "/finance", true),
-        ("+", "/finance", false),
-        ("#", "$SYS/monitor/Clients", false),
-        ("+/monitor/Clients", "$SYS/monitor/Clients", false),
-        ("$SYS/#", "$SYS/monitor/Clients", true),
-        ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
-        ("sport/tennis", "sport/tennis/", false),
-        ("sport", "Sport", false),
-    ];
-    for (filter, name, expected) in cases {
-        assert_eq!(
-            checks::naive_matches(filter, name),
-            expected,
-            "{filter:?} on {name:?}"
-        );
-    }
-}
-
 /// Seeds for the structure-aware targets, found by a deterministic search: for `roundtrip`
 /// one input per packet type, for `topic_match` a few generated filter and name pairs.
 #[cfg(feature = "arbitrary")]
@@ -533,24 +496,4 @@ fn packet(table: &[(&'static str, &'static str)], name: &str) -> &'static str {
         .find(|(entry, _)| *entry == name)
         .map(|(_, hex)| *hex)
         .unwrap_or_else(|| panic!("no vector {name}"))
-}
-
-/// Bytes from hex text; spaces are ignored.
-fn hex(text: &str) -> Vec<u8> {
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|byte| !byte.is_ascii_whitespace())
-        .map(|byte| {
-            let digit = (byte as char).to_digit(16);
-            digit.unwrap_or_else(|| panic!("bad hex digit in {text:?}")) as u8
-        })
-        .collect();
-    assert!(
-        digits.len().is_multiple_of(2),
-        "odd number of hex digits in {text:?}"
-    );
-    digits
-        .chunks(2)
-        .map(|pair| (pair[0] << 4) | pair[1])
-        .collect()
 }

@@ -5,6 +5,7 @@
 //! Every function panics on a violation and returns normally otherwise; "no panic" is itself
 //! the first property, since the codec promises never to panic on any input.
 
+use crate::topic_reference;
 #[cfg(feature = "arbitrary")]
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
@@ -263,7 +264,8 @@ pub fn roundtrip(data: &[u8]) {
 /// `filter '\n' name`; an odd one generates a valid filter and name from `rest` (the crate's
 /// `arbitrary` feature). Validation agrees with the rules of section 4.7 written out naively,
 /// matching never panics, and on a valid filter and name it agrees with
-/// [`naive_matches`]; so does the filter part of a shared subscription.
+/// the reference matcher of `tests/common/topic_reference.rs`; so does the filter part of a
+/// shared subscription.
 pub fn topic_match(data: &[u8]) {
     let Some((mode, rest)) = data.split_first() else {
         return;
@@ -278,14 +280,18 @@ pub fn topic_match(data: &[u8]) {
         let valid_name = TopicName::<&[u8]>::new(name).is_ok();
         assert_eq!(
             valid_filter,
-            naive_valid_filter(filter),
+            topic_reference::filter_violations(filter).is_empty(),
             "filter {filter:?}"
         );
-        assert_eq!(valid_name, naive_valid_name(name), "name {name:?}");
+        assert_eq!(
+            valid_name,
+            topic_reference::name_violations(name).is_empty(),
+            "name {name:?}"
+        );
         if valid_filter && valid_name {
             assert_eq!(
                 matched,
-                naive_matches(filter, name),
+                topic_reference::matches(filter, name),
                 "{filter:?} on {name:?}"
             );
         }
@@ -307,58 +313,16 @@ fn structured_topics(data: &[u8]) {
     };
     assert_eq!(
         filter.matches(&name),
-        naive_matches(&filter, &name),
+        topic_reference::matches(&filter, &name),
         "{filter:?} on {name:?}"
     );
     if let Some(shared) = filter.shared() {
         assert_eq!(
             shared.matches(&name),
-            naive_matches(shared.filter, &name),
+            topic_reference::matches(shared.filter, &name),
             "{filter:?} on {name:?}"
         );
     }
-}
-
-/// Whether `filter` matches `name`, written from the definitions of section 4.7 rather than
-/// as a walk: without a trailing `#` the level counts are equal and every level is `+` or
-/// equal; with one, the levels before it match a prefix of the name (possibly all of it,
-/// since `#` also matches the parent level). A filter starting with a wildcard does not
-/// match a name starting with `$` (`[MQTT-4.7.2-1]`).
-pub fn naive_matches(filter: &str, name: &str) -> bool {
-    let filter: Vec<&str> = filter.split('/').collect();
-    let name_levels: Vec<&str> = name.split('/').collect();
-    if name.starts_with('$') && matches!(filter.first(), Some(&"+" | &"#")) {
-        return false;
-    }
-    let level_matches = |(wanted, level): (&&str, &&str)| *wanted == "+" || wanted == level;
-    match filter.split_last() {
-        Some((&"#", parents)) => {
-            name_levels.len() >= parents.len()
-                && parents.iter().zip(&name_levels).all(level_matches)
-        }
-        _ => {
-            filter.len() == name_levels.len() && filter.iter().zip(&name_levels).all(level_matches)
-        }
-    }
-}
-
-/// The Topic Filter rules, written out: 1 to 65,535 bytes, no U+0000, and every level either
-/// free of wildcards, exactly `+`, or exactly `#` as the last level.
-fn naive_valid_filter(filter: &str) -> bool {
-    let levels: Vec<&str> = filter.split('/').collect();
-    !filter.is_empty()
-        && filter.len() <= 65_535
-        && !filter.contains('\0')
-        && levels.iter().enumerate().all(|(index, level)| {
-            !level.contains(['+', '#'])
-                || *level == "+"
-                || (*level == "#" && index + 1 == levels.len())
-        })
-}
-
-/// The Topic Name rules, written out: 1 to 65,535 bytes, no U+0000, `+` or `#`.
-fn naive_valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 65_535 && !name.contains(['\0', '+', '#'])
 }
 
 /// What decoding a stream gave: the packets, then the bytes left over or the error.
