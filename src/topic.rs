@@ -8,6 +8,7 @@ use core::fmt;
 use core::ops::Deref;
 
 use crate::codec::buffer::Buffer;
+use crate::codec::scan::has_nul_or_wildcard;
 use crate::codec::string::MAX_STRING_LEN;
 
 /// The prefix of a shared subscription's Topic Filter.
@@ -269,7 +270,7 @@ pub(crate) fn check_name(bytes: &[u8]) -> Result<(), TopicError> {
         return Err(TopicError::TooLong);
     }
     // One pass for the three forbidden bytes; the common case finds none.
-    if bytes.iter().any(|&byte| matches!(byte, 0 | b'+' | b'#')) {
+    if has_nul_or_wildcard(bytes) {
         return Err(if bytes.contains(&0) {
             TopicError::Nul
         } else {

@@ -31,7 +31,7 @@ pub(crate) mod frame;
 pub(crate) mod int;
 pub(crate) mod list;
 pub(crate) mod reader;
-mod scan;
+pub(crate) mod scan;
 mod stream;
 pub(crate) mod string;
 

@@ -28,6 +28,7 @@ pub use sets::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
     PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
 };
+use value::PropertyValue;
 pub use value::{MaximumQos, PayloadFormat, SubscriptionId};
 
 /// The User Properties of a packet, in the order they were sent.
@@ -248,42 +249,49 @@ impl<B: Buffer> UserProperty<B> {
     }
 }
 
-impl<B: Buffer> WireItem<B> for UserProperty<B> {
-    fn read_next(reader: &mut Reader<'_, B>) -> Option<Self> {
-        read_next_repeated(reader, PropertyId::UserProperty, |reader| {
-            let name = reader.string("user property name").ok()?;
-            let value = reader.string("user property value").ok()?;
-            Some(Self { name, value })
-        })
+/// A repeatable property as a [`WireList`] entry: its identifier byte, then its value, read
+/// and written by the value's own [`PropertyValue`] impl.
+macro_rules! repeatable_property {
+    ($item:ty, $id:ident) => {
+        impl<B: Buffer> WireItem<B> for $item {
+            fn read_next(reader: &mut Reader<'_, B>) -> Option<Self> {
+                read_next_repeated(reader, PropertyId::$id, |reader| {
+                    <Self as PropertyValue<B>>::read(reader, PropertyId::$id).ok()
+                })
+            }
+
+            fn encoded_len(&self) -> usize {
+                1usize.saturating_add(<Self as PropertyValue<B>>::value_len(self))
+            }
+
+            fn write(&self, buf: &mut impl BufMut) {
+                buf.put_u8(PropertyId::$id.as_u8());
+                <Self as PropertyValue<B>>::write_value(self, buf);
+            }
+        }
+    };
+}
+
+repeatable_property!(UserProperty<B>, UserProperty);
+repeatable_property!(SubscriptionId, SubscriptionIdentifier);
+
+/// User Properties are validated like any string pair (`[MQTT-1.5.7-1]`).
+impl<B: Buffer> PropertyValue<B> for UserProperty<B> {
+    fn read(reader: &mut Reader<'_, B>, _id: PropertyId) -> Result<Self, DecodeError> {
+        let name = reader.string("user property name")?;
+        let value = reader.string("user property value")?;
+        Ok(Self { name, value })
     }
 
-    fn encoded_len(&self) -> usize {
-        1usize
-            .saturating_add(self.name.encoded_len())
+    fn value_len(&self) -> usize {
+        self.name
+            .encoded_len()
             .saturating_add(self.value.encoded_len())
     }
 
-    fn write(&self, buf: &mut impl BufMut) {
-        buf.put_u8(PropertyId::UserProperty.as_u8());
+    fn write_value(&self, buf: &mut impl BufMut) {
         self.name.write(buf);
         self.value.write(buf);
-    }
-}
-
-impl<B: Buffer> WireItem<B> for SubscriptionId {
-    fn read_next(reader: &mut Reader<'_, B>) -> Option<Self> {
-        read_next_repeated(reader, PropertyId::SubscriptionIdentifier, |reader| {
-            Self::new(reader.var_int("subscription identifier").ok()?)
-        })
-    }
-
-    fn encoded_len(&self) -> usize {
-        1usize.saturating_add(var_int_len(self.get() as usize))
-    }
-
-    fn write(&self, buf: &mut impl BufMut) {
-        buf.put_u8(PropertyId::SubscriptionIdentifier.as_u8());
-        put_var_int(buf, self.get() as usize);
     }
 }
 

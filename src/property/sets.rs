@@ -134,26 +134,6 @@ macro_rules! property_set {
     };
 }
 
-/// User Properties are validated like any string pair (`[MQTT-1.5.7-1]`).
-impl<B: Buffer> PropertyValue<B> for UserProperty<B> {
-    fn read(reader: &mut Reader<'_, B>, _id: PropertyId) -> Result<Self, DecodeError> {
-        let name = reader.string("user property name")?;
-        let value = reader.string("user property value")?;
-        Ok(Self { name, value })
-    }
-
-    fn value_len(&self) -> usize {
-        self.name
-            .encoded_len()
-            .saturating_add(self.value.encoded_len())
-    }
-
-    fn write_value(&self, buf: &mut impl BufMut) {
-        self.name.write(buf);
-        self.value.write(buf);
-    }
-}
-
 property_set! {
     /// CONNECT properties ([§3.1.2.11]).
     ///
