@@ -3,6 +3,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::frame::{self, Header};
+use crate::codec::reader::Reader;
 use crate::codec::{Decoded, Limits};
 use crate::error::DecodeError;
 use crate::packet::{Connect, Packet};
@@ -110,18 +111,21 @@ impl Decoder {
         if self.buf.len() < packet_len {
             return Ok(None);
         }
+        // The header is already checked; decode the body straight from it rather than framing
+        // the split-off bytes a second time.
         let bytes = self.buf.split_to(packet_len).freeze();
-        let decoded = match self.version {
-            Some(version) => Packet::decode_from(version, &bytes, &self.limits)?,
-            None => Connect::decode_from(&bytes, &self.limits)?.map(|connect| {
+        let mut reader = Reader::new(&bytes, header.header_len..packet_len);
+        match self.version {
+            Some(version) => match Packet::decode_body(version, &header, &mut reader)? {
+                Decoded::Complete { packet, .. } => Ok(Some(packet)),
+                // Not produced by `decode_body`, which only ever completes or fails.
+                Decoded::Incomplete { .. } => Ok(None),
+            },
+            None => {
+                let connect = Connect::decode_body(&mut reader)?;
                 self.version = Some(connect.protocol_version);
-                Packet::Connect(connect)
-            }),
-        };
-        Ok(match decoded {
-            Decoded::Complete { packet, .. } => Some(packet),
-            // Unreachable: `bytes` holds exactly the packet the header announced.
-            Decoded::Incomplete { .. } => None,
-        })
+                Ok(Some(Packet::Connect(connect)))
+            }
+        }
     }
 }

@@ -350,7 +350,7 @@ impl<B: Buffer> Packet<B> {
     /// one expression, so the packet is written once instead of being moved through
     /// intermediate results (a measurable cost for a value of this size).
     #[inline]
-    fn decode_body(
+    pub(crate) fn decode_body(
         version: ProtocolVersion,
         header: &FixedHeader,
         reader: &mut Reader<'_, B>,
