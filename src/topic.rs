@@ -8,7 +8,7 @@ use core::fmt;
 use core::ops::Deref;
 
 use crate::codec::buffer::Buffer;
-use crate::codec::scan::has_nul_or_wildcard;
+use crate::codec::scan::{has_nul, has_nul_or_wildcard};
 use crate::codec::string::MAX_STRING_LEN;
 
 /// The prefix of a shared subscription's Topic Filter.
@@ -281,6 +281,9 @@ pub(crate) fn check_name(bytes: &[u8]) -> Result<(), TopicError> {
 }
 
 /// Checks the Topic Filter rules on raw bytes (UTF-8 is checked separately).
+///
+/// Most filters hold no wildcard at all, and the word-at-a-time scan settles those; the rest
+/// take one byte loop that looks only at the neighbours of each wildcard (no per-level split).
 pub(crate) fn check_filter(bytes: &[u8]) -> Result<(), TopicError> {
     if bytes.is_empty() {
         return Err(TopicError::Empty);
@@ -288,16 +291,41 @@ pub(crate) fn check_filter(bytes: &[u8]) -> Result<(), TopicError> {
     if bytes.len() > MAX_STRING_LEN {
         return Err(TopicError::TooLong);
     }
-    let mut levels = bytes.split(|&byte| byte == b'/').peekable();
-    while let Some(level) = levels.next() {
-        if level.contains(&0) {
-            return Err(TopicError::Nul);
+    if !has_nul_or_wildcard(bytes) {
+        return Ok(());
+    }
+    // U+0000 first, wherever it stands, as for every other string.
+    if has_nul(bytes) {
+        return Err(TopicError::Nul);
+    }
+    check_wildcards(bytes)
+}
+
+/// The byte loop of [`check_filter`], for a caller that has already scanned `bytes`, found a
+/// wildcard in them and refused U+0000: checks where each wildcard stands.
+pub(crate) fn check_wildcards(bytes: &[u8]) -> Result<(), TopicError> {
+    for (at, &byte) in bytes.iter().enumerate() {
+        // U+0000, `#` and `+` all sort at or below `+`; most other bytes skip the checks. U+0000
+        // is refused here too, so the loop is safe to call on its own.
+        if byte > b'+' {
+            continue;
         }
-        if level.contains(&b'#') && (level != b"#" || levels.peek().is_some()) {
-            return Err(TopicError::MisplacedMultiLevelWildcard);
-        }
-        if level.contains(&b'+') && level != b"+" {
-            return Err(TopicError::MisplacedSingleLevelWildcard);
+        let starts_level = at
+            .checked_sub(1)
+            .and_then(|before| bytes.get(before))
+            .is_none_or(|&before| before == b'/');
+        let next = bytes.get(at.wrapping_add(1)).copied();
+        match byte {
+            0 => return Err(TopicError::Nul),
+            // `#` alone in the last level (3.1.1 [MQTT-4.7.1-2]; 5.0 §4.7.1.2 has no id for it).
+            b'#' if !starts_level || next.is_some() => {
+                return Err(TopicError::MisplacedMultiLevelWildcard);
+            }
+            // `+` alone in its level (3.1.1 [MQTT-4.7.1-3], 5.0 [MQTT-4.7.1-2]).
+            b'+' if !starts_level || next.is_some_and(|next| next != b'/') => {
+                return Err(TopicError::MisplacedSingleLevelWildcard);
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -342,6 +370,48 @@ mod tests {
 
     type Name = TopicName<&'static [u8]>;
     type Filter = TopicFilter<&'static [u8]>;
+
+    /// The filter rules read level by level, as section 4.7.1 states them: the oracle for the
+    /// byte loop of [`check_filter`].
+    fn filter_by_levels(bytes: &[u8]) -> Result<(), TopicError> {
+        let mut levels = bytes.split(|&byte| byte == b'/').peekable();
+        while let Some(level) = levels.next() {
+            if level.contains(&0) {
+                return Err(TopicError::Nul);
+            }
+            if level.contains(&b'#') && (level != b"#" || levels.peek().is_some()) {
+                return Err(TopicError::MisplacedMultiLevelWildcard);
+            }
+            if level.contains(&b'+') && level != b"+" {
+                return Err(TopicError::MisplacedSingleLevelWildcard);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every filter of up to six bytes over `a / + # NUL` gets the same verdict from the byte
+    /// loop as from the level-by-level reading.
+    ///
+    /// conformance: v311:MQTT-4.7.1-2, v311:MQTT-4.7.1-3, v5:MQTT-4.7.1-2
+    #[test]
+    fn filter_byte_loop_agrees_with_levels() {
+        const ALPHABET: [u8; 5] = [b'a', b'/', b'+', b'#', 0];
+        for len in 1..=6u32 {
+            for mut index in 0..ALPHABET.len().pow(len) {
+                let mut filter = Vec::new();
+                for _ in 0..len {
+                    filter.push(ALPHABET[index % ALPHABET.len()]);
+                    index /= ALPHABET.len();
+                }
+                let expected = filter_by_levels(&filter);
+                let actual = check_filter(&filter);
+                assert_eq!(actual.is_ok(), expected.is_ok(), "{filter:?}");
+                if filter.contains(&0) {
+                    assert_eq!(actual, Err(TopicError::Nul), "{filter:?}");
+                }
+            }
+        }
+    }
 
     /// conformance: v311:MQTT-4.7.1-1, v5:MQTT-4.7.0-1
     #[test]

@@ -144,15 +144,23 @@ impl<B: Buffer, T: WireItem<B> + Clone> WireList<B, T> {
         }
     }
 
-    /// Calls `check` on every entry, stopping at the first error: by reference for a built list
-    /// (no clone of each entry's strings), decoded one at a time for a decoded one.
-    pub(crate) fn try_for_each<E>(
+    /// Calls `check` on every entry, stopping at the first error, and returns the entries'
+    /// encoded length. A built list is walked once, by reference (no clone of each entry's
+    /// strings), summing as it checks; a decoded one is read entry by entry and keeps the length
+    /// it was decoded with.
+    pub(crate) fn checked_encoded_len<E>(
         &self,
         mut check: impl FnMut(&T) -> Result<(), E>,
-    ) -> Result<(), E> {
+    ) -> Result<usize, E> {
         match &self.repr {
-            Repr::Wire { .. } => self.iter().try_for_each(|item| check(&item)),
-            Repr::Values(values) => values.iter().try_for_each(check),
+            Repr::Wire { encoded_len, .. } => {
+                self.iter().try_for_each(|item| check(&item))?;
+                Ok(*encoded_len)
+            }
+            Repr::Values(values) => values.iter().try_fold(0usize, |sum, item| {
+                check(item)?;
+                Ok(sum.saturating_add(item.encoded_len()))
+            }),
         }
     }
 }

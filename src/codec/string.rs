@@ -13,7 +13,7 @@ use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::codec::scan::{has_nul, has_nul_or_wildcard};
 use crate::error::DecodeError;
-use crate::topic::{TopicError, TopicName, check_name};
+use crate::topic::{TopicError, TopicName, check_name, check_wildcards};
 
 /// The most bytes a string or binary field can hold: its length prefix is 16 bits.
 pub const MAX_STRING_LEN: usize = 65_535;
@@ -256,6 +256,27 @@ impl<B: Buffer> Reader<'_, B> {
             });
         }
         Ok(TopicName::from_checked(text))
+    }
+
+    /// Reads a string that is to be a Topic Filter, checking the string and Topic Filter rules
+    /// with one scan in the common case; errors come in the order U+0000, UTF-8, then the
+    /// section 4.7 rules, as [`topic_name_str`](Self::topic_name_str) does for names.
+    #[inline]
+    pub(crate) fn topic_filter_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
+        let bytes = self.prefixed(field)?;
+        let invalid = |error| DecodeError::InvalidTopic { field, error };
+        if has_nul_or_wildcard(bytes.as_ref()) {
+            // A wildcard (or U+0000): check where it stands.
+            let text = Self::checked_str(bytes, field)?;
+            check_wildcards(text.as_bytes()).map_err(invalid)?;
+            return Ok(text);
+        }
+        if bytes.as_ref().is_empty() {
+            return Err(invalid(TopicError::Empty));
+        }
+        bytes
+            .try_into_str()
+            .map_err(|_| DecodeError::InvalidUtf8 { field })
     }
 
     /// Checks the U+0000 and UTF-8 rules on `bytes` read for `field`.

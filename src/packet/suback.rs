@@ -139,10 +139,12 @@ impl<B: Buffer> WireItem<B> for SubAckReasonCode {
         Self::from_u8(reader.u8("reason code").ok()?)
     }
 
+    #[inline]
     fn encoded_len(&self) -> usize {
         1
     }
 
+    #[inline]
     fn write(&self, buf: &mut impl BufMut) {
         buf.put_u8(self.as_u8());
     }

@@ -12,7 +12,7 @@ use crate::codec::string::put_prefixed;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{EncodeBody, PacketType, encode_methods, not_in_version, read_packet_id};
 use crate::property::SubscribeProperties;
-use crate::topic::{TopicFilter, check_filter, parse_shared};
+use crate::topic::{TopicFilter, parse_shared};
 use crate::types::{PacketId, ProtocolVersion, QoS};
 
 /// When the server sends retained messages for a new subscription (MQTT 5.0, §3.8.3.1).
@@ -139,10 +139,12 @@ impl<B: Buffer> WireItem<B> for Subscription<B> {
         })
     }
 
+    #[inline]
     fn encoded_len(&self) -> usize {
         self.filter.len().saturating_add(3)
     }
 
+    #[inline]
     fn write(&self, buf: &mut impl BufMut) {
         put_prefixed(buf, self.filter.as_bytes());
         buf.put_u8(self.options.to_byte());
@@ -205,12 +207,11 @@ impl<B: Buffer> Subscribe<B> {
         let start = reader.position();
         let mut count: usize = 0;
         while !reader.is_empty() {
-            let filter = reader.str("topic filter")?;
+            let filter = reader.topic_filter_str("topic filter")?;
             let invalid = |error| DecodeError::InvalidTopic {
                 field: "topic filter",
                 error,
             };
-            check_filter(filter.as_bytes()).map_err(invalid)?;
             let options =
                 SubscriptionOptions::from_byte(reader.u8("subscription options")?, version)?;
             if version.is_v5() {
@@ -248,7 +249,7 @@ impl<B: Buffer> EncodeBody for Subscribe<B> {
                 packet: PacketType::Subscribe,
             });
         }
-        self.subscriptions.try_for_each(|subscription| {
+        let subscriptions_len = self.subscriptions.checked_encoded_len(|subscription| {
             check_for_version(&subscription.filter, subscription.options.no_local, version)?;
             if !version.is_v5() && !subscription.options.is_qos_only() {
                 return Err(not_in_version(
@@ -258,7 +259,7 @@ impl<B: Buffer> EncodeBody for Subscribe<B> {
             }
             Ok(())
         })?;
-        let mut len = 2usize.saturating_add(self.subscriptions.encoded_len());
+        let mut len = 2usize.saturating_add(subscriptions_len);
         if version.is_v5() {
             len = len.saturating_add(self.properties.encoded_len());
         } else if !self.properties.is_empty() {
@@ -287,7 +288,8 @@ pub(crate) fn check_for_version<B: Buffer>(
     no_local: bool,
     version: ProtocolVersion,
 ) -> Result<(), EncodeError> {
-    if !version.is_v5() {
+    // Only a 5.0 filter starting with `$` can be a shared subscription.
+    if !version.is_v5() || !filter.starts_with('$') {
         return Ok(());
     }
     let shared = parse_shared(filter).map_err(EncodeError::InvalidTopicFilter)?;

@@ -13,7 +13,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::packet::subscribe::check_for_version;
 use crate::packet::{EncodeBody, PacketType, encode_methods, not_in_version, read_packet_id};
 use crate::property::UnsubscribeProperties;
-use crate::topic::{TopicFilter, check_filter, parse_shared};
+use crate::topic::{TopicFilter, parse_shared};
 use crate::types::{PacketId, ProtocolVersion};
 
 /// UNSUBSCRIBE: the Topic Filters to remove ([§3.10]); its fixed-header flags are `0010`.
@@ -67,12 +67,11 @@ impl<B: Buffer> Unsubscribe<B> {
         let start = reader.position();
         let mut count: usize = 0;
         while !reader.is_empty() {
-            let filter = reader.str("topic filter")?;
+            let filter = reader.topic_filter_str("topic filter")?;
             let invalid = |error| DecodeError::InvalidTopic {
                 field: "topic filter",
                 error,
             };
-            check_filter(filter.as_bytes()).map_err(invalid)?;
             if version.is_v5() {
                 parse_shared(&filter).map_err(invalid)?;
             }
@@ -104,9 +103,10 @@ impl<B: Buffer> EncodeBody for Unsubscribe<B> {
                 packet: PacketType::Unsubscribe,
             });
         }
-        self.filters
-            .try_for_each(|filter| check_for_version(filter, false, version))?;
-        let mut len = 2usize.saturating_add(self.filters.encoded_len());
+        let filters_len = self
+            .filters
+            .checked_encoded_len(|filter| check_for_version(filter, false, version))?;
+        let mut len = 2usize.saturating_add(filters_len);
         if version.is_v5() {
             len = len.saturating_add(self.properties.encoded_len());
         } else if !self.properties.is_empty() {
@@ -133,10 +133,12 @@ impl<B: Buffer> WireItem<B> for TopicFilter<B> {
         reader.str("topic filter").ok().map(Self::from_checked)
     }
 
+    #[inline]
     fn encoded_len(&self) -> usize {
         self.len().saturating_add(2)
     }
 
+    #[inline]
     fn write(&self, buf: &mut impl BufMut) {
         put_prefixed(buf, self.as_bytes());
     }

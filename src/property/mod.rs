@@ -260,10 +260,12 @@ macro_rules! repeatable_property {
                 })
             }
 
+            #[inline]
             fn encoded_len(&self) -> usize {
                 1usize.saturating_add(<Self as PropertyValue<B>>::value_len(self))
             }
 
+            #[inline]
             fn write(&self, buf: &mut impl BufMut) {
                 buf.put_u8(PropertyId::$id.as_u8());
                 <Self as PropertyValue<B>>::write_value(self, buf);

@@ -98,6 +98,7 @@ macro_rules! property_set {
             }
 
             /// The size of the properties, Property Length excluded.
+            #[inline]
             pub(crate) fn content_len(&self) -> usize {
                 let mut len: usize = 0;
                 $(
@@ -112,11 +113,13 @@ macro_rules! property_set {
             }
 
             /// The size of the block, Property Length included.
+            #[inline]
             pub(crate) fn encoded_len(&self) -> usize {
                 block_len(self.content_len())
             }
 
             /// Writes the block, given its [`content_len`](Self::content_len).
+            #[inline]
             pub(crate) fn write(&self, buf: &mut impl BufMut, content_len: usize) {
                 put_block_len(buf, content_len);
                 if content_len == 0 {
