@@ -44,6 +44,7 @@ macro_rules! ack_packet {
 
             encode_methods!($name);
 
+            #[inline]
             pub(crate) fn decode_body(
                 version: ProtocolVersion,
                 reader: &mut Reader<'_, B>,
