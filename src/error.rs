@@ -5,11 +5,8 @@
 //! gives the reason code a receiver sends before closing (in MQTT 5.0 a DISCONNECT, or a
 //! CONNACK when the bad packet is the CONNECT). An `EncodeError` is the caller's fault.
 
-use crate::packet::PacketType;
-use crate::property::PropertyId;
 use crate::reason::ReasonCode;
-use crate::topic::TopicError;
-use crate::types::ProtocolVersion;
+use crate::types::{PacketType, PropertyId, ProtocolVersion};
 
 /// Why bytes received from a peer are not a valid MQTT packet.
 ///
@@ -330,4 +327,36 @@ impl From<DecodeError> for ReasonCode {
     fn from(error: DecodeError) -> Self {
         error.reason_code()
     }
+}
+
+/// Which rule of section 4.7 or 4.8.2 a topic breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicError {
+    /// Topic Names and Topic Filters have at least one character (`[MQTT-4.7.3-1]`).
+    #[error("topic is empty")]
+    Empty,
+    /// Topic Names and Topic Filters encode to at most 65,535 bytes (`[MQTT-4.7.3-3]`).
+    #[error("topic is longer than 65,535 bytes")]
+    TooLong,
+    /// Topic Names and Topic Filters contain no U+0000 (`[MQTT-4.7.3-2]`).
+    #[error("topic contains U+0000")]
+    Nul,
+    /// A Topic Name contains `+` or `#` (`[MQTT-4.7.1-1]` in 3.1.1, `[MQTT-4.7.0-1]` in 5.0).
+    #[error("topic name contains a wildcard")]
+    WildcardInName,
+    /// `#` is not alone in the last level (`[MQTT-4.7.1-2]` in 3.1.1, `[MQTT-4.7.1-1]` in 5.0).
+    #[error("'#' is not alone in the last level of the filter")]
+    MisplacedMultiLevelWildcard,
+    /// `+` does not fill its whole level (`[MQTT-4.7.1-3]` in 3.1.1, `[MQTT-4.7.1-2]` in 5.0).
+    #[error("'+' does not fill a whole level of the filter")]
+    MisplacedSingleLevelWildcard,
+    /// The ShareName of a `$share/` filter is empty or contains `+` or `#`
+    /// (`[MQTT-4.8.2-1]`, `[MQTT-4.8.2-2]`).
+    #[error("shared subscription has an invalid share name")]
+    InvalidShareName,
+    /// A `$share/{ShareName}` filter is not followed by `/` and a Topic Filter
+    /// (`[MQTT-4.8.2-2]`).
+    #[error("shared subscription has no topic filter after the share name")]
+    MissingSharedFilter,
 }

@@ -77,6 +77,7 @@ extern crate std;
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
 pub mod codec;
+mod decoder;
 mod error;
 mod packet;
 pub mod property;
@@ -85,9 +86,10 @@ pub mod topic;
 mod types;
 
 pub use codec::{
-    BinaryData, Buffer, Decoded, Decoder, Limits, MAX_PACKET_SIZE, MqttString, StringError,
-    WireList, WireListIter,
+    BinaryData, Buffer, Decoded, Limits, MAX_PACKET_SIZE, MqttString, StringError, WireList,
+    WireListIter,
 };
+pub use decoder::Decoder;
 pub use error::{DecodeError, EncodeError};
 pub use packet::{
     Auth, ConnAck, Connect, Delivery, Disconnect, Packet, PacketType, PingReq, PingResp, PubAck,

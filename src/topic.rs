@@ -8,43 +8,14 @@ use core::fmt;
 use core::ops::Deref;
 
 use crate::codec::buffer::Buffer;
+use crate::codec::reader::Reader;
 use crate::codec::scan::{has_nul, has_nul_or_wildcard};
 use crate::codec::string::MAX_STRING_LEN;
+use crate::error::DecodeError;
+pub use crate::error::TopicError;
 
 /// The prefix of a shared subscription's Topic Filter.
 const SHARE_PREFIX: &str = "$share/";
-
-/// Which rule of section 4.7 or 4.8.2 a topic breaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TopicError {
-    /// Topic Names and Topic Filters have at least one character (`[MQTT-4.7.3-1]`).
-    #[error("topic is empty")]
-    Empty,
-    /// Topic Names and Topic Filters encode to at most 65,535 bytes (`[MQTT-4.7.3-3]`).
-    #[error("topic is longer than 65,535 bytes")]
-    TooLong,
-    /// Topic Names and Topic Filters contain no U+0000 (`[MQTT-4.7.3-2]`).
-    #[error("topic contains U+0000")]
-    Nul,
-    /// A Topic Name contains `+` or `#` (`[MQTT-4.7.1-1]` in 3.1.1, `[MQTT-4.7.0-1]` in 5.0).
-    #[error("topic name contains a wildcard")]
-    WildcardInName,
-    /// `#` is not alone in the last level (`[MQTT-4.7.1-2]` in 3.1.1, `[MQTT-4.7.1-1]` in 5.0).
-    #[error("'#' is not alone in the last level of the filter")]
-    MisplacedMultiLevelWildcard,
-    /// `+` does not fill its whole level (`[MQTT-4.7.1-3]` in 3.1.1, `[MQTT-4.7.1-2]` in 5.0).
-    #[error("'+' does not fill a whole level of the filter")]
-    MisplacedSingleLevelWildcard,
-    /// The ShareName of a `$share/` filter is empty or contains `+` or `#`
-    /// (`[MQTT-4.8.2-1]`, `[MQTT-4.8.2-2]`).
-    #[error("shared subscription has an invalid share name")]
-    InvalidShareName,
-    /// A `$share/{ShareName}` filter is not followed by `/` and a Topic Filter
-    /// (`[MQTT-4.8.2-2]`).
-    #[error("shared subscription has no topic filter after the share name")]
-    MissingSharedFilter,
-}
 
 /// A Topic Name: the topic of a PUBLISH, with no wildcards.
 ///
@@ -361,6 +332,63 @@ pub fn matches(filter: &str, topic: &str) -> bool {
             (Some(wanted), Some(level)) if wanted == level => {}
             _ => return false,
         }
+    }
+}
+
+/// Topic fields read from a packet: the string rules and the section 4.7 rules checked together.
+impl<B: Buffer> Reader<'_, B> {
+    /// Reads a string that is to be a Topic Name, checking the string and Topic Name rules in
+    /// one pass over its bytes; returns an error naming the first rule broken, in the order:
+    /// U+0000, UTF-8, then the section 4.7 rules (an empty name is left to the caller, since a
+    /// 5.0 PUBLISH may carry one with a Topic Alias).
+    #[inline]
+    pub(crate) fn topic_name_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
+        let bytes = self.prefixed(field)?;
+        if has_nul_or_wildcard(bytes.as_ref()) {
+            // Rare: find out exactly which rule is broken, in the usual order.
+            let text = Self::checked_str(bytes, field)?;
+            return match check_name(text.as_bytes()) {
+                Ok(()) => Ok(text),
+                Err(error) => Err(DecodeError::InvalidTopic { field, error }),
+            };
+        }
+        bytes
+            .try_into_str()
+            .map_err(|_| DecodeError::InvalidUtf8 { field })
+    }
+
+    /// Reads a non-empty Topic Name (a Will Topic or a Response Topic).
+    #[inline]
+    pub(crate) fn topic_name(&mut self, field: &'static str) -> Result<TopicName<B>, DecodeError> {
+        let text = self.topic_name_str(field)?;
+        if text.is_empty() {
+            return Err(DecodeError::InvalidTopic {
+                field,
+                error: TopicError::Empty,
+            });
+        }
+        Ok(TopicName::from_checked(text))
+    }
+
+    /// Reads a string that is to be a Topic Filter, checking the string and Topic Filter rules
+    /// with one scan in the common case; errors come in the order U+0000, UTF-8, then the
+    /// section 4.7 rules, as [`topic_name_str`](Self::topic_name_str) does for names.
+    #[inline]
+    pub(crate) fn topic_filter_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
+        let bytes = self.prefixed(field)?;
+        let invalid = |error| DecodeError::InvalidTopic { field, error };
+        if has_nul_or_wildcard(bytes.as_ref()) {
+            // A wildcard (or U+0000): check where it stands.
+            let text = Self::checked_str(bytes, field)?;
+            check_wildcards(text.as_bytes()).map_err(invalid)?;
+            return Ok(text);
+        }
+        if bytes.as_ref().is_empty() {
+            return Err(invalid(TopicError::Empty));
+        }
+        bytes
+            .try_into_str()
+            .map_err(|_| DecodeError::InvalidUtf8 { field })
     }
 }
 

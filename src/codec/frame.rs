@@ -7,7 +7,7 @@ use bytes::BufMut;
 
 use crate::codec::int::{MAX_VAR_INT, put_var_int, read_var_int, var_int_len};
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::PacketType;
+use crate::types::PacketType;
 use crate::types::ProtocolVersion;
 
 /// The smallest packet: a first byte and a one-byte Remaining Length of 0.

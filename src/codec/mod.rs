@@ -32,13 +32,11 @@ pub(crate) mod int;
 pub(crate) mod list;
 pub(crate) mod reader;
 pub(crate) mod scan;
-mod stream;
 pub(crate) mod string;
 
 pub use buffer::Buffer;
 pub use int::MAX_VAR_INT;
 pub use list::{Iter as WireListIter, WireList};
-pub use stream::Decoder;
 pub use string::{BinaryData, MAX_STRING_LEN, MqttString, StringError};
 
 /// The largest packet any version can carry: a five-byte fixed header and a Remaining Length of

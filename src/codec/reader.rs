@@ -5,7 +5,7 @@ use core::ops::Range;
 use crate::codec::buffer::Buffer;
 use crate::codec::int::read_var_int;
 use crate::error::DecodeError;
-use crate::packet::PacketType;
+use crate::types::PacketType;
 
 /// A bounded cursor over `buf[pos..end]`.
 ///

@@ -11,9 +11,8 @@ use bytes::BufMut;
 
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
-use crate::codec::scan::{has_nul, has_nul_or_wildcard};
+use crate::codec::scan::has_nul;
 use crate::error::DecodeError;
-use crate::topic::{TopicError, TopicName, check_name, check_wildcards};
 
 /// The most bytes a string or binary field can hold: its length prefix is 16 bits.
 pub const MAX_STRING_LEN: usize = 65_535;
@@ -225,62 +224,8 @@ impl<B: Buffer> Reader<'_, B> {
         Self::checked_str(bytes, field)
     }
 
-    /// Reads a string that is to be a Topic Name, checking the string and Topic Name rules in
-    /// one pass over its bytes; returns an error naming the first rule broken, in the order:
-    /// U+0000, UTF-8, then the section 4.7 rules (an empty name is left to the caller, since a
-    /// 5.0 PUBLISH may carry one with a Topic Alias).
-    #[inline]
-    pub(crate) fn topic_name_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
-        let bytes = self.prefixed(field)?;
-        if has_nul_or_wildcard(bytes.as_ref()) {
-            // Rare: find out exactly which rule is broken, in the usual order.
-            let text = Self::checked_str(bytes, field)?;
-            return match check_name(text.as_bytes()) {
-                Ok(()) => Ok(text),
-                Err(error) => Err(DecodeError::InvalidTopic { field, error }),
-            };
-        }
-        bytes
-            .try_into_str()
-            .map_err(|_| DecodeError::InvalidUtf8 { field })
-    }
-
-    /// Reads a non-empty Topic Name (a Will Topic or a Response Topic).
-    #[inline]
-    pub(crate) fn topic_name(&mut self, field: &'static str) -> Result<TopicName<B>, DecodeError> {
-        let text = self.topic_name_str(field)?;
-        if text.is_empty() {
-            return Err(DecodeError::InvalidTopic {
-                field,
-                error: TopicError::Empty,
-            });
-        }
-        Ok(TopicName::from_checked(text))
-    }
-
-    /// Reads a string that is to be a Topic Filter, checking the string and Topic Filter rules
-    /// with one scan in the common case; errors come in the order U+0000, UTF-8, then the
-    /// section 4.7 rules, as [`topic_name_str`](Self::topic_name_str) does for names.
-    #[inline]
-    pub(crate) fn topic_filter_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
-        let bytes = self.prefixed(field)?;
-        let invalid = |error| DecodeError::InvalidTopic { field, error };
-        if has_nul_or_wildcard(bytes.as_ref()) {
-            // A wildcard (or U+0000): check where it stands.
-            let text = Self::checked_str(bytes, field)?;
-            check_wildcards(text.as_bytes()).map_err(invalid)?;
-            return Ok(text);
-        }
-        if bytes.as_ref().is_empty() {
-            return Err(invalid(TopicError::Empty));
-        }
-        bytes
-            .try_into_str()
-            .map_err(|_| DecodeError::InvalidUtf8 { field })
-    }
-
     /// Checks the U+0000 and UTF-8 rules on `bytes` read for `field`.
-    fn checked_str(bytes: B, field: &'static str) -> Result<B::Str, DecodeError> {
+    pub(crate) fn checked_str(bytes: B, field: &'static str) -> Result<B::Str, DecodeError> {
         if has_nul(bytes.as_ref()) {
             return Err(DecodeError::NulCharacter { field });
         }

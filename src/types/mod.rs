@@ -1,7 +1,16 @@
-//! Small protocol types shared by every packet: [`ProtocolVersion`], [`QoS`] and [`PacketId`].
+//! The protocol's vocabulary, shared by every layer above it: [`ProtocolVersion`], [`QoS`],
+//! [`PacketId`], [`PacketType`] and [`PropertyId`]. Nothing here imports from the rest of the
+//! crate.
 
 use core::fmt;
 use core::num::NonZeroU16;
+
+mod packet_type;
+mod property_id;
+
+pub use packet_type::PacketType;
+pub use property_id::PropertyId;
+pub(crate) use property_id::ValueKind;
 
 /// The MQTT protocol version of a connection, as carried by the CONNECT Protocol Level.
 ///
