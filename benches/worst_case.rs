@@ -116,7 +116,7 @@ fn decode(version: ProtocolVersion, wire: &[u8], limits: &Limits) -> usize {
     };
     assert_eq!(consumed, wire.len());
     match packet {
-        Packet::Publish(publish) => publish.properties.user_properties.iter().count(),
+        Packet::Publish(publish) => publish.properties.message.user_properties().count(),
         Packet::Subscribe(subscribe) => subscribe.subscriptions.iter().count(),
         Packet::Unsubscribe(unsubscribe) => unsubscribe.filters.iter().count(),
         _ => 0,

@@ -91,10 +91,10 @@ use mqtt_sansio::property::UserProperty;
 use mqtt_sansio::{
     AckProperties, Auth, AuthProperties, BinaryData, ConnAck, ConnAckProperties, Connect,
     ConnectProperties, ConnectReturnCode, DecodeError, Decoded, Disconnect, DisconnectProperties,
-    Limits, MAX_PACKET_SIZE, MaximumQos, MqttString, Packet, PacketId, PayloadFormat, PropertyId,
-    ProtocolVersion, Publish, PublishProperties, SubAck, SubAckReasonCode, Subscribe,
-    SubscribeProperties, SubscriptionId, TopicName, UnsubAck, Unsubscribe, UnsubscribeProperties,
-    Will, WillProperties,
+    Limits, MAX_PACKET_SIZE, MaximumQos, MessageProperties, MqttString, Packet, PacketId,
+    PayloadFormat, PropertyId, ProtocolVersion, Publish, PublishProperties, SubAck,
+    SubAckReasonCode, Subscribe, SubscribeProperties, SubscriptionId, TopicName, UnsubAck,
+    Unsubscribe, UnsubscribeProperties, Will, WillProperties,
 };
 
 /// Exit status: every byte decoded into complete packets.
@@ -678,16 +678,58 @@ fn connect_properties(properties: &ConnectProperties<&[u8]>) -> String {
 }
 
 fn will_properties(properties: &WillProperties<&[u8]>) -> String {
-    properties!(properties, WillProperties {
-        will_delay_interval = WillDelayInterval,
-        payload_format_indicator = PayloadFormatIndicator,
-        message_expiry_interval = MessageExpiryInterval,
-        content_type = ContentType,
-        response_topic = ResponseTopic,
-        correlation_data = CorrelationData,
-    } repeated {
-        user_properties = UserProperty,
-    })
+    let WillProperties {
+        will_delay_interval,
+        message_expiry_interval,
+        message,
+    } = properties;
+    let mut entries = Vec::new();
+    if let Some(delay) = will_delay_interval {
+        entries.push(format!("{}={delay}", PropertyId::WillDelayInterval.name()));
+    }
+    if let Some(expiry) = message_expiry_interval {
+        entries.push(format!(
+            "{}={expiry}",
+            PropertyId::MessageExpiryInterval.name()
+        ));
+    }
+    entries.extend(message_properties(message));
+    format!("{{{}}}", entries.join(", "))
+}
+
+/// The forwarded properties of a PUBLISH or a Will, in the order they were sent.
+fn message_properties(properties: &MessageProperties<&[u8]>) -> Vec<String> {
+    let mut entries = Vec::new();
+    if let Some(format) = properties.payload_format() {
+        let name = PropertyId::PayloadFormatIndicator.name();
+        entries.push(format!("{name}={}", format as u8));
+    }
+    if let Some(content_type) = properties.content_type() {
+        entries.push(format!(
+            "{}={}",
+            PropertyId::ContentType.name(),
+            quote(content_type)
+        ));
+    }
+    if let Some(topic) = properties.response_topic() {
+        entries.push(format!(
+            "{}={}",
+            PropertyId::ResponseTopic.name(),
+            quote(topic)
+        ));
+    }
+    if let Some(data) = properties.correlation_data() {
+        entries.push(format!(
+            "{}={}",
+            PropertyId::CorrelationData.name(),
+            binary(data)
+        ));
+    }
+    for (name, value) in properties.user_properties() {
+        let id = PropertyId::UserProperty.name();
+        entries.push(format!("{id}=({},{})", quote(name), quote(value)));
+    }
+    entries
 }
 
 fn connack_properties(properties: &ConnAckProperties<&[u8]>) -> String {
@@ -714,17 +756,28 @@ fn connack_properties(properties: &ConnAckProperties<&[u8]>) -> String {
 }
 
 fn publish_properties(properties: &PublishProperties<&[u8]>) -> String {
-    properties!(properties, PublishProperties {
-        payload_format_indicator = PayloadFormatIndicator,
-        message_expiry_interval = MessageExpiryInterval,
-        topic_alias = TopicAlias,
-        response_topic = ResponseTopic,
-        correlation_data = CorrelationData,
-        content_type = ContentType,
-    } repeated {
-        user_properties = UserProperty,
-        subscription_identifiers = SubscriptionIdentifier,
-    })
+    let PublishProperties {
+        message_expiry_interval,
+        topic_alias,
+        subscription_identifiers,
+        message,
+    } = properties;
+    let mut entries = Vec::new();
+    if let Some(expiry) = message_expiry_interval {
+        entries.push(format!(
+            "{}={expiry}",
+            PropertyId::MessageExpiryInterval.name()
+        ));
+    }
+    if let Some(alias) = topic_alias {
+        entries.push(format!("{}={alias}", PropertyId::TopicAlias.name()));
+    }
+    entries.extend(message_properties(message));
+    for id in subscription_identifiers {
+        let name = PropertyId::SubscriptionIdentifier.name();
+        entries.push(format!("{name}={}", id.get()));
+    }
+    format!("{{{}}}", entries.join(", "))
 }
 
 fn ack_properties(properties: &AckProperties<&[u8]>) -> String {

@@ -41,8 +41,8 @@ use crate::packet::{
 };
 use crate::property::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    MaximumQos, PayloadFormat, PublishProperties, SubscribeProperties, SubscriptionId,
-    UnsubscribeProperties, UserProperty, WillProperties,
+    MaximumQos, MessageProperties, PayloadFormat, PublishProperties, SubscribeProperties,
+    SubscriptionId, UnsubscribeProperties, UserProperty, WillProperties,
 };
 use crate::reason::{
     AuthReasonCode, ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubRelReasonCode,
@@ -289,13 +289,13 @@ impl<'a> Arbitrary<'a> for Auth<Bytes> {
 /// Generates property sets: every single-valued property is present or not, the repeatable
 /// ones get zero to a few occurrences.
 macro_rules! arbitrary_properties {
-    ($($set:ident { $($field:ident),* } repeated { $($list:ident),+ })+) => {
+    ($($set:ident { $($field:ident),* } repeated { $($list:ident),* })+) => {
         $(
             impl<'a> Arbitrary<'a> for $set<Bytes> {
                 fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
                     let mut set = Self::new();
                     $( set.$field = u.arbitrary()?; )*
-                    $( set.$list = list(u, 0, 4, |u| u.arbitrary())?; )+
+                    $( set.$list = list(u, 0, 4, |u| u.arbitrary())?; )*
                     Ok(set)
                 }
             }
@@ -312,13 +312,11 @@ arbitrary_properties! {
         server_reference, authentication_method, authentication_data
     } repeated { user_properties }
     WillProperties {
-        will_delay_interval, payload_format_indicator, message_expiry_interval, content_type,
-        response_topic, correlation_data
-    } repeated { user_properties }
+        will_delay_interval, message_expiry_interval, message
+    } repeated {}
     PublishProperties {
-        payload_format_indicator, message_expiry_interval, topic_alias, response_topic,
-        correlation_data, content_type
-    } repeated { user_properties, subscription_identifiers }
+        message_expiry_interval, topic_alias, message
+    } repeated { subscription_identifiers }
     AckProperties { reason_string } repeated { user_properties }
     SubscribeProperties { subscription_identifier } repeated { user_properties }
     UnsubscribeProperties {} repeated { user_properties }
@@ -328,6 +326,43 @@ arbitrary_properties! {
     AuthProperties {
         authentication_method, authentication_data, reason_string
     } repeated { user_properties }
+}
+
+/// Message properties: each single-valued one present or not, zero to a few User Properties,
+/// in an order of the generator's choosing.
+impl<'a> Arbitrary<'a> for MessageProperties<Bytes> {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let format: Option<PayloadFormat> = u.arbitrary()?;
+        let content_type: Option<MqttString<Bytes>> = u.arbitrary()?;
+        let response_topic: Option<TopicName<Bytes>> = u.arbitrary()?;
+        let correlation_data: Option<BinaryData<Bytes>> = u.arbitrary()?;
+        let users: Vec<UserProperty<Bytes>> = list(u, 0, 4, |u| u.arbitrary())?;
+        let user_first: bool = u.arbitrary()?;
+        let mut builder = Self::builder();
+        if user_first {
+            for user in &users {
+                builder = builder.user_property(&user.name, &user.value);
+            }
+        }
+        if let Some(format) = format {
+            builder = builder.payload_format(format);
+        }
+        if let Some(content_type) = &content_type {
+            builder = builder.content_type(content_type);
+        }
+        if let Some(topic) = &response_topic {
+            builder = builder.response_topic(topic);
+        }
+        if let Some(data) = &correlation_data {
+            builder = builder.correlation_data(data.as_bytes());
+        }
+        if !user_first {
+            for user in &users {
+                builder = builder.user_property(&user.name, &user.value);
+            }
+        }
+        builder.build().map_err(|_| Error::IncorrectFormat)
+    }
 }
 
 /// CONNECT properties; Authentication Data only with an Authentication Method

@@ -313,6 +313,11 @@ pub enum EncodeError {
     /// Authentication Method.
     #[error("AUTH without an authentication method")]
     MissingAuthMethod,
+    /// A property value that cannot be encoded: a string with U+0000 or longer than 65,535
+    /// bytes, a Response Topic that is not a valid Topic Name, or a single-valued property
+    /// given twice.
+    #[error("property {0} has a value that cannot be encoded")]
+    InvalidProperty(PropertyId),
     /// A CONNECT's `protocol_version` differs from the version it is encoded in.
     #[error("CONNECT for MQTT {packet} cannot be encoded as MQTT {requested}")]
     VersionMismatch {

@@ -98,8 +98,9 @@ pub use packet::{
 };
 pub use property::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    MaximumQos, PayloadFormat, PropertyId, PublishProperties, SubscribeProperties, SubscriptionId,
-    UnsubscribeProperties, UserProperty, WillProperties,
+    MaximumQos, MessageProperties, MessagePropertiesBuilder, PayloadFormat, PropertyId,
+    PublishProperties, SubscribeProperties, SubscriptionId, UnsubscribeProperties, UserProperty,
+    WillProperties,
 };
 pub use reason::{
     AuthReasonCode, ConnectReasonCode, ConnectReturnCode, DisconnectReasonCode, PubAckReasonCode,

@@ -324,10 +324,10 @@ fn list_entries<B: mqtt_sansio::Buffer>(packet: &Packet<B>) -> usize {
                 + connect
                     .will
                     .as_ref()
-                    .map_or(0, |will| will.properties.user_properties.iter().count())
+                    .map_or(0, |will| will.properties.message.user_properties().count())
         }
         Packet::Publish(publish) => {
-            publish.properties.user_properties.iter().count()
+            publish.properties.message.user_properties().count()
                 + publish.properties.subscription_identifiers.iter().count()
         }
         Packet::PubAck(ack) => ack.properties.user_properties.iter().count(),

@@ -17,9 +17,9 @@ use common::{
     assert_vector, decode_error, decode_one, encode, hex, pid,
 };
 use mqtt_sansio::{
-    AckProperties, Buffer, DecodeError, Delivery, EncodeError, MqttString, Packet, PacketType,
-    PayloadFormat, PropertyId, ProtocolVersion, PubAck, PubAckReasonCode, PubComp,
-    PubCompReasonCode, PubRec, PubRecReasonCode, PubRel, PubRelReasonCode, Publish,
+    AckProperties, Buffer, DecodeError, Delivery, EncodeError, MessageProperties, MqttString,
+    Packet, PacketType, PayloadFormat, PropertyId, ProtocolVersion, PubAck, PubAckReasonCode,
+    PubComp, PubCompReasonCode, PubRec, PubRecReasonCode, PubRel, PubRelReasonCode, Publish,
     PublishProperties, QoS, ReasonCode, SubscriptionId, TopicError, TopicName,
 };
 
@@ -227,9 +227,9 @@ const FULL_PROPERTIES: &str = "
     0001 74                       topic t
     0001                          packet id 1
     41                            property length 65
-    01 01                         payload format: UTF-8
     02 0000003c                   message expiry: 60 s
     23 0007                       topic alias 7
+    01 01                         payload format: UTF-8
     08 0003 722f31                response topic r/1
     09 0002 abcd                  correlation data
     03 000a 746578742f706c61696e  content type text/plain
@@ -278,13 +278,18 @@ fn full_properties_packet<B: Make>() -> Packet<B> {
         retain: false,
         topic: Some(B::topic("t")),
         properties: PublishProperties {
-            payload_format_indicator: Some(PayloadFormat::Utf8),
             message_expiry_interval: Some(60),
             topic_alias: NonZeroU16::new(7),
-            response_topic: Some(B::topic("r/1")),
-            correlation_data: Some(B::binary(&[0xab, 0xcd])),
-            content_type: Some(B::string("text/plain")),
-            user_properties: vec![B::user("k", "v"), B::user("k", "w"), B::user("k2", "")].into(),
+            message: B::message(
+                MessageProperties::builder()
+                    .payload_format(PayloadFormat::Utf8)
+                    .response_topic("r/1")
+                    .correlation_data(&[0xab, 0xcd])
+                    .content_type("text/plain")
+                    .user_property("k", "v")
+                    .user_property("k", "w")
+                    .user_property("k2", ""),
+            ),
             subscription_identifiers: vec![
                 SubscriptionId::new(1).unwrap(),
                 SubscriptionId::new(128).unwrap(),
@@ -308,27 +313,63 @@ fn v5_publish_with_every_property() {
     );
 }
 
-/// Properties may come in any order; repeated ones keep their relative order, and the encoder
-/// writes its canonical order.
+/// The packet of [`FULL_PROPERTIES_SHUFFLED`]: the forwarded properties keep the order they
+/// came in.
+fn shuffled_properties_packet<B: Make>() -> Packet<B> {
+    let Packet::Publish(mut publish) = full_properties_packet::<B>() else {
+        unreachable!("a PUBLISH")
+    };
+    publish.properties.message = B::message(
+        MessageProperties::builder()
+            .user_property("k", "v")
+            .content_type("text/plain")
+            .user_property("k", "w")
+            .correlation_data(&[0xab, 0xcd])
+            .user_property("k2", "")
+            .response_topic("r/1")
+            .payload_format(PayloadFormat::Utf8),
+    );
+    Packet::Publish(publish)
+}
+
+/// Properties may come in any order. The forwarded ones keep theirs, every one of them and
+/// not only the User Properties (v5:MQTT-3.3.2-18), so a server passes them on as they came;
+/// the ones it edits (Message Expiry Interval, Topic Alias, Subscription Identifiers) are
+/// written first and last, Subscription Identifiers in their relative order.
 #[test]
 fn v5_publish_properties_in_any_order() {
-    let canonical = hex(&strip_comments(FULL_PROPERTIES));
     let wire = hex(FULL_PROPERTIES_SHUFFLED);
+    let reencoded = hex("
+        32 49 0001 74 0001 41
+        02 0000003c
+        23 0007
+        26 0001 6b 0001 76
+        03 000a 746578742f706c61696e
+        26 0001 6b 0001 77
+        09 0002 abcd
+        26 0002 6b32 0000
+        08 0003 722f31
+        01 01
+        0b 01
+        0b 8001
+        0b ffffff7f
+        6f6b
+    ");
     assert_decodes_to(
         V5,
         &wire,
-        full_properties_packet(),
-        full_properties_packet(),
-        &canonical,
+        shuffled_properties_packet(),
+        shuffled_properties_packet(),
+        &reencoded,
     );
     let Packet::Publish(publish) = decode_one(V5, &wire).unwrap() else {
         panic!("not a PUBLISH");
     };
     let values: Vec<&str> = publish
         .properties
-        .user_properties
-        .iter()
-        .map(|property| property.value.into_inner())
+        .message
+        .user_properties()
+        .map(|(_, value)| value)
         .collect();
     assert_eq!(values, ["v", "w", ""]);
     let ids: Vec<u32> = publish
@@ -338,6 +379,8 @@ fn v5_publish_properties_in_any_order() {
         .map(SubscriptionId::get)
         .collect();
     assert_eq!(ids, [1, 128, 268_435_455]);
+    // The same properties in the encoder's order are not the same message: the order is kept.
+    assert_ne!(Packet::Publish(publish), full_properties_packet::<&[u8]>());
 }
 
 /// Asserts that the string, binary and payload fields of the decoded [`FULL_PROPERTIES`]
@@ -348,19 +391,12 @@ fn assert_full_properties_point_into<B: Buffer>(publish: &Publish<B>, input: &[u
     let at = |offset: usize| input[offset..].as_ptr();
     let properties = &publish.properties;
     assert_eq!(publish.topic.as_ref().unwrap().as_ptr(), at(4));
-    assert_eq!(properties.response_topic.as_ref().unwrap().as_ptr(), at(21));
-    assert_eq!(
-        properties
-            .correlation_data
-            .as_ref()
-            .unwrap()
-            .as_bytes()
-            .as_ptr(),
-        at(27)
-    );
-    assert_eq!(properties.content_type.as_ref().unwrap().as_ptr(), at(32));
-    let first = properties.user_properties.iter().next().unwrap();
-    assert_eq!(first.name.as_ptr(), at(45));
+    let message = &properties.message;
+    assert_eq!(message.response_topic().unwrap().as_ptr(), at(21));
+    assert_eq!(message.correlation_data().unwrap().as_ptr(), at(27));
+    assert_eq!(message.content_type().unwrap().as_ptr(), at(32));
+    let (name, _) = message.user_properties().next().unwrap();
+    assert_eq!(name.as_ptr(), at(45));
     assert_eq!(publish.payload.as_ref().as_ptr(), at(73));
 }
 

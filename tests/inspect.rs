@@ -54,7 +54,7 @@ fn shows_v5_publish_with_its_properties() {
         run(&["--level", "5", hex], ""),
         &[
             "ok PUBLISH qos=1 id=10 dup=0 retain=0 topic=\"a/b\" payload=2B \"hi\" \
-             props={Payload Format Indicator=1, Message Expiry Interval=60, Topic Alias=5, \
+             props={Message Expiry Interval=60, Topic Alias=5, Payload Format Indicator=1, \
              User Property=(\"k\",\"v\")}",
         ],
         0,

@@ -306,9 +306,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// The properties of a 5.0 PUBLISH or CONNACK may come in any order: shuffled on the wire
-    /// (User Properties and Subscription Identifiers interleaved with the others, each keeping
-    /// its own relative order), they decode along both paths to the same packet, which encodes
-    /// back to the canonical bytes.
+    /// (Subscription Identifiers and the forwarded message properties interleaved with the
+    /// others, each keeping its own relative order), they decode along both paths to the same
+    /// packet, which encodes back to the canonical bytes.
     #[test]
     fn properties_decode_in_any_order(
         packet in prop_oneof![
@@ -403,15 +403,22 @@ fn shuffle_properties(block: &[u8], keys: &[u32]) -> Vec<u8> {
     }
     let mut order: Vec<usize> = (0..properties.len()).collect();
     order.sort_by_key(|&index| keys[index % keys.len()]);
-    // Slot by slot, the next unused occurrence of the identifier that landed there.
-    let mut next_of_id: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
+    // The properties a server forwards (Payload Format Indicator, Content Type, Response
+    // Topic, Correlation Data, User Property) keep their order among themselves, as a message's
+    // do: they form one class, and every other identifier a class of its own.
+    let class = |id: u8| match id {
+        0x01 | 0x03 | 0x08 | 0x09 | 0x26 => 0x26,
+        other => usize::from(other),
+    };
+    // Slot by slot, the next unused occurrence of the class that landed there.
+    let mut next_of_class: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
     for property in properties.iter().rev() {
-        next_of_id[usize::from(property[0])].push(property);
+        next_of_class[class(property[0])].push(property);
     }
     let mut shuffled = Vec::with_capacity(block.len());
     for index in order {
-        let id = usize::from(properties[index][0]);
-        shuffled.extend_from_slice(next_of_id[id].pop().expect("one per slot"));
+        let slot = class(properties[index][0]);
+        shuffled.extend_from_slice(next_of_class[slot].pop().expect("one per slot"));
     }
     assert_eq!(shuffled.len(), block.len());
     shuffled

@@ -9,6 +9,8 @@
 //!
 //! [§2.2.2]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901027
 
+mod message;
+mod publish;
 mod sets;
 mod value;
 
@@ -24,9 +26,11 @@ use crate::error::DecodeError;
 pub use crate::types::PropertyId;
 use crate::types::ValueKind;
 
+pub use message::{MessageProperties, MessagePropertiesBuilder, UserPropertyIter};
+pub use publish::{PublishProperties, WillProperties};
 pub use sets::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
+    SubscribeProperties, UnsubscribeProperties,
 };
 use value::PropertyValue;
 pub use value::{MaximumQos, PayloadFormat, SubscriptionId};

@@ -4,14 +4,13 @@ use core::num::{NonZeroU16, NonZeroU32};
 
 use bytes::{BufMut, Bytes};
 
-use super::value::{MaximumQos, PayloadFormat, PropertyValue, SubscriptionId};
+use super::value::{MaximumQos, PropertyValue, SubscriptionId};
 use super::{PropertyId, RepeatedSpan, UserProperty, block, block_len, put_block_len};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::reader::Reader;
 use crate::codec::string::{BinaryData, MqttString};
 use crate::error::DecodeError;
-use crate::topic::TopicName;
 
 /// Declares a property set: a struct with one `Option` per single-valued property and one
 /// [`WireList`] per repeatable property, and its decoder and encoder.
@@ -166,30 +165,6 @@ property_set! {
 }
 
 property_set! {
-    /// Will Properties, in the CONNECT payload ([§3.1.3.2]).
-    ///
-    /// [§3.1.3.2]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901060
-    pub struct WillProperties {
-        /// Seconds the server waits before publishing the Will Message.
-        will_delay_interval: u32 = WillDelayInterval,
-        /// Whether the Will Payload is UTF-8 text.
-        payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
-        /// Lifetime of the Will Message in seconds.
-        message_expiry_interval: u32 = MessageExpiryInterval,
-        /// The payload's content type.
-        content_type: MqttString<B> = ContentType,
-        /// The topic for a response message.
-        response_topic: TopicName<B> = ResponseTopic,
-        /// Data that pairs a response with the request.
-        correlation_data: BinaryData<B> = CorrelationData,
-    }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
-    }
-}
-
-property_set! {
     /// CONNACK properties ([§3.2.2.3]).
     ///
     /// [§3.2.2.3]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901080
@@ -230,32 +205,6 @@ property_set! {
     repeated {
         /// User Properties.
         user_properties: UserProperty<B> = UserProperty,
-    }
-}
-
-property_set! {
-    /// PUBLISH properties ([§3.3.2.3]).
-    ///
-    /// [§3.3.2.3]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901109
-    pub struct PublishProperties {
-        /// Whether the payload is UTF-8 text.
-        payload_format_indicator: PayloadFormat = PayloadFormatIndicator,
-        /// Lifetime of the message in seconds.
-        message_expiry_interval: u32 = MessageExpiryInterval,
-        /// A number standing for the topic; 0 is not allowed (`[MQTT-3.3.2-8]`).
-        topic_alias: NonZeroU16 = TopicAlias,
-        /// The topic for a response message.
-        response_topic: TopicName<B> = ResponseTopic,
-        /// Data that pairs a response with the request.
-        correlation_data: BinaryData<B> = CorrelationData,
-        /// The payload's content type.
-        content_type: MqttString<B> = ContentType,
-    }
-    repeated {
-        /// User Properties, in the order the publisher sent them.
-        user_properties: UserProperty<B> = UserProperty,
-        /// The identifiers of the subscriptions that matched (server to client only).
-        subscription_identifiers: SubscriptionId = SubscriptionIdentifier,
     }
 }
 

@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use mqtt_sansio::{
-    BinaryData, Buffer, MqttString, Subscription, SubscriptionOptions, TopicFilter, TopicName,
-    UserProperty,
+    BinaryData, Buffer, MessageProperties, MessagePropertiesBuilder, MqttString, Subscription,
+    SubscriptionOptions, TopicFilter, TopicName, UserProperty,
 };
 
 /// Builds field values for either storage type: `&[u8]` (what `Packet::decode` returns) or
@@ -27,6 +27,9 @@ pub(crate) trait Make: Buffer {
 
     /// Raw bytes, such as a PUBLISH payload.
     fn raw(data: &'static [u8]) -> Self;
+
+    /// Message properties, as the builder writes them.
+    fn message(builder: MessagePropertiesBuilder<'static>) -> MessageProperties<Self>;
 
     /// A User Property.
     fn user(name: &'static str, value: &'static str) -> UserProperty<Self> {
@@ -66,6 +69,13 @@ impl<'a> Make for &'a [u8] {
     fn raw(data: &'static [u8]) -> Self {
         data
     }
+
+    fn message(builder: MessagePropertiesBuilder<'static>) -> MessageProperties<Self> {
+        // A test's expected value lives for the whole test run; leaking it gives the borrow.
+        let block: &'static [u8] = Vec::leak(builder.to_vec().expect("valid properties"));
+        let block: &'a [u8] = block;
+        MessageProperties::from_block(block).expect("entries the builder wrote")
+    }
 }
 
 impl Make for Bytes {
@@ -87,5 +97,9 @@ impl Make for Bytes {
 
     fn raw(data: &'static [u8]) -> Self {
         Self::from_static(data)
+    }
+
+    fn message(builder: MessagePropertiesBuilder<'static>) -> MessageProperties<Self> {
+        builder.build().expect("valid properties")
     }
 }

@@ -19,12 +19,13 @@ use bytestring::ByteString;
 use mqtt_sansio::{
     AckProperties, Auth, AuthProperties, AuthReasonCode, BinaryData, Buffer, ConnAck,
     ConnAckProperties, Connect, ConnectProperties, ConnectReasonCode, Delivery, Disconnect,
-    DisconnectProperties, DisconnectReasonCode, EncodeError, MaximumQos, MqttString, Packet,
-    PacketId, PayloadFormat, PingReq, PingResp, ProtocolVersion, PubAck, PubAckReasonCode, PubComp,
-    PubRec, PubRel, PubRelReasonCode, Publish, PublishProperties, QoS, RetainHandling, SubAck,
-    SubAckReasonCode, Subscribe, SubscribeProperties, Subscription, SubscriptionId,
-    SubscriptionOptions, TopicFilter, TopicName, UnsubAck, UnsubAckReasonCode, Unsubscribe,
-    UnsubscribeProperties, UserProperty, Will, WillProperties, WireList,
+    DisconnectProperties, DisconnectReasonCode, EncodeError, MaximumQos, MessageProperties,
+    MessagePropertiesBuilder, MqttString, Packet, PacketId, PayloadFormat, PingReq, PingResp,
+    ProtocolVersion, PubAck, PubAckReasonCode, PubComp, PubRec, PubRel, PubRelReasonCode, Publish,
+    PublishProperties, QoS, RetainHandling, SubAck, SubAckReasonCode, Subscribe,
+    SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicFilter, TopicName,
+    UnsubAck, UnsubAckReasonCode, Unsubscribe, UnsubscribeProperties, UserProperty, Will,
+    WillProperties, WireList,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -446,35 +447,63 @@ pub(crate) fn connect_properties(version: ProtocolVersion) -> BoxedStrategy<Conn
 }
 
 pub(crate) fn will_properties(version: ProtocolVersion) -> BoxedStrategy<WillProperties> {
-    let strategy = (
-        opt(interval()),
+    let strategy = (opt(interval()), opt(interval()), message_properties()).prop_map(
+        |(will_delay_interval, message_expiry_interval, message)| WillProperties {
+            will_delay_interval,
+            message_expiry_interval,
+            message,
+        },
+    );
+    v5_only(version, strategy)
+}
+
+/// The forwarded properties of a message: each single-valued one present or not, User
+/// Properties before or after them.
+pub(crate) fn message_properties() -> BoxedStrategy<MessageProperties> {
+    (
         opt(payload_format()),
-        opt(interval()),
         opt(mqtt_string()),
         opt(topic_name()),
         opt(binary()),
         user_properties(),
+        any::<bool>(),
     )
         .prop_map(
-            |(
-                will_delay_interval,
-                payload_format_indicator,
-                message_expiry_interval,
-                content_type,
-                response_topic,
-                correlation_data,
-                user_properties,
-            )| WillProperties {
-                will_delay_interval,
-                payload_format_indicator,
-                message_expiry_interval,
-                content_type,
-                response_topic,
-                correlation_data,
-                user_properties,
+            |(format, content_type, response_topic, correlation_data, users, users_first)| {
+                let users: Vec<UserProperty<Bytes>> = users.iter().collect();
+                let mut builder = MessageProperties::builder();
+                if users_first {
+                    builder = add_users(builder, &users);
+                }
+                if let Some(format) = format {
+                    builder = builder.payload_format(format);
+                }
+                if let Some(content_type) = &content_type {
+                    builder = builder.content_type(content_type);
+                }
+                if let Some(topic) = &response_topic {
+                    builder = builder.response_topic(topic);
+                }
+                if let Some(data) = &correlation_data {
+                    builder = builder.correlation_data(data.as_bytes());
+                }
+                if !users_first {
+                    builder = add_users(builder, &users);
+                }
+                builder.build().expect("valid values")
             },
-        );
-    v5_only(version, strategy)
+        )
+        .boxed()
+}
+
+fn add_users<'a>(
+    mut builder: MessagePropertiesBuilder<'a>,
+    users: &'a [UserProperty<Bytes>],
+) -> MessagePropertiesBuilder<'a> {
+    for user in users {
+        builder = builder.user_property(&user.name, &user.value);
+    }
+    builder
 }
 
 pub(crate) fn connack_properties(version: ProtocolVersion) -> BoxedStrategy<ConnAckProperties> {
@@ -545,34 +574,19 @@ pub(crate) fn connack_properties(version: ProtocolVersion) -> BoxedStrategy<Conn
 
 pub(crate) fn publish_properties(version: ProtocolVersion) -> BoxedStrategy<PublishProperties> {
     let strategy = (
-        opt(payload_format()),
         opt(interval()),
         opt(non_zero_u16()),
-        opt(topic_name()),
-        opt(binary()),
-        opt(mqtt_string()),
-        user_properties(),
         subscription_ids(),
+        message_properties(),
     )
         .prop_map(
-            |(
-                payload_format_indicator,
-                message_expiry_interval,
-                topic_alias,
-                response_topic,
-                correlation_data,
-                content_type,
-                user_properties,
-                subscription_identifiers,
-            )| PublishProperties {
-                payload_format_indicator,
-                message_expiry_interval,
-                topic_alias,
-                response_topic,
-                correlation_data,
-                content_type,
-                user_properties,
-                subscription_identifiers,
+            |(message_expiry_interval, topic_alias, subscription_identifiers, message)| {
+                PublishProperties {
+                    message_expiry_interval,
+                    topic_alias,
+                    subscription_identifiers,
+                    message,
+                }
             },
         );
     v5_only(version, strategy)
@@ -1033,12 +1047,8 @@ pub(crate) fn to_owned<B: Buffer>(packet: &Packet<B>) -> Packet<Bytes> {
                 payload: own_binary(&will.payload),
                 properties: WillProperties {
                     will_delay_interval: will.properties.will_delay_interval,
-                    payload_format_indicator: will.properties.payload_format_indicator,
                     message_expiry_interval: will.properties.message_expiry_interval,
-                    content_type: will.properties.content_type.as_ref().map(own_string),
-                    response_topic: will.properties.response_topic.as_ref().map(own_name),
-                    correlation_data: will.properties.correlation_data.as_ref().map(own_binary),
-                    user_properties: own_user_properties(&will.properties.user_properties),
+                    message: own_message(&will.properties.message),
                 },
             }),
             username: p.username.as_ref().map(own_string),
@@ -1091,14 +1101,10 @@ pub(crate) fn to_owned<B: Buffer>(packet: &Packet<B>) -> Packet<Bytes> {
                 retain: p.retain,
                 topic: p.topic.as_ref().map(own_name),
                 properties: PublishProperties {
-                    payload_format_indicator: q.payload_format_indicator,
                     message_expiry_interval: q.message_expiry_interval,
                     topic_alias: q.topic_alias,
-                    response_topic: q.response_topic.as_ref().map(own_name),
-                    correlation_data: q.correlation_data.as_ref().map(own_binary),
-                    content_type: q.content_type.as_ref().map(own_string),
-                    user_properties: own_user_properties(&q.user_properties),
                     subscription_identifiers: q.subscription_identifiers.iter().collect(),
+                    message: own_message(&q.message),
                 },
                 payload: Bytes::copy_from_slice(p.payload.as_ref()),
             })
@@ -1192,6 +1198,10 @@ fn own_name<B: Buffer>(value: &TopicName<B>) -> TopicName<Bytes> {
 
 fn own_filter<B: Buffer>(value: &TopicFilter<B>) -> TopicFilter<Bytes> {
     TopicFilter::new(ByteString::from(value.as_str())).expect("valid topic filter")
+}
+
+fn own_message<B: Buffer>(value: &MessageProperties<B>) -> MessageProperties {
+    MessageProperties::from_block(Bytes::from(value.to_vec())).expect("entries it validated")
 }
 
 fn own_user_properties<B: Buffer>(
