@@ -92,9 +92,9 @@ pub use codec::{
 pub use decoder::Decoder;
 pub use error::{DecodeError, EncodeError};
 pub use packet::{
-    Auth, ConnAck, Connect, Delivery, Disconnect, Packet, PacketType, PingReq, PingResp, PubAck,
-    PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription,
-    SubscriptionOptions, UnsubAck, Unsubscribe, Will,
+    Auth, ConnAck, Connect, Delivery, Disconnect, Outgoing, Packet, PacketType, PingReq, PingResp,
+    PubAck, PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription,
+    SubscriptionOptions, TopicAliasUse, UnsubAck, Unsubscribe, Will,
 };
 pub use property::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,

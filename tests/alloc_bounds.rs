@@ -355,3 +355,37 @@ fn list_entries<B: mqtt_sansio::Buffer>(packet: &Packet<B>) -> usize {
         Packet::PingReq(_) | Packet::PingResp(_) => 0,
     }
 }
+
+/// Fanning one message out allocates nothing: `encode_for` and `encode_head_for` write the
+/// per-delivery values over the shared message into a buffer the caller already has.
+#[test]
+fn encoding_for_a_subscriber_allocates_nothing() {
+    use mqtt_sansio::{
+        Delivery, MessageProperties, Outgoing, PacketId, Publish, QoS, SubscriptionId, TopicName,
+    };
+
+    let mut message = Publish::new(TopicName::new("a/b").unwrap(), Bytes::from(vec![1u8; 4096]));
+    message.properties.message = MessageProperties::builder()
+        .content_type("text/plain")
+        .user_property("k", "v")
+        .build()
+        .unwrap();
+    let ids = [SubscriptionId::new(3).unwrap()];
+    let outgoing = Outgoing {
+        subscription_ids: &ids,
+        message_expiry_interval: Some(30),
+        ..Outgoing::new(Delivery::new(QoS::AtLeastOnce, PacketId::new(9).unwrap()))
+    };
+    let mut buf = BytesMut::with_capacity(8192);
+    let ((), info) = counted(|| {
+        for version in ProtocolVersion::ALL {
+            buf.clear();
+            message.encode_for(version, &outgoing, &mut buf).unwrap();
+            buf.clear();
+            message
+                .encode_head_for(version, &outgoing, &mut buf)
+                .unwrap();
+        }
+    });
+    assert_eq!(info.count_total, 0, "{info:?}");
+}

@@ -10,6 +10,7 @@ mod auth;
 mod connack;
 mod connect;
 mod disconnect;
+mod outgoing;
 mod ping;
 mod publish;
 mod suback;
@@ -32,6 +33,7 @@ pub use auth::Auth;
 pub use connack::ConnAck;
 pub use connect::{Connect, Will};
 pub use disconnect::Disconnect;
+pub use outgoing::{Outgoing, TopicAliasUse};
 pub use ping::{PingReq, PingResp};
 pub use publish::{Delivery, Publish};
 pub use suback::SubAck;
@@ -420,15 +422,21 @@ pub(crate) fn encode_packet(
 ) -> Result<usize, EncodeError> {
     let remaining_len = packet.remaining_len(version)?;
     let total = frame::header_len(remaining_len)?.saturating_add(remaining_len);
-    if buf.remaining_mut() < total {
-        return Err(EncodeError::BufferTooSmall {
-            needed: total,
-            available: buf.remaining_mut(),
-        });
-    }
+    check_room(buf, total)?;
     frame::write_header(buf, packet.first_byte(), remaining_len);
     packet.write_body(version, buf);
     Ok(total)
+}
+
+/// Refuses a buffer with less room than `needed`, before anything is written.
+pub(crate) fn check_room(buf: &impl BufMut, needed: usize) -> Result<(), EncodeError> {
+    if buf.remaining_mut() < needed {
+        return Err(EncodeError::BufferTooSmall {
+            needed,
+            available: buf.remaining_mut(),
+        });
+    }
+    Ok(())
 }
 
 /// Gives a packet type its public `encoded_len` and `encode` methods.
