@@ -10,10 +10,15 @@ use crate::topic_reference;
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 #[cfg(feature = "arbitrary")]
-use mqtt_sansio::EncodeError;
+use core::num::NonZeroU16;
 use mqtt_sansio::{
     Buffer, Connect, DecodeError, Decoded, Decoder, Limits, MAX_PACKET_SIZE, Packet,
     ProtocolVersion, TopicFilter, TopicName,
+};
+#[cfg(feature = "arbitrary")]
+use mqtt_sansio::{
+    Delivery, EncodeError, Outgoing, PacketId, Publish, PublishProperties, QoS, SubscriptionId,
+    TopicAliasUse, codec::MAX_VAR_INT,
 };
 
 /// Every fuzz target, by the name of its corpus and regression directories.
@@ -200,9 +205,13 @@ pub fn stream_chunks(data: &[u8]) {
 /// version must carry it.
 #[cfg(feature = "arbitrary")]
 pub fn roundtrip(data: &[u8]) {
-    let Ok(packet) = Packet::<Bytes>::arbitrary(&mut Unstructured::new(data)) else {
+    let mut u = Unstructured::new(data);
+    let Ok(packet) = Packet::<Bytes>::arbitrary(&mut u) else {
         return;
     };
+    if let Packet::Publish(publish) = &packet {
+        fan_out(publish, &mut u);
+    }
     let limits = Limits::new(MAX_PACKET_SIZE);
     let mut encodable = false;
     for version in ProtocolVersion::ALL {
@@ -258,6 +267,91 @@ pub fn roundtrip(data: &[u8]) {
         assert!(room.iter().all(|&byte| byte == 0), "a refused encode wrote");
     }
     assert!(encodable, "{packet:?} encodes in no version");
+}
+
+/// The fan-out half of `roundtrip`: one delivery of `publish`, its per-delivery values drawn
+/// from what is left of the input, encoded with `encode_for` in every version, equals encoding
+/// an edited clone of the message (the reference); the head is the delivery up to its payload.
+#[cfg(feature = "arbitrary")]
+fn fan_out(publish: &Publish, u: &mut Unstructured<'_>) {
+    let delivery = match u.int_in_range(0..=2u8).unwrap_or(0) {
+        0 => Delivery::AtMostOnce,
+        qos => {
+            let id = PacketId::new(u.arbitrary::<u16>().unwrap_or(1)).unwrap_or(PacketId::MIN);
+            let dup = u.arbitrary::<bool>().unwrap_or(false);
+            let qos = if qos == 1 {
+                QoS::AtLeastOnce
+            } else {
+                QoS::ExactlyOnce
+            };
+            Delivery::new(qos, id).with_dup(dup)
+        }
+    };
+    let alias = NonZeroU16::new(u.arbitrary::<u16>().unwrap_or(1)).unwrap_or(NonZeroU16::MIN);
+    let topic_alias = match u.int_in_range(0..=2u8).unwrap_or(0) {
+        0 => TopicAliasUse::None,
+        1 => TopicAliasUse::Set(alias),
+        _ => TopicAliasUse::Use(alias),
+    };
+    let count = u.int_in_range(0..=3usize).unwrap_or(0);
+    let ids: Vec<SubscriptionId> = (0..count)
+        .filter_map(|_| SubscriptionId::new(u.int_in_range(1..=MAX_VAR_INT).ok()?))
+        .collect();
+    let outgoing = Outgoing {
+        delivery,
+        retain: u.arbitrary().unwrap_or(false),
+        topic_alias,
+        subscription_ids: &ids,
+        message_expiry_interval: u.arbitrary().unwrap_or(None),
+    };
+    for version in ProtocolVersion::ALL {
+        let mut edited = publish.clone();
+        edited.delivery = outgoing.delivery;
+        edited.retain = outgoing.retain;
+        let mut expected_error = None;
+        if version.is_v5() {
+            edited.properties.message_expiry_interval = outgoing.message_expiry_interval;
+            edited.properties.subscription_identifiers = ids.iter().copied().collect();
+            edited.properties.topic_alias = match topic_alias {
+                TopicAliasUse::None => None,
+                TopicAliasUse::Set(alias) => {
+                    if edited.topic.is_none() {
+                        expected_error = Some(EncodeError::MissingTopic);
+                    }
+                    Some(alias)
+                }
+                TopicAliasUse::Use(alias) => {
+                    edited.topic = None;
+                    Some(alias)
+                }
+            };
+        } else {
+            edited.properties = PublishProperties::new();
+        }
+        let mut reference = Vec::new();
+        let reference = match expected_error {
+            Some(error) => Err(error),
+            None => edited.encode(version, &mut reference).map(|_| reference),
+        };
+        let mut wire = Vec::new();
+        let written = publish
+            .encode_for(version, &outgoing, &mut wire)
+            .map(|_| wire);
+        assert_eq!(written, reference, "{version}: {outgoing:?}");
+        assert_eq!(
+            publish.encoded_len_for(version, &outgoing),
+            written.as_ref().map(Vec::len).map_err(|error| *error)
+        );
+        if let Ok(whole) = written {
+            let mut head = Vec::new();
+            let head_len = publish
+                .encode_head_for(version, &outgoing, &mut head)
+                .expect("the whole delivery encodes");
+            assert_eq!(head_len, head.len());
+            assert_eq!(whole[..head_len], head[..]);
+            assert_eq!(whole[head_len..], publish.payload[..]);
+        }
+    }
 }
 
 /// Target `topic_match`: `[mode, rest @ ..]`. An even `mode` reads `rest` as UTF-8 text
