@@ -7,6 +7,9 @@
 use core::fmt;
 use core::ops::Deref;
 
+use bytes::Bytes;
+
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::codec::scan::{has_nul, has_nul_or_wildcard};
@@ -262,6 +265,25 @@ impl<B: Buffer> fmt::Display for TopicFilter<B> {
         f.write_str(self.as_str())
     }
 }
+
+impl<B: Buffer> Detach for TopicName<B> {
+    type Detached = TopicName<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> TopicName<Bytes> {
+        TopicName(arena.string(self.as_str()))
+    }
+}
+
+impl<B: Buffer> Detach for TopicFilter<B> {
+    type Detached = TopicFilter<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> TopicFilter<Bytes> {
+        TopicFilter(arena.string(self.as_str()))
+    }
+}
+
+detach_methods!(TopicName, "the Topic Name");
+detach_methods!(TopicFilter, "the Topic Filter");
 
 /// The parts of a shared subscription's filter, `$share/{share_name}/{filter}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -26,6 +26,7 @@
 //! are checked against the version and [`Limits::max_packet_size`], so an oversized packet is
 //! refused from its first five bytes without waiting for, or buffering, its body.
 
+pub(crate) mod arena;
 pub(crate) mod buffer;
 pub(crate) mod frame;
 pub(crate) mod int;
