@@ -18,6 +18,14 @@
 //! or an owned packet built from a borrowed one, which copies. A generic parser costs nothing
 //! at run time: it is compiled once per buffer type.
 //!
+//! # Keeping a packet
+//!
+//! A packet that shares its input keeps all of the input alive, however small the packet. To
+//! keep one (a retained or queued message, a Will, a session's client id), copy it into one
+//! allocation of its own size: [`Packet::into_owned`](crate::Packet::into_owned) from a
+//! borrowed packet, [`Packet::detach`](crate::Packet::detach) from a `Bytes` one; every packet
+//! type and string type has the same two methods.
+//!
 //! # Incremental input
 //!
 //! Decoding never fails on input that is merely short: it returns
