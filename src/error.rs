@@ -364,4 +364,10 @@ pub enum TopicError {
     /// (`[MQTT-4.8.2-2]`).
     #[error("shared subscription has no topic filter after the share name")]
     MissingSharedFilter,
+    /// A Topic Filter has more levels than the receiver accepts
+    /// ([`TopicFilter::check_levels`](crate::TopicFilter::check_levels)). Not a rule of the
+    /// spec and never a decoding error: a broker refuses just that subscription in its SUBACK
+    /// (5.0 reason code 0x8F Topic Filter invalid, 3.1.1 return code 0x80 Failure).
+    #[error("topic filter has more levels than allowed")]
+    TooManyLevels,
 }

@@ -107,7 +107,7 @@ pub use reason::{
     PubCompReasonCode, PubRecReasonCode, PubRelReasonCode, ReasonCode, SubAckReasonCode,
     UnsubAckReasonCode,
 };
-pub use topic::{SharedFilter, TopicError, TopicFilter, TopicName};
+pub use topic::{SharedFilter, TopicError, TopicFilter, TopicLevel, TopicName};
 pub use types::{PacketId, ProtocolVersion, QoS};
 
 /// The README's examples, compiled and run as doc tests.

@@ -7,12 +7,22 @@
 use core::fmt;
 use core::ops::Deref;
 
+use bytes::Bytes;
+
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::codec::scan::{has_nul, has_nul_or_wildcard};
 use crate::codec::string::MAX_STRING_LEN;
 use crate::error::DecodeError;
 pub use crate::error::TopicError;
+
+/// A broker's default for the most levels a Topic Filter may have
+/// ([`TopicFilter::check_levels`]); mosquitto uses the same figure.
+///
+/// A filter of 65,535 bytes may hold 32,768 levels (`a/a/...`), each a node of a
+/// subscription trie; a limit keeps one SUBSCRIBE from costing that much memory and time.
+pub const DEFAULT_MAX_TOPIC_LEVELS: usize = 200;
 
 /// The prefix of a shared subscription's Topic Filter.
 const SHARE_PREFIX: &str = "$share/";
@@ -149,6 +159,74 @@ impl<B: Buffer> TopicFilter<B> {
         parse_shared(&self.0).unwrap_or_default()
     }
 
+    /// Whether this is a well-formed MQTT 5.0 shared subscription,
+    /// `$share/{ShareName}/{filter}` ([`shared`](Self::shared) gives its parts).
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.shared().is_some()
+    }
+
+    /// The filter's levels, split at `/`, read literally: a shared filter's `$share` and
+    /// ShareName come first, as MQTT 3.1.1 (which has no shared subscriptions) reads them and
+    /// as [`matches`](Self::matches) does. A 5.0 broker's subscription trie wants the levels
+    /// of the inner filter: take them from [`SharedFilter::levels`], and the group from
+    /// [`SharedFilter::share_name`].
+    ///
+    /// ```
+    /// use mqtt_sansio::TopicFilter;
+    /// use mqtt_sansio::topic::TopicLevel;
+    ///
+    /// let filter = TopicFilter::<&[u8]>::new("sport/+/#").unwrap();
+    /// let levels: Vec<_> = filter.levels().collect();
+    /// assert_eq!(
+    ///     levels,
+    ///     [TopicLevel::Literal("sport"), TopicLevel::SingleWildcard, TopicLevel::MultiWildcard]
+    /// );
+    ///
+    /// let shared = TopicFilter::<&[u8]>::new("$share/group/sport/+").unwrap();
+    /// assert_eq!(shared.levels().count(), 4);
+    /// let inner = shared.shared().unwrap();
+    /// assert_eq!(inner.share_name, "group");
+    /// assert_eq!(inner.levels().count(), 2);
+    /// ```
+    pub fn levels(&self) -> Levels<'_> {
+        Levels::new(&self.0)
+    }
+
+    /// How many levels the filter has, read literally as [`levels`](Self::levels) reads it:
+    /// one more than the number of `/`.
+    #[must_use]
+    pub fn level_count(&self) -> usize {
+        level_count(&self.0)
+    }
+
+    /// Checks that the filter has at most `max` levels, counted as
+    /// [`level_count`](Self::level_count) counts them (so a shared filter's `$share` and
+    /// ShareName count too: the bound holds whichever levels a broker stores).
+    ///
+    /// A broker calls this when it accepts a subscription, with
+    /// [`DEFAULT_MAX_TOPIC_LEVELS`] or its own limit. A filter that is too deep is a valid
+    /// filter the broker declines, not a malformed packet: the SUBSCRIBE is answered with a
+    /// per-filter refusal in the SUBACK (5.0 reason code 0x8F Topic Filter invalid, 3.1.1
+    /// return code 0x80 Failure) and the connection stays open.
+    ///
+    /// ```
+    /// use mqtt_sansio::{TopicError, TopicFilter};
+    /// use mqtt_sansio::topic::DEFAULT_MAX_TOPIC_LEVELS;
+    ///
+    /// let deep = "a/".repeat(300) + "#";
+    /// let filter = TopicFilter::<&[u8]>::new(deep.as_str()).unwrap();
+    /// assert_eq!(filter.check_levels(DEFAULT_MAX_TOPIC_LEVELS), Err(TopicError::TooManyLevels));
+    /// assert_eq!(filter.check_levels(301), Ok(()));
+    /// ```
+    pub fn check_levels(&self, max: usize) -> Result<(), TopicError> {
+        if self.level_count() > max {
+            Err(TopicError::TooManyLevels)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether this filter matches `topic` under the rules of section 4.7, reading the filter
     /// literally (a `$share/` prefix is not stripped; match [`SharedFilter::filter`] for that).
     #[must_use]
@@ -188,6 +266,25 @@ impl<B: Buffer> fmt::Display for TopicFilter<B> {
     }
 }
 
+impl<B: Buffer> Detach for TopicName<B> {
+    type Detached = TopicName<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> TopicName<Bytes> {
+        TopicName(arena.string(self.as_str()))
+    }
+}
+
+impl<B: Buffer> Detach for TopicFilter<B> {
+    type Detached = TopicFilter<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> TopicFilter<Bytes> {
+        TopicFilter(arena.string(self.as_str()))
+    }
+}
+
+detach_methods!(TopicName, "the Topic Name");
+detach_methods!(TopicFilter, "the Topic Filter");
+
 /// The parts of a shared subscription's filter, `$share/{share_name}/{filter}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SharedFilter<'a> {
@@ -197,12 +294,70 @@ pub struct SharedFilter<'a> {
     pub filter: &'a str,
 }
 
-impl SharedFilter<'_> {
+impl<'a> SharedFilter<'a> {
     /// Whether the shared filter matches `topic`.
     #[must_use]
     pub fn matches(&self, topic: &str) -> bool {
         matches(self.filter, topic)
     }
+
+    /// The levels of the inner filter (after `$share/{ShareName}/`), split at `/`.
+    pub fn levels(&self) -> Levels<'a> {
+        Levels::new(self.filter)
+    }
+}
+
+/// One level of a Topic Filter, as [`TopicFilter::levels`] yields it.
+///
+/// Not `#[non_exhaustive]`: section 4.7.1 defines exactly two wildcards and every other level
+/// is literal, so the set is closed, and a subscription trie should be able to match on it
+/// exhaustively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TopicLevel<'a> {
+    /// A level matched exactly (possibly empty, as in `a//b`).
+    Literal(&'a str),
+    /// `+`: matches exactly one level.
+    SingleWildcard,
+    /// `#`: matches the parent level and any number of levels below it; always the last.
+    MultiWildcard,
+}
+
+/// The levels of a Topic Filter: the iterator [`TopicFilter::levels`] and
+/// [`SharedFilter::levels`] return.
+#[derive(Clone, Debug)]
+pub struct Levels<'a> {
+    inner: core::str::Split<'a, char>,
+}
+
+impl<'a> Levels<'a> {
+    fn new(filter: &'a str) -> Self {
+        Self {
+            inner: filter.split('/'),
+        }
+    }
+}
+
+impl<'a> Iterator for Levels<'a> {
+    type Item = TopicLevel<'a>;
+
+    fn next(&mut self) -> Option<TopicLevel<'a>> {
+        self.inner.next().map(|level| match level {
+            "+" => TopicLevel::SingleWildcard,
+            "#" => TopicLevel::MultiWildcard,
+            literal => TopicLevel::Literal(literal),
+        })
+    }
+}
+
+impl core::iter::FusedIterator for Levels<'_> {}
+
+/// How many levels `filter` has: one more than its number of `/`.
+fn level_count(filter: &str) -> usize {
+    filter
+        .bytes()
+        .filter(|&byte| byte == b'/')
+        .count()
+        .saturating_add(1)
 }
 
 /// Splits an MQTT 5.0 shared subscription filter into its parts.
@@ -554,5 +709,67 @@ mod tests {
         let filter = Filter::new("$share/g/a/#").unwrap();
         assert_eq!(filter.shared().unwrap().filter, "a/#");
         assert!(filter.shared().unwrap().matches("a/b/c"));
+    }
+
+    #[test]
+    fn levels_name_each_wildcard() {
+        let filter = Filter::new("+/a//#").unwrap();
+        assert_eq!(
+            filter.levels().collect::<Vec<_>>(),
+            [
+                TopicLevel::SingleWildcard,
+                TopicLevel::Literal("a"),
+                TopicLevel::Literal(""),
+                TopicLevel::MultiWildcard,
+            ]
+        );
+        assert_eq!(filter.level_count(), 4);
+        assert_eq!(Filter::new("/").unwrap().level_count(), 2);
+        assert_eq!(Filter::new("#").unwrap().level_count(), 1);
+    }
+
+    /// A shared filter's own levels are literal; its inner filter's come from `shared()`.
+    ///
+    /// conformance: v5:MQTT-4.8.2-1
+    #[test]
+    fn shared_filter_levels_are_literal_and_inner_levels_come_from_shared() {
+        let filter = Filter::new("$share/g/a/+").unwrap();
+        assert!(filter.is_shared());
+        assert_eq!(
+            filter.levels().take(2).collect::<Vec<_>>(),
+            [TopicLevel::Literal("$share"), TopicLevel::Literal("g")]
+        );
+        let shared = filter.shared().unwrap();
+        assert_eq!(
+            shared.levels().collect::<Vec<_>>(),
+            [TopicLevel::Literal("a"), TopicLevel::SingleWildcard]
+        );
+        assert!(!Filter::new("$share/g").unwrap().is_shared());
+        assert!(!Filter::new("$sharex/g/a").unwrap().is_shared());
+        assert!(!Filter::new("a/$share/g/b").unwrap().is_shared());
+    }
+
+    #[test]
+    fn check_levels_refuses_only_deeper_filters() {
+        let deepest = "a/".repeat(DEFAULT_MAX_TOPIC_LEVELS - 1) + "#";
+        let filter = TopicFilter::<&[u8]>::new(deepest.as_str()).unwrap();
+        assert_eq!(filter.level_count(), DEFAULT_MAX_TOPIC_LEVELS);
+        assert_eq!(filter.check_levels(DEFAULT_MAX_TOPIC_LEVELS), Ok(()));
+        assert_eq!(
+            filter.check_levels(DEFAULT_MAX_TOPIC_LEVELS - 1),
+            Err(TopicError::TooManyLevels)
+        );
+        // The worst case the limit exists for: 32,768 one-byte levels in 65,535 bytes.
+        let widest = "a/".repeat(32_767) + "a";
+        let filter = TopicFilter::<&[u8]>::new(widest.as_str()).unwrap();
+        assert_eq!(filter.level_count(), 32_768);
+        assert_eq!(
+            filter.check_levels(DEFAULT_MAX_TOPIC_LEVELS),
+            Err(TopicError::TooManyLevels)
+        );
+        assert_eq!(
+            Filter::new("a").unwrap().check_levels(0),
+            Err(TopicError::TooManyLevels)
+        );
     }
 }

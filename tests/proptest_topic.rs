@@ -10,7 +10,7 @@ mod common;
 use common::topic_reference::{
     self as reference, MAX_TOPIC_LEN, SPEC_MATCH_EXAMPLES, filter_violations, name_violations,
 };
-use mqtt_sansio::topic::{self, matches};
+use mqtt_sansio::topic::{self, TopicLevel, matches};
 use mqtt_sansio::{SharedFilter, TopicError, TopicFilter, TopicName};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -240,6 +240,39 @@ proptest! {
                 prop_assert_eq!(parsed.shared(), None);
             }
             _ => prop_assert!(false, "{:?}: reference {:?}, crate {:?}", filter, expected, actual),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// `TopicFilter::levels`, `level_count` and `check_levels` agree with a naive split at
+    /// `/` of every valid filter, and `SharedFilter::levels` with a split of the inner filter.
+    #[test]
+    fn levels_agree_with_a_split(
+        filter in prop_oneof![3 => valid_filter(), 1 => shared_candidate()],
+        max in 0usize..8,
+    ) {
+        let Ok(parsed) = Filter::new(filter.as_str()) else {
+            return Ok(());
+        };
+        let level = |text| match text {
+            "+" => TopicLevel::SingleWildcard,
+            "#" => TopicLevel::MultiWildcard,
+            text => TopicLevel::Literal(text),
+        };
+        let expected: Vec<_> = filter.split('/').map(level).collect();
+        prop_assert_eq!(parsed.levels().collect::<Vec<_>>(), expected.clone());
+        prop_assert_eq!(parsed.level_count(), expected.len());
+        prop_assert_eq!(parsed.check_levels(max).is_ok(), expected.len() <= max);
+        if let Some(Ok((_, inner))) = reference::shared(&filter) {
+            prop_assert!(parsed.is_shared());
+            let shared = parsed.shared().unwrap();
+            let inner_levels: Vec<_> = inner.split('/').map(level).collect();
+            prop_assert_eq!(shared.levels().collect::<Vec<_>>(), inner_levels);
+        } else {
+            prop_assert!(!parsed.is_shared());
         }
     }
 }

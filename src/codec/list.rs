@@ -4,8 +4,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 
@@ -162,6 +163,21 @@ impl<B: Buffer, T: WireItem<B> + Clone> WireList<B, T> {
                 Ok(sum.saturating_add(item.encoded_len()))
             }),
         }
+    }
+}
+
+/// A detached list is always in wire form, written into the arena, even if it was built from
+/// values: no `Vec` is allocated, and entries are decoded again as they are iterated.
+impl<B: Buffer, T: WireItem<B> + Clone + Detach> Detach for WireList<B, T> {
+    type Detached = WireList<Bytes, T::Detached>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Self::Detached {
+        if self.is_empty() {
+            return WireList::new();
+        }
+        let encoded_len = self.encoded_len();
+        let raw = arena.write_with(encoded_len, |buf| self.write(buf));
+        WireList::from_wire(raw, self.len(), encoded_len)
     }
 }
 

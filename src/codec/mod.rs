@@ -1,5 +1,5 @@
 //! Wire primitives and the shape of decoding: [`Buffer`], [`Decoded`], [`Limits`] and the
-//! streaming [`Decoder`].
+//! streaming [`Decoder`](crate::Decoder).
 //!
 //! # One decoder, two kinds of output
 //!
@@ -12,11 +12,19 @@
 //! - decoding from a [`Bytes`](bytes::Bytes) gives packets whose fields are `Bytes` and
 //!   [`ByteString`](bytestring::ByteString) slices sharing the input's storage: no copy, and
 //!   the packet can outlive the read buffer, which is what a broker that stores and fans out
-//!   messages wants ([`Packet::decode_bytes`](crate::Packet::decode_bytes), [`Decoder`]).
+//!   messages wants ([`Packet::decode_bytes`](crate::Packet::decode_bytes), [`Decoder`](crate::Decoder)).
 //!
 //! The alternatives were two parsers (one borrowing, one owning), which would drift apart,
 //! or an owned packet built from a borrowed one, which copies. A generic parser costs nothing
 //! at run time: it is compiled once per buffer type.
+//!
+//! # Keeping a packet
+//!
+//! A packet that shares its input keeps all of the input alive, however small the packet. To
+//! keep one (a retained or queued message, a Will, a session's client id), copy it into one
+//! allocation of its own size: [`Packet::into_owned`](crate::Packet::into_owned) from a
+//! borrowed packet, [`Packet::detach`](crate::Packet::detach) from a `Bytes` one; every packet
+//! type and string type has the same two methods.
 //!
 //! # Incremental input
 //!
@@ -26,6 +34,7 @@
 //! are checked against the version and [`Limits::max_packet_size`], so an oversized packet is
 //! refused from its first five bytes without waiting for, or buffering, its body.
 
+pub(crate) mod arena;
 pub(crate) mod buffer;
 pub(crate) mod frame;
 pub(crate) mod int;

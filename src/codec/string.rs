@@ -7,8 +7,9 @@
 use core::fmt;
 use core::ops::Deref;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::codec::scan::has_nul;
@@ -186,6 +187,25 @@ impl<B: Buffer> fmt::Debug for BinaryData<B> {
         write!(f, "BinaryData({:02x?})", self.as_bytes())
     }
 }
+
+impl<B: Buffer> Detach for MqttString<B> {
+    type Detached = MqttString<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> MqttString<Bytes> {
+        MqttString(arena.string(self.as_str()))
+    }
+}
+
+impl<B: Buffer> Detach for BinaryData<B> {
+    type Detached = BinaryData<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> BinaryData<Bytes> {
+        BinaryData(arena.bytes(self.as_bytes()))
+    }
+}
+
+detach_methods!(MqttString, "the string");
+detach_methods!(BinaryData, "the data");
 
 /// Checks the rules every string obeys beyond being UTF-8: no U+0000 and at most 65,535 bytes.
 ///

@@ -10,6 +10,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::error::{DecodeError, EncodeError};
@@ -102,6 +103,20 @@ macro_rules! ack_packet {
                 }
             }
         }
+
+        impl<B: Buffer> Detach for $name<B> {
+            type Detached = $name<Bytes>;
+
+            fn detach_in(&self, arena: &mut Arena) -> $name<Bytes> {
+                $name {
+                    packet_id: self.packet_id,
+                    reason_code: self.reason_code,
+                    properties: self.properties.detach_in(arena),
+                }
+            }
+        }
+
+        detach_methods!($name, $what);
     };
 }
 

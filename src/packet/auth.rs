@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::error::{DecodeError, EncodeError};
@@ -106,3 +107,16 @@ impl<B: Buffer> EncodeBody for Auth<B> {
         self.properties.write(buf, self.properties.content_len());
     }
 }
+
+impl<B: Buffer> Detach for Auth<B> {
+    type Detached = Auth<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Auth<Bytes> {
+        Auth {
+            reason_code: self.reason_code,
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(Auth, "the AUTH");

@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::error::{DecodeError, EncodeError};
@@ -139,3 +140,17 @@ impl<B: Buffer> EncodeBody for ConnAck<B> {
         }
     }
 }
+
+impl<B: Buffer> Detach for ConnAck<B> {
+    type Detached = ConnAck<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> ConnAck<Bytes> {
+        ConnAck {
+            session_present: self.session_present,
+            reason_code: self.reason_code,
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(ConnAck, "the CONNACK");

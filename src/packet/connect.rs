@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::int::read_var_int;
 use crate::codec::reader::Reader;
@@ -393,6 +394,40 @@ fn check_client_id(version: ProtocolVersion, clean_start: bool, client_id: &str)
         ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => Ok(()),
     }
 }
+
+impl<B: Buffer> Detach for Connect<B> {
+    type Detached = Connect<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Connect<Bytes> {
+        Connect {
+            protocol_version: self.protocol_version,
+            clean_start: self.clean_start,
+            keep_alive: self.keep_alive,
+            client_id: self.client_id.detach_in(arena),
+            will: self.will.detach_in(arena),
+            username: self.username.detach_in(arena),
+            password: self.password.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+impl<B: Buffer> Detach for Will<B> {
+    type Detached = Will<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Will<Bytes> {
+        Will {
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.detach_in(arena),
+            payload: self.payload.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(Connect, "the CONNECT");
+detach_methods!(Will, "the Will");
 
 #[cfg(test)]
 mod tests {

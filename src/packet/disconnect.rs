@@ -5,6 +5,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::error::{DecodeError, EncodeError};
@@ -118,3 +119,16 @@ impl<B: Buffer> EncodeBody for Disconnect<B> {
         }
     }
 }
+
+impl<B: Buffer> Detach for Disconnect<B> {
+    type Detached = Disconnect<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Disconnect<Bytes> {
+        Disconnect {
+            reason_code: self.reason_code,
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(Disconnect, "the DISCONNECT");

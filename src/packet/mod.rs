@@ -20,6 +20,7 @@ mod unsubscribe;
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::frame::{self, FixedHeader, Header};
 use crate::codec::reader::Reader;
@@ -125,6 +126,36 @@ impl<'a> Packet<&'a [u8]> {
     ) -> Result<Decoded<Self>, DecodeError> {
         Self::decode_from(version, &input, limits)
     }
+
+    /// Copies the packet out of the buffer it borrows, into one allocation that holds exactly
+    /// its strings, binary fields and payload: the way from a packet decoded from a stack or
+    /// read buffer to state that is kept (a queued message, a session's client id).
+    ///
+    /// Lists (User Properties, subscriptions, reason codes) are copied in their wire form,
+    /// so no `Vec` is allocated. Strings are checked as UTF-8 again as they are copied: the
+    /// `bytestring` crate has no safe constructor that skips the check, and the crate forbids
+    /// `unsafe`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mqtt_sansio::{Limits, Packet, ProtocolVersion};
+    ///
+    /// let owned: Packet<Bytes> = {
+    ///     let read_buf = [0x30, 0x06, 0x00, 0x03, b'a', b'/', b'b', b'!'];
+    ///     let (packet, _) = Packet::decode(ProtocolVersion::V3_1_1, &read_buf, &Limits::default())?
+    ///         .complete()
+    ///         .unwrap();
+    ///     packet.into_owned()
+    /// };
+    /// let Packet::Publish(publish) = owned else { unreachable!() };
+    /// assert_eq!(publish.topic.unwrap().as_str(), "a/b");
+    /// assert_eq!(publish.payload, Bytes::from_static(b"!"));
+    /// # Ok::<(), mqtt_sansio::DecodeError>(())
+    /// ```
+    #[must_use]
+    pub fn into_owned(self) -> Packet<Bytes> {
+        Arena::run(|arena| self.detach_in(arena))
+    }
 }
 
 impl Packet<Bytes> {
@@ -149,6 +180,37 @@ impl Packet<Bytes> {
         limits: &Limits,
     ) -> Result<Decoded<Self>, DecodeError> {
         Self::decode_from(version, input, limits)
+    }
+
+    /// Copies the packet into one allocation that holds exactly its strings, binary fields and
+    /// payload, so that keeping it (a retained message, a stored Will) no longer keeps alive
+    /// the whole receive buffer it was decoded from.
+    ///
+    /// A packet decoded with [`decode_bytes`](Self::decode_bytes) or the
+    /// [`Decoder`](crate::Decoder) shares the input's allocation, which may be far larger than
+    /// the packet; call this on the packets you keep and not on those you drop. Copies the
+    /// same way as [`into_owned`](Packet::into_owned).
+    ///
+    /// ```
+    /// use bytes::{BufMut, BytesMut};
+    /// use mqtt_sansio::{Limits, Packet, ProtocolVersion};
+    ///
+    /// let mut read_buf = BytesMut::with_capacity(64 * 1024);
+    /// read_buf.put_slice(b"\x30\x06\x00\x03a/b!");
+    /// let input = read_buf.freeze();
+    /// let (packet, _) = Packet::decode_bytes(ProtocolVersion::V3_1_1, &input, &Limits::default())?
+    ///     .complete()
+    ///     .unwrap();
+    /// let kept = packet.detach();
+    /// assert_eq!(kept, packet);
+    /// drop(packet);
+    /// // Nothing but `input` refers to the 64 KiB buffer any more.
+    /// assert!(input.is_unique());
+    /// # Ok::<(), mqtt_sansio::DecodeError>(())
+    /// ```
+    #[must_use]
+    pub fn detach(&self) -> Self {
+        Arena::run(|arena| self.detach_in(arena))
     }
 }
 
@@ -312,6 +374,30 @@ impl<B: Buffer> Packet<B> {
                 complete!(Self::Disconnect(Disconnect::decode_body(version, reader)?))
             }
             PacketType::Auth => complete!(Self::Auth(Auth::decode_body(reader)?)),
+        }
+    }
+}
+
+impl<B: Buffer> Detach for Packet<B> {
+    type Detached = Packet<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Packet<Bytes> {
+        match self {
+            Self::Connect(packet) => Packet::Connect(packet.detach_in(arena)),
+            Self::ConnAck(packet) => Packet::ConnAck(packet.detach_in(arena)),
+            Self::Publish(packet) => Packet::Publish(packet.detach_in(arena)),
+            Self::PubAck(packet) => Packet::PubAck(packet.detach_in(arena)),
+            Self::PubRec(packet) => Packet::PubRec(packet.detach_in(arena)),
+            Self::PubRel(packet) => Packet::PubRel(packet.detach_in(arena)),
+            Self::PubComp(packet) => Packet::PubComp(packet.detach_in(arena)),
+            Self::Subscribe(packet) => Packet::Subscribe(packet.detach_in(arena)),
+            Self::SubAck(packet) => Packet::SubAck(packet.detach_in(arena)),
+            Self::Unsubscribe(packet) => Packet::Unsubscribe(packet.detach_in(arena)),
+            Self::UnsubAck(packet) => Packet::UnsubAck(packet.detach_in(arena)),
+            Self::PingReq(packet) => Packet::PingReq(*packet),
+            Self::PingResp(packet) => Packet::PingResp(*packet),
+            Self::Disconnect(packet) => Packet::Disconnect(packet.detach_in(arena)),
+            Self::Auth(packet) => Packet::Auth(packet.detach_in(arena)),
         }
     }
 }

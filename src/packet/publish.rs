@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::frame::FixedHeader;
 use crate::codec::reader::Reader;
@@ -267,3 +268,19 @@ impl<B: Buffer> EncodeBody for Publish<B> {
         buf.put_slice(self.payload.as_ref());
     }
 }
+
+impl<B: Buffer> Detach for Publish<B> {
+    type Detached = Publish<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Publish<Bytes> {
+        Publish {
+            delivery: self.delivery,
+            retain: self.retain,
+            topic: self.topic.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+            payload: arena.bytes(self.payload.as_ref()),
+        }
+    }
+}
+
+detach_methods!(Publish, "the PUBLISH");

@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_by_copy, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::list::sealed::WireItem;
@@ -161,3 +162,19 @@ fn allowed_in(code: SubAckReasonCode, version: ProtocolVersion) -> bool {
         ProtocolVersion::V3_1 => code.as_u8() <= 0x02,
     }
 }
+
+impl<B: Buffer> Detach for SubAck<B> {
+    type Detached = SubAck<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> SubAck<Bytes> {
+        SubAck {
+            packet_id: self.packet_id,
+            reason_codes: self.reason_codes.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(SubAck, "the SUBACK");
+
+detach_by_copy!(SubAckReasonCode);

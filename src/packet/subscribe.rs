@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::list::sealed::WireItem;
@@ -297,4 +298,29 @@ pub(crate) fn check_for_version<B: Buffer>(
         return Err(EncodeError::NoLocalOnSharedSubscription);
     }
     Ok(())
+}
+
+impl<B: Buffer> Detach for Subscribe<B> {
+    type Detached = Subscribe<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Subscribe<Bytes> {
+        Subscribe {
+            packet_id: self.packet_id,
+            subscriptions: self.subscriptions.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(Subscribe, "the SUBSCRIBE");
+
+impl<B: Buffer> Detach for Subscription<B> {
+    type Detached = Subscription<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Subscription<Bytes> {
+        Subscription {
+            filter: self.filter.detach_in(arena),
+            options: self.options,
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_by_copy, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::list::sealed::WireItem;
@@ -148,3 +149,19 @@ impl<B: Buffer> WireItem<B> for UnsubAckReasonCode {
         buf.put_u8(self.as_u8());
     }
 }
+
+impl<B: Buffer> Detach for UnsubAck<B> {
+    type Detached = UnsubAck<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> UnsubAck<Bytes> {
+        UnsubAck {
+            packet_id: self.packet_id,
+            reason_codes: self.reason_codes.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(UnsubAck, "the UNSUBACK");
+
+detach_by_copy!(UnsubAckReasonCode);

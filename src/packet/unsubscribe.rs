@@ -4,6 +4,7 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::list::sealed::WireItem;
@@ -143,3 +144,17 @@ impl<B: Buffer> WireItem<B> for TopicFilter<B> {
         put_prefixed(buf, self.as_bytes());
     }
 }
+
+impl<B: Buffer> Detach for Unsubscribe<B> {
+    type Detached = Unsubscribe<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> Unsubscribe<Bytes> {
+        Unsubscribe {
+            packet_id: self.packet_id,
+            filters: self.filters.detach_in(arena),
+            properties: self.properties.detach_in(arena),
+        }
+    }
+}
+
+detach_methods!(Unsubscribe, "the UNSUBSCRIBE");

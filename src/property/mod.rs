@@ -14,8 +14,9 @@ mod publish;
 mod sets;
 mod value;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
+use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::int::{put_var_int, var_int_len};
 use crate::codec::list::WireList;
@@ -59,6 +60,17 @@ impl<B: Buffer> UserProperty<B> {
     #[must_use]
     pub fn new(name: MqttString<B>, value: MqttString<B>) -> Self {
         Self { name, value }
+    }
+}
+
+impl<B: Buffer> Detach for UserProperty<B> {
+    type Detached = UserProperty<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> UserProperty<Bytes> {
+        UserProperty {
+            name: self.name.detach_in(arena),
+            value: self.value.detach_in(arena),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes};
 
 use super::value::{MaximumQos, PropertyValue, SubscriptionId};
 use super::{PropertyId, RepeatedSpan, UserProperty, block, block_len, put_block_len};
+use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::reader::Reader;
@@ -131,6 +132,17 @@ macro_rules! property_set {
                     }
                 )*
                 $( self.$list.write(buf); )+
+            }
+        }
+
+        impl<B: Buffer> Detach for $name<B> {
+            type Detached = $name<Bytes>;
+
+            fn detach_in(&self, arena: &mut Arena) -> $name<Bytes> {
+                $name {
+                    $( $field: self.$field.detach_in(arena), )*
+                    $( $list: self.$list.detach_in(arena), )+
+                }
             }
         }
     };

@@ -267,3 +267,5 @@ impl<B: Buffer> PropertyValue<B> for TopicName<B> {
         crate::codec::string::put_prefixed(buf, self.as_bytes());
     }
 }
+
+crate::codec::arena::detach_by_copy!(PayloadFormat, MaximumQos, SubscriptionId);

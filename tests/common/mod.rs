@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 mod make;
+pub(crate) mod packets;
 pub(crate) mod topic_reference;
 mod vectors;
 
