@@ -14,8 +14,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use common::packets::ALL_PACKETS;
 use common::{LIMITS, hex};
 use mqtt_sansio::{
-    Connect, Decoded, Limits, MAX_PACKET_SIZE, MqttString, Packet, ProtocolVersion, Publish,
-    TopicName, UserProperty, WireList,
+    Connect, Decoded, Limits, MAX_PACKET_SIZE, Packet, ProtocolVersion, Publish, SubscriptionId,
+    TopicName, WireList,
 };
 use proptest::prelude::*;
 use strategies::{encode_to_vec, to_owned};
@@ -102,12 +102,9 @@ fn every_packet_detaches_to_an_equal_packet_in_one_allocation() {
 #[test]
 fn built_lists_are_detached_in_wire_form() {
     let mut publish = Publish::new(TopicName::new("t").unwrap(), Bytes::from_static(b"p"));
-    publish.properties.user_properties = WireList::from(vec![
-        UserProperty::new(MqttString::new("k").unwrap(), MqttString::new("v").unwrap()),
-        UserProperty::new(
-            MqttString::new("k2").unwrap(),
-            MqttString::new("v2").unwrap(),
-        ),
+    publish.properties.subscription_identifiers = WireList::from(vec![
+        SubscriptionId::new(1).unwrap(),
+        SubscriptionId::new(300).unwrap(),
     ]);
     let packet = Packet::Publish(publish);
     let (detached, info) = counted(|| packet.detach());
@@ -117,6 +114,31 @@ fn built_lists_are_detached_in_wire_form() {
         encode_to_vec(&detached, ProtocolVersion::V5).unwrap(),
         encode_to_vec(&packet, ProtocolVersion::V5).unwrap()
     );
+}
+
+/// Forwarded properties that arrived interleaved with the ones a server edits are detached
+/// together, without the others, and still read back in their order.
+#[test]
+fn interleaved_message_properties_detach_together() {
+    // PUBLISH "t", QoS 0: Content Type "c", Message Expiry 60, User Property (k, v), then "p".
+    let input = shared(&hex(
+        "30 15 0001 74 10 03 0001 63 02 0000003c 26 0001 6b 0001 76 70",
+    ));
+    let Ok(Decoded::Complete { packet, .. }) =
+        Packet::decode_bytes(ProtocolVersion::V5, &input, &LIMITS)
+    else {
+        panic!("does not decode");
+    };
+    let detached = packet.detach();
+    assert_eq!(detached, packet);
+    let Packet::Publish(publish) = &detached else {
+        panic!("a PUBLISH");
+    };
+    assert_eq!(
+        publish.properties.message.to_vec(),
+        hex("03 0001 63 26 0001 6b 0001 76")
+    );
+    assert_eq!(publish.properties.message_expiry_interval, Some(60));
 }
 
 /// A packet without strings, binary fields or payload allocates nothing when detached.

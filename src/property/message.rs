@@ -8,6 +8,7 @@ use bytes::{BufMut, Bytes};
 
 use super::value::PayloadFormat;
 use super::{RepeatedSpan, skip_value};
+use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::codec::string::{MAX_STRING_LEN, check_str, put_prefixed};
@@ -205,6 +206,19 @@ impl MessageProperties<Bytes> {
     #[must_use]
     pub fn builder<'a>() -> MessagePropertiesBuilder<'a> {
         MessagePropertiesBuilder::default()
+    }
+}
+
+/// Detached, the entries lie together in the arena, without any other property that stood
+/// between them in the packet.
+impl<B: Buffer> Detach for MessageProperties<B> {
+    type Detached = MessageProperties<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> MessageProperties<Bytes> {
+        MessageProperties {
+            raw: arena.write_with(self.encoded_len(), |buf| self.write(buf)),
+            len: self.len,
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use bytes::{BufMut, Bytes};
 use super::message::{MessageCollector, MessageProperties};
 use super::value::{PropertyValue, SubscriptionId};
 use super::{RepeatedSpan, block, block_len, put_block_len};
+use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
 use crate::codec::reader::Reader;
@@ -131,6 +132,19 @@ impl<B: Buffer> PublishProperties<B> {
     }
 }
 
+impl<B: Buffer> Detach for PublishProperties<B> {
+    type Detached = PublishProperties<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> PublishProperties<Bytes> {
+        PublishProperties {
+            message_expiry_interval: self.message_expiry_interval,
+            topic_alias: self.topic_alias,
+            subscription_identifiers: self.subscription_identifiers.detach_in(arena),
+            message: self.message.detach_in(arena),
+        }
+    }
+}
+
 /// Will Properties, in the CONNECT payload ([§3.1.3.2]).
 ///
 /// A server keeps these with the session's Will until it publishes it; the forwarded ones are
@@ -218,6 +232,18 @@ impl<B: Buffer> WillProperties<B> {
             buf.put_u32(expiry);
         }
         self.message.write(buf);
+    }
+}
+
+impl<B: Buffer> Detach for WillProperties<B> {
+    type Detached = WillProperties<Bytes>;
+
+    fn detach_in(&self, arena: &mut Arena) -> WillProperties<Bytes> {
+        WillProperties {
+            will_delay_interval: self.will_delay_interval,
+            message_expiry_interval: self.message_expiry_interval,
+            message: self.message.detach_in(arena),
+        }
     }
 }
 
