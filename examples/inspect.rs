@@ -249,7 +249,7 @@ fn inspect(
     while !rest.is_empty() {
         let decoded = match version {
             Some(version) => Packet::decode(version, rest, &limits),
-            None => Connect::decode(rest, &limits).map(|decoded| decoded.map(Packet::Connect)),
+            None => Connect::decode(rest, &limits).map(|decoded| decoded.map(Packet::from)),
         };
         match decoded {
             Ok(Decoded::Complete { packet, consumed }) => {

@@ -124,7 +124,7 @@ impl Decoder {
             None => {
                 let connect = Connect::decode_body(&mut reader)?;
                 self.version = Some(connect.protocol_version);
-                Ok(Some(Packet::Connect(connect)))
+                Ok(Some(Packet::from(connect)))
             }
         }
     }

@@ -9,7 +9,7 @@
 //! matching.
 //!
 //! - **Zero-copy decoding** in two flavours from one parser: from a `&[u8]` with no allocation
-//!   at all ([`Packet::decode`]), or from [`Bytes`](bytes::Bytes) into packets that share the
+//!   but the box of a CONNECT or CONNACK ([`Packet::decode`]), or from [`Bytes`](bytes::Bytes) into packets that share the
 //!   input's storage ([`Packet::decode_bytes`], [`Decoder`]). See [`codec`] for the design.
 //! - **Incremental**: short input is [`Decoded::Incomplete`], never an error; the maximum
 //!   packet size ([`Limits`]) is enforced from the fixed header, before the body is buffered.

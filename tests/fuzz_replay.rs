@@ -313,7 +313,7 @@ fn seed_vectors_decode_as_labelled() {
     for seed in seeds() {
         let data = hex(seed.hex);
         let result = match seed.target {
-            "decode_connect" => Connect::decode(&data, &limits).map(|d| d.map(Packet::Connect)),
+            "decode_connect" => Connect::decode(&data, &limits).map(|d| d.map(Packet::from)),
             target => Packet::decode(target_version(target), &data, &limits),
         };
         if seed.valid {

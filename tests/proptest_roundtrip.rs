@@ -100,12 +100,12 @@ fn check_round_trip(
         prop_assert_eq!(
             Connect::decode_bytes(&bytes, &limits()),
             Ok(Decoded::Complete {
-                packet: connect.clone(),
+                packet: (**connect).clone(),
                 consumed: len,
             })
         );
         let borrowed = Connect::decode(&wire, &limits());
-        let borrowed = borrowed.map(|decoded| decoded.map(|c| to_owned(&Packet::Connect(c))));
+        let borrowed = borrowed.map(|decoded| decoded.map(|c| to_owned(&Packet::from(c))));
         prop_assert_eq!(
             borrowed,
             Ok(Decoded::Complete {
@@ -313,7 +313,7 @@ proptest! {
     fn properties_decode_in_any_order(
         packet in prop_oneof![
             strategies::publish(ProtocolVersion::V5).prop_map(Packet::Publish),
-            strategies::connack(ProtocolVersion::V5).prop_map(Packet::ConnAck),
+            strategies::connack(ProtocolVersion::V5).prop_map(Packet::from),
         ],
         keys in proptest::collection::vec(any::<u32>(), 128),
     ) {

@@ -25,7 +25,7 @@ fn session(version: ProtocolVersion) -> BoxedStrategy<Vec<Packet<Bytes>>> {
         vec(strategies::packet(version), 1..40),
     )
         .prop_map(|(connect, mut packets)| {
-            packets.insert(0, Packet::Connect(connect));
+            packets.insert(0, Packet::from(connect));
             packets
         })
         .boxed()
@@ -430,13 +430,13 @@ fn check_connect_paths_agree(input: &[u8], limits: &Limits) -> Result<(), TestCa
     let bytes = Bytes::copy_from_slice(input);
     let owned = Connect::decode_bytes(&bytes, limits);
     let borrowed = Connect::decode(input, limits)
-        .map(|decoded| decoded.map(|connect| to_owned(&Packet::Connect(connect))));
-    let owned_as_packet = owned.clone().map(|decoded| decoded.map(Packet::Connect));
+        .map(|decoded| decoded.map(|connect| to_owned(&Packet::from(connect))));
+    let owned_as_packet = owned.clone().map(|decoded| decoded.map(Packet::from));
     prop_assert_eq!(&borrowed, &owned_as_packet);
 
     if let Ok(Decoded::Complete { packet, consumed }) = &owned {
         prop_assert!(*consumed <= input.len());
-        let rewire = encode_to_vec(&Packet::Connect(packet.clone()), packet.protocol_version)
+        let rewire = encode_to_vec(&Packet::from(packet.clone()), packet.protocol_version)
             .map_err(|error| {
                 TestCaseError::fail(format!("decoded {packet:?} but cannot encode it: {error}"))
             })?;
@@ -455,7 +455,7 @@ fn check_connect_paths_agree(input: &[u8], limits: &Limits) -> Result<(), TestCa
     decoder.push(input);
     match (&owned, decoder.decode()) {
         (Ok(Decoded::Complete { packet, .. }), Ok(Some(Packet::Connect(streamed)))) => {
-            prop_assert_eq!(packet, &streamed);
+            prop_assert_eq!(packet, &*streamed);
             prop_assert_eq!(decoder.version(), Some(packet.protocol_version));
         }
         (Ok(Decoded::Incomplete { .. }), Ok(None)) => {}

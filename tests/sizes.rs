@@ -18,6 +18,6 @@ fn decoded_packets_stay_small() {
     assert_eq!(size_of::<PublishProperties<Bytes>>(), 104);
     assert_eq!(size_of::<Publish<&[u8]>>(), 112);
     assert_eq!(size_of::<Publish<Bytes>>(), 176);
-    assert_eq!(size_of::<Packet<&[u8]>>(), 224);
-    assert_eq!(size_of::<Packet<Bytes>>(), 368);
+    assert_eq!(size_of::<Packet<&[u8]>>(), 112);
+    assert_eq!(size_of::<Packet<Bytes>>(), 176);
 }

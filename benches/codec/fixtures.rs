@@ -162,7 +162,7 @@ pub(crate) fn packet(row: Row, version: Version) -> Packet<Bytes> {
             }
             Packet::Publish(publish)
         }
-        Row::Connect => Packet::Connect(connect(version)),
+        Row::Connect => Packet::from(connect(version)),
         Row::Subscribe => Packet::Subscribe(Subscribe::new(
             packet_id(SUBSCRIBE_ID),
             FILTERS.iter().map(|&(filter, max_qos)| {

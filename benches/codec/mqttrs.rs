@@ -95,7 +95,7 @@ fn build(row: Row, payload: Option<&[u8]>) -> Packet<'_> {
             topic_name: fixtures::TOPIC,
             payload: payload.expect("a PUBLISH row"),
         }),
-        Row::Connect => Packet::Connect(Connect {
+        Row::Connect => Packet::from(Connect {
             protocol: Protocol::MQTT311,
             keep_alive: fixtures::KEEP_ALIVE,
             client_id: fixtures::CLIENT_ID,

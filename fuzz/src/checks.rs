@@ -96,12 +96,12 @@ pub fn decode(version: ProtocolVersion, data: &[u8]) {
 pub fn decode_connect(data: &[u8]) {
     let shared = Bytes::copy_from_slice(data);
     for limits in limits() {
-        let owned = Connect::decode_bytes(&shared, &limits).map(|d| d.map(Packet::Connect));
+        let owned = Connect::decode_bytes(&shared, &limits).map(|d| d.map(Packet::from));
         agree(
             // Unused: a CONNECT is re-encoded in its own version.
             ProtocolVersion::V5,
             data,
-            Connect::decode(data, &limits).map(|d| d.map(Packet::Connect)),
+            Connect::decode(data, &limits).map(|d| d.map(Packet::from)),
             owned.clone(),
         );
         if data.first().is_some_and(|first| first >> 4 == 1) {
@@ -462,7 +462,7 @@ fn decode_stream(
     loop {
         let rest = input.slice(pos..);
         let decoded = match version {
-            None => Connect::decode_bytes(&rest, limits).map(|d| d.map(Packet::Connect)),
+            None => Connect::decode_bytes(&rest, limits).map(|d| d.map(Packet::from)),
             Some(version) => Packet::decode_bytes(version, &rest, limits),
         };
         match decoded {

@@ -7,8 +7,9 @@
 //! decoder written against [`Buffer`]:
 //!
 //! - decoding from a `&'a [u8]` gives packets whose strings are `&'a str` and whose binary
-//!   fields and payload are `&'a [u8]`: no allocation at all, which is what a microcontroller
-//!   client wants ([`Packet::decode`](crate::Packet::decode));
+//!   fields and payload are `&'a [u8]`: no allocation (but the one box a CONNECT or CONNACK
+//!   takes in a [`Packet`](crate::Packet)), which is what a microcontroller client wants
+//!   ([`Packet::decode`](crate::Packet::decode));
 //! - decoding from a [`Bytes`](bytes::Bytes) gives packets whose fields are `Bytes` and
 //!   [`ByteString`](bytestring::ByteString) slices sharing the input's storage: no copy, and
 //!   the packet can outlive the read buffer, which is what a broker that stores and fans out

@@ -18,6 +18,8 @@ mod subscribe;
 mod unsuback;
 mod unsubscribe;
 
+use alloc::boxed::Box;
+
 use bytes::{BufMut, Bytes};
 
 use crate::codec::arena::{Arena, Detach};
@@ -48,6 +50,12 @@ pub use unsubscribe::Unsubscribe;
 /// for zero-allocation decoding ([`Packet::decode`]), [`Bytes`] for packets that outlive the
 /// read buffer ([`Packet::decode_bytes`]). See [`Buffer`].
 ///
+/// CONNECT and CONNACK, the two large packets that come once per connection, are boxed, so
+/// that the value every PUBLISH and acknowledgement decodes into stays small (112 bytes for
+/// `Packet<&[u8]>` on 64-bit targets, where it would be twice that): decoding either of them
+/// allocates that one box, and nothing else allocates. [`Connect::decode`] reads a CONNECT
+/// without it.
+///
 /// ```
 /// use bytes::BytesMut;
 /// use mqtt_sansio::{Limits, Packet, ProtocolVersion, Publish, TopicName};
@@ -65,9 +73,9 @@ pub use unsubscribe::Unsubscribe;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Packet<B: Buffer = Bytes> {
     /// CONNECT.
-    Connect(Connect<B>),
+    Connect(Box<Connect<B>>),
     /// CONNACK.
-    ConnAck(ConnAck<B>),
+    ConnAck(Box<ConnAck<B>>),
     /// PUBLISH.
     Publish(Publish<B>),
     /// PUBACK.
@@ -97,8 +105,8 @@ pub enum Packet<B: Buffer = Bytes> {
 }
 
 impl<'a> Packet<&'a [u8]> {
-    /// Decodes the packet at the start of `input` without allocating: strings, binary fields
-    /// and the payload borrow from `input`.
+    /// Decodes the packet at the start of `input` without allocating (but the box of a
+    /// CONNECT or CONNACK): strings, binary fields and the payload borrow from `input`.
     ///
     /// A CONNECT is decoded in the version its own Protocol Level names; every other packet in
     /// `version`. See [`Packet::decode_from`] for the checks.
@@ -337,8 +345,12 @@ impl<B: Buffer> Packet<B> {
             };
         }
         match header.packet_type {
-            PacketType::Connect => complete!(Self::Connect(Connect::decode_body(reader)?)),
-            PacketType::ConnAck => complete!(Self::ConnAck(ConnAck::decode_body(version, reader)?)),
+            PacketType::Connect => {
+                complete!(Self::Connect(Box::new(Connect::decode_body(reader)?)))
+            }
+            PacketType::ConnAck => complete!(Self::ConnAck(Box::new(ConnAck::decode_body(
+                version, reader
+            )?))),
             PacketType::Publish => {
                 complete!(Self::Publish(Publish::decode_body(
                     version, header, reader
@@ -383,8 +395,8 @@ impl<B: Buffer> Detach for Packet<B> {
 
     fn detach_in(&self, arena: &mut Arena) -> Packet<Bytes> {
         match self {
-            Self::Connect(packet) => Packet::Connect(packet.detach_in(arena)),
-            Self::ConnAck(packet) => Packet::ConnAck(packet.detach_in(arena)),
+            Self::Connect(packet) => Packet::Connect(Box::new(packet.as_ref().detach_in(arena))),
+            Self::ConnAck(packet) => Packet::ConnAck(Box::new(packet.as_ref().detach_in(arena))),
             Self::Publish(packet) => Packet::Publish(packet.detach_in(arena)),
             Self::PubAck(packet) => Packet::PubAck(packet.detach_in(arena)),
             Self::PubRec(packet) => Packet::PubRec(packet.detach_in(arena)),
@@ -415,8 +427,6 @@ macro_rules! from_packets {
 }
 
 from_packets!(
-    Connect,
-    ConnAck,
     Publish,
     PubAck,
     PubRec,
@@ -429,6 +439,18 @@ from_packets!(
     Disconnect,
     Auth
 );
+
+impl<B: Buffer> From<Connect<B>> for Packet<B> {
+    fn from(packet: Connect<B>) -> Self {
+        Self::Connect(Box::new(packet))
+    }
+}
+
+impl<B: Buffer> From<ConnAck<B>> for Packet<B> {
+    fn from(packet: ConnAck<B>) -> Self {
+        Self::ConnAck(Box::new(packet))
+    }
+}
 
 impl<B: Buffer> From<PingReq> for Packet<B> {
     fn from(packet: PingReq) -> Self {

@@ -69,8 +69,8 @@ pub(crate) fn for_versions<T: core::fmt::Debug + 'static>(
 /// Any packet valid in `version`, every type the version has equally likely.
 pub(crate) fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet<Bytes>> {
     let mut types: Vec<BoxedStrategy<Packet<Bytes>>> = vec![
-        connect(version).prop_map(Packet::Connect).boxed(),
-        connack(version).prop_map(Packet::ConnAck).boxed(),
+        connect(version).prop_map(Packet::from).boxed(),
+        connack(version).prop_map(Packet::from).boxed(),
         publish(version).prop_map(Packet::Publish).boxed(),
         puback(version).prop_map(Packet::PubAck).boxed(),
         pubrec(version).prop_map(Packet::PubRec).boxed(),
@@ -1035,7 +1035,7 @@ pub(crate) fn fixed_header_len(wire: &[u8]) -> usize {
 /// along the owned path checks the two paths field by field.
 pub(crate) fn to_owned<B: Buffer>(packet: &Packet<B>) -> Packet<Bytes> {
     match packet {
-        Packet::Connect(p) => Packet::Connect(Connect {
+        Packet::Connect(p) => Packet::from(Connect {
             protocol_version: p.protocol_version,
             clean_start: p.clean_start,
             keep_alive: p.keep_alive,
@@ -1067,7 +1067,7 @@ pub(crate) fn to_owned<B: Buffer>(packet: &Packet<B>) -> Packet<Bytes> {
         }),
         Packet::ConnAck(p) => {
             let q = &p.properties;
-            Packet::ConnAck(ConnAck {
+            Packet::from(ConnAck {
                 session_present: p.session_present,
                 reason_code: p.reason_code,
                 properties: ConnAckProperties {
