@@ -90,7 +90,7 @@ pub use codec::{
     WireListIter,
 };
 pub use decoder::Decoder;
-pub use error::{DecodeError, EncodeError};
+pub use error::{DecodeError, EncodeError, PeerError, ProtocolError};
 pub use packet::{
     Auth, ConnAck, Connect, Delivery, Disconnect, Packet, PacketType, PingReq, PingResp, PubAck,
     PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription,
@@ -107,7 +107,7 @@ pub use reason::{
     UnsubAckReasonCode,
 };
 pub use topic::{SharedFilter, TopicError, TopicFilter, TopicName};
-pub use types::{PacketId, ProtocolVersion, QoS};
+pub use types::{PacketId, ProtocolVersion, QoS, Side};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
