@@ -89,7 +89,7 @@ pub use codec::{
     BinaryData, Buffer, Decoded, Limits, MAX_PACKET_SIZE, MqttString, StringError, WireList,
     WireListIter,
 };
-pub use decoder::Decoder;
+pub use decoder::{DecodeFailure, Decoder, Reply};
 pub use error::{DecodeError, EncodeError, PeerError, ProtocolError};
 pub use packet::{
     Auth, ConnAck, Connect, Delivery, Disconnect, Packet, PacketType, PingReq, PingResp, PubAck,
