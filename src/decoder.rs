@@ -198,9 +198,9 @@ impl Decoder {
         self.buf.len()
     }
 
-    /// The capacity of the receive buffer: the heap, in bytes, the decoder itself holds for
-    /// the stream (packets it returned hold their own). It is 0 whenever nothing is buffered
-    /// after a call to [`decode`](Self::decode).
+    /// The capacity of the receive buffer, in bytes. It is 0 whenever nothing is buffered
+    /// after a call to [`decode`](Self::decode), and the decoder then holds no heap at all.
+    /// While bytes are pending, the buffer may share its allocation with packets it returned.
     #[must_use]
     pub fn buffer_capacity(&self) -> usize {
         self.buf.capacity()
@@ -236,11 +236,11 @@ impl Decoder {
         }
     }
 
-    /// Drops the receive buffer's allocation.
+    /// Drops the receive buffer and its hold on any allocation. An empty buffer split off the
+    /// end of a shared one has no capacity but still holds a reference to that allocation, so
+    /// the capacity alone does not say whether there is anything to release.
     fn release(&mut self) {
-        if self.buf.capacity() != 0 {
-            self.buf = BytesMut::new();
-        }
+        self.buf = BytesMut::new();
     }
 
     fn decode_next(&mut self) -> Result<Option<Packet<Bytes>>, Failed> {
