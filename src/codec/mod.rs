@@ -1,5 +1,5 @@
 //! Wire primitives and the shape of decoding: [`Buffer`], [`Decoded`], [`Limits`] and the
-//! streaming [`Decoder`].
+//! streaming [`Decoder`](crate::Decoder).
 //!
 //! # One decoder, two kinds of output
 //!
@@ -12,7 +12,7 @@
 //! - decoding from a [`Bytes`](bytes::Bytes) gives packets whose fields are `Bytes` and
 //!   [`ByteString`](bytestring::ByteString) slices sharing the input's storage: no copy, and
 //!   the packet can outlive the read buffer, which is what a broker that stores and fans out
-//!   messages wants ([`Packet::decode_bytes`](crate::Packet::decode_bytes), [`Decoder`]).
+//!   messages wants ([`Packet::decode_bytes`](crate::Packet::decode_bytes), [`Decoder`](crate::Decoder)).
 //!
 //! The alternatives were two parsers (one borrowing, one owning), which would drift apart,
 //! or an owned packet built from a borrowed one, which copies. A generic parser costs nothing
