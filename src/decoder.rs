@@ -307,9 +307,9 @@ impl Decoder {
                 .first()
                 .and_then(|first| PacketType::from_nibble(first >> 4)),
         };
-        // An oversized CONNECT may already show its Protocol Level.
-        let version = self.version.or_else(|| Connect::peek_version(&self.buf));
-        (error.into(), packet_type, version)
+        // Not peeked from an oversized CONNECT even when its Protocol Level is buffered:
+        // whether it is depends on how the bytes were chunked, and the failure must not.
+        (error.into(), packet_type, self.version)
     }
 
     /// Refuses a packet that may not flow towards this side, or a second CONNECT.
