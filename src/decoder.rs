@@ -1,63 +1,148 @@
-//! [`Decoder`]: frames a byte stream into owned packets.
+//! [`Decoder`]: frames the byte stream one side of a connection receives into owned packets,
+//! and says what to answer when the peer gets it wrong ([`DecodeFailure`], [`Reply`]).
 
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::frame::{self, Header};
 use crate::codec::reader::Reader;
 use crate::codec::{Decoded, Limits};
-use crate::error::DecodeError;
+use crate::error::{DecodeError, PeerError, ProtocolError};
 use crate::packet::{Connect, Packet};
-use crate::types::ProtocolVersion;
+use crate::reason::{ConnectReasonCode, DisconnectReasonCode};
+use crate::types::{PacketType, ProtocolVersion, Side};
 
-/// Frames a byte stream into [`Packet<Bytes>`]s that share the stream buffer's storage.
+/// A packet at least this large is not left sharing its allocation with a few pending bytes:
+/// those are moved to a buffer of their own, so that the large allocation is freed with the
+/// packet instead of living on in an idle connection.
+const LARGE_PACKET: usize = 4 * 1024;
+
+/// Frames the byte stream one side of a connection receives into [`Packet<Bytes>`]s that share
+/// the stream buffer's storage, checking the rules of the connection as well as those of each
+/// packet.
 ///
 /// Bytes go in with [`push`](Self::push) (or straight into [`buffer_mut`](Self::buffer_mut)
-/// from a socket read), packets come out of [`decode`](Self::decode). The decoder keeps only
-/// the bytes it was given and not yet returned as packets; a fixed header announcing more than
-/// [`Limits::max_packet_size`] is an error as soon as it is complete, before its body is
-/// buffered. Each packet is split off the buffer without copying, so its payload and strings
-/// keep that part of the buffer's allocation alive for as long as the packet lives.
+/// from a socket read), packets come out of [`decode`](Self::decode). Each packet is split off
+/// the buffer without copying, so its payload and strings keep that part of the buffer's
+/// allocation alive for as long as the packet lives.
 ///
-/// A server-side decoder starts without a version: the first packet must be a CONNECT, whose
-/// Protocol Level then sets the version of the rest of the stream.
+/// # Sides
 ///
-/// After an error the stream cannot be resynchronised: every later call returns the same
-/// error, and the connection should be closed (after a DISCONNECT or CONNACK carrying
-/// [`DecodeError::reason_code`]).
+/// [`Decoder::server`] reads what a client sends: the first packet must be a CONNECT, whose
+/// Protocol Level sets the version of the rest of the stream, and a second CONNECT, or a packet
+/// only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP), is a [`ProtocolError`]; so is a
+/// 5.0 PUBLISH carrying a Subscription Identifier (`[MQTT-3.3.4-6]`). [`Decoder::client`] reads
+/// what a server sends, in the version the client chose, and refuses CONNECT, SUBSCRIBE,
+/// UNSUBSCRIBE and PINGREQ (and DISCONNECT before 5.0, when only clients send it).
+/// [`Decoder::new`] and [`Decoder::with_version`] check no direction, for tools that read
+/// captures.
+///
+/// # Memory
+///
+/// The decoder keeps only the bytes it was given and not yet returned as packets. A fixed
+/// header announcing more than [`Limits::max_packet_size`] is an error as soon as it is
+/// complete, before its body is buffered; a server typically decodes the CONNECT under a small
+/// limit and raises it with [`set_limits`](Self::set_limits) once it accepts the connection.
+/// Once the fixed header is known, the buffer grows straight to the packet's size, but only
+/// when the peer has already sent at least half of it, so a few bytes announcing a large
+/// packet never make the decoder reserve much more than it was given. When nothing is pending
+/// the buffer is released: an idle decoder holds no heap at all
+/// ([`buffer_capacity`](Self::buffer_capacity) is 0).
+///
+/// # Errors
+///
+/// After an error the stream cannot be resynchronised: the buffer is released, later bytes are
+/// ignored and every later call returns the same [`DecodeFailure`], whose
+/// [`reply`](DecodeFailure::reply) says what to send before closing the connection.
 ///
 /// ```
 /// use mqtt_sansio::{Decoder, Limits, Packet, ProtocolVersion};
 ///
-/// let mut decoder = Decoder::with_version(ProtocolVersion::V3_1_1, Limits::default());
+/// let mut decoder = Decoder::client(ProtocolVersion::V3_1_1, Limits::default());
 /// decoder.push(&[0x30, 0x06, 0x00, 0x03, b'a']); // part of a PUBLISH
 /// assert_eq!(decoder.decode()?, None);
 /// decoder.push(&[b'/', b'b', b'!', 0xD0, 0x00]); // its end, and a PINGRESP
 /// assert!(matches!(decoder.decode()?, Some(Packet::Publish(_))));
 /// assert!(matches!(decoder.decode()?, Some(Packet::PingResp(_))));
 /// assert_eq!(decoder.decode()?, None);
-/// # Ok::<(), mqtt_sansio::DecodeError>(())
+/// assert_eq!(decoder.buffer_capacity(), 0);
+/// # Ok::<(), mqtt_sansio::DecodeFailure>(())
 /// ```
 #[derive(Debug)]
 pub struct Decoder {
     buf: BytesMut,
+    side: Option<Side>,
     version: Option<ProtocolVersion>,
     limits: Limits,
-    failed: Option<DecodeError>,
+    failed: Option<DecodeFailure>,
 }
 
 impl Decoder {
-    /// A decoder for a stream that starts with CONNECT (the server side of a connection).
+    /// The decoder for the server side of a connection: it reads what a client sends, starting
+    /// with CONNECT.
+    ///
+    /// ```
+    /// use mqtt_sansio::{Decoder, Limits, Packet, ProtocolVersion, Reply};
+    ///
+    /// // Until the CONNECT is accepted, allow only a small packet.
+    /// let mut decoder = Decoder::server(Limits::new(512));
+    /// decoder.push(b"\x10\x0d\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x00");
+    /// let Some(Packet::Connect(connect)) = decoder.decode()? else { unreachable!() };
+    /// assert_eq!(decoder.version(), Some(ProtocolVersion::V5));
+    /// decoder.set_limits(Limits::default());
+    ///
+    /// // A client may not send a PINGRESP: DISCONNECT with Protocol Error, then close.
+    /// decoder.push(&[0xD0, 0x00]);
+    /// let failure = decoder.decode().unwrap_err();
+    /// assert!(matches!(failure.reply, Reply::Disconnect(code) if code.as_u8() == 0x82));
+    /// # Ok::<(), mqtt_sansio::DecodeFailure>(())
+    /// ```
+    #[must_use]
+    pub fn server(limits: Limits) -> Self {
+        Self {
+            side: Some(Side::Server),
+            ..Self::new(limits)
+        }
+    }
+
+    /// The decoder for the client side of a connection: it reads what the server sends, in the
+    /// `version` the client's CONNECT named.
+    ///
+    /// ```
+    /// use mqtt_sansio::{Decoder, Limits, Packet, ProtocolVersion, Reply};
+    ///
+    /// let mut decoder = Decoder::client(ProtocolVersion::V3_1_1, Limits::default());
+    /// decoder.push(&[0x20, 0x02, 0x00, 0x00]); // CONNACK, accepted
+    /// assert!(matches!(decoder.decode()?, Some(Packet::ConnAck(_))));
+    /// decoder.push(&[0xC0, 0x00]); // a PINGREQ, which only clients send
+    /// let failure = decoder.decode().unwrap_err();
+    /// assert_eq!(failure.reply, Reply::Close); // 3.1.1 has no DISCONNECT from the server
+    /// # Ok::<(), mqtt_sansio::DecodeFailure>(())
+    /// ```
+    #[must_use]
+    pub fn client(version: ProtocolVersion, limits: Limits) -> Self {
+        Self {
+            side: Some(Side::Client),
+            version: Some(version),
+            ..Self::new(limits)
+        }
+    }
+
+    /// A decoder for a stream that starts with CONNECT, checking no direction: packets either
+    /// side may send are accepted. For reading captures; a connection uses
+    /// [`server`](Self::server).
     #[must_use]
     pub fn new(limits: Limits) -> Self {
         Self {
             buf: BytesMut::new(),
+            side: None,
             version: None,
             limits,
             failed: None,
         }
     }
 
-    /// A decoder for a stream of `version` packets (the client side, which chose the version).
+    /// A decoder for a stream of `version` packets, checking no direction. For reading
+    /// captures; a connection uses [`client`](Self::client).
     #[must_use]
     pub fn with_version(version: ProtocolVersion, limits: Limits) -> Self {
         Self {
@@ -66,19 +151,43 @@ impl Decoder {
         }
     }
 
+    /// The side of the connection this decoder reads for; `None` if it checks no direction.
+    #[must_use]
+    pub fn side(&self) -> Option<Side> {
+        self.side
+    }
+
     /// The stream's version, once known.
     #[must_use]
     pub fn version(&self) -> Option<ProtocolVersion> {
         self.version
     }
 
-    /// Appends received bytes.
+    /// The limits the next packet is checked against.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Changes the limits from the next packet on, for instance to raise the maximum packet
+    /// size once a server has accepted the CONNECT.
+    ///
+    /// A packet whose fixed header is already buffered is checked against the new limits when
+    /// [`decode`](Self::decode) is next called.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Appends received bytes; ignored once decoding has failed.
     pub fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
+        if self.failed.is_none() {
+            self.buf.extend_from_slice(data);
+        }
     }
 
     /// The buffer received bytes are appended to, for reading from a socket without an extra
-    /// copy.
+    /// copy. It is released whenever [`decode`](Self::decode) leaves it empty, so reserve
+    /// room before each read.
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
@@ -89,43 +198,388 @@ impl Decoder {
         self.buf.len()
     }
 
-    /// The next complete packet, `Ok(None)` if more bytes are needed, or the error that ends
-    /// the stream.
-    pub fn decode(&mut self) -> Result<Option<Packet<Bytes>>, DecodeError> {
-        if let Some(error) = self.failed {
-            return Err(error);
-        }
-        let result = self.decode_next();
-        if let Err(error) = result {
-            self.failed = Some(error);
-        }
-        result
+    /// The capacity of the receive buffer, in bytes. It is 0 whenever nothing is buffered
+    /// after a call to [`decode`](Self::decode), and the decoder then holds no heap at all.
+    /// While bytes are pending, the buffer may share its allocation with packets it returned.
+    #[must_use]
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
-    fn decode_next(&mut self) -> Result<Option<Packet<Bytes>>, DecodeError> {
-        let header = match frame::parse(&self.buf, self.version, self.limits.max_packet_size)? {
-            Header::Complete(header) => header,
-            Header::Incomplete { .. } => return Ok(None),
+    /// The next complete packet, `Ok(None)` if more bytes are needed, or the failure that ends
+    /// the stream, with what to answer.
+    pub fn decode(&mut self) -> Result<Option<Packet<Bytes>>, DecodeFailure> {
+        if let Some(failure) = self.failed {
+            self.release();
+            return Err(failure);
+        }
+        // The failing packet opens the connection if it comes before any version is known.
+        let connecting = self.version.is_none();
+        match self.decode_next() {
+            Ok(packet) => {
+                if self.buf.is_empty() {
+                    self.release();
+                }
+                Ok(packet)
+            }
+            Err((error, packet_type, version)) => {
+                let failure = DecodeFailure {
+                    error,
+                    packet_type,
+                    version,
+                    reply: Reply::for_error(&error, version, connecting),
+                };
+                self.failed = Some(failure);
+                self.release();
+                Err(failure)
+            }
+        }
+    }
+
+    /// Drops the receive buffer and its hold on any allocation. An empty buffer split off the
+    /// end of a shared one has no capacity but still holds a reference to that allocation, so
+    /// the capacity alone does not say whether there is anything to release.
+    fn release(&mut self) {
+        self.buf = BytesMut::new();
+    }
+
+    fn decode_next(&mut self) -> Result<Option<Packet<Bytes>>, Failed> {
+        let header = match frame::parse(&self.buf, self.version, self.limits.max_packet_size) {
+            Ok(Header::Complete(header)) => header,
+            Ok(Header::Incomplete { .. }) => return Ok(None),
+            Err(error) => return Err(self.header_failure(error)),
         };
+        let packet_type = header.packet_type;
+        if let Err(error) = self.check_direction(packet_type) {
+            return Err((error.into(), Some(packet_type), self.version));
+        }
         let packet_len = header.packet_len();
         if self.buf.len() < packet_len {
+            self.reserve_packet(packet_len);
             return Ok(None);
         }
         // The header is already checked; decode the body straight from it rather than framing
         // the split-off bytes a second time.
         let bytes = self.buf.split_to(packet_len).freeze();
+        self.unshare_remainder(packet_len);
         let mut reader = Reader::new(&bytes, header.header_len..packet_len);
-        match self.version {
-            Some(version) => match Packet::decode_body(version, &header, &mut reader)? {
-                Decoded::Complete { packet, .. } => Ok(Some(packet)),
-                // Not produced by `decode_body`, which only ever completes or fails.
-                Decoded::Incomplete { .. } => Ok(None),
-            },
-            None => {
-                let connect = Connect::decode_body(&mut reader)?;
-                self.version = Some(connect.protocol_version);
-                Ok(Some(Packet::from(connect)))
+        let Some(version) = self.version else {
+            // The first packet: `frame::parse` let only a CONNECT through.
+            return match Connect::decode_body(&mut reader) {
+                Ok(connect) => {
+                    self.version = Some(connect.protocol_version);
+                    Ok(Some(Packet::from(connect)))
+                }
+                // The version survives a CONNECT that fails after its Protocol Level, so that
+                // the refusal can be framed for the client.
+                Err(error) => Err((
+                    error.into(),
+                    Some(PacketType::Connect),
+                    Connect::peek_version(&bytes),
+                )),
+            };
+        };
+        let packet = match Packet::decode_body(version, &header, &mut reader) {
+            Ok(Decoded::Complete { packet, .. }) => packet,
+            // Not produced by `decode_body`, which only ever completes or fails.
+            Ok(Decoded::Incomplete { .. }) => return Ok(None),
+            Err(error) => return Err((error.into(), Some(packet_type), Some(version))),
+        };
+        if let (Some(Side::Server), Packet::Publish(publish)) = (self.side, &packet) {
+            // [MQTT-3.3.4-6]: Subscription Identifiers go from server to client only.
+            if !publish.properties.subscription_identifiers.is_empty() {
+                return Err((
+                    ProtocolError::SubscriptionIdFromClient.into(),
+                    Some(packet_type),
+                    Some(version),
+                ));
             }
         }
+        Ok(Some(packet))
+    }
+
+    /// What is known about a packet whose fixed header is refused.
+    fn header_failure(&self, error: DecodeError) -> Failed {
+        let packet_type = match error {
+            DecodeError::ReservedPacketType(_) => None,
+            _ => self
+                .buf
+                .first()
+                .and_then(|first| PacketType::from_nibble(first >> 4)),
+        };
+        // Not peeked from an oversized CONNECT even when its Protocol Level is buffered:
+        // whether it is depends on how the bytes were chunked, and the failure must not.
+        (error.into(), packet_type, self.version)
+    }
+
+    /// Refuses a packet that may not flow towards this side, or a second CONNECT.
+    fn check_direction(&self, packet_type: PacketType) -> Result<(), ProtocolError> {
+        let (Some(side), Some(version)) = (self.side, self.version) else {
+            // No side to check, or the first packet, which `frame::parse` made a CONNECT.
+            return Ok(());
+        };
+        if side == Side::Server && packet_type == PacketType::Connect {
+            // [MQTT-3.1.0-2]
+            return Err(ProtocolError::SecondConnect);
+        }
+        if side.may_receive(packet_type, version) {
+            Ok(())
+        } else {
+            Err(ProtocolError::WrongDirection {
+                packet: packet_type,
+                receiver: side,
+            })
+        }
+    }
+
+    /// Grows the buffer straight to `packet_len` once the peer has sent at least half of the
+    /// packet; before that, it grows only as bytes arrive, so that a header alone cannot make
+    /// the decoder reserve up to the maximum packet size.
+    fn reserve_packet(&mut self, packet_len: usize) {
+        let have = self.buf.len();
+        let missing = packet_len.saturating_sub(have);
+        if self.buf.capacity() >= packet_len || missing > have {
+            return;
+        }
+        // `BytesMut::reserve` may round up (it doubles a `Vec`); a new buffer of exactly the
+        // packet's size does not.
+        let mut exact = BytesMut::with_capacity(packet_len);
+        exact.extend_from_slice(&self.buf);
+        self.buf = exact;
+    }
+
+    /// After a large packet was split off, moves a few pending bytes to a buffer of their own,
+    /// so that they do not keep the packet's allocation alive after the packet is dropped.
+    fn unshare_remainder(&mut self, packet_len: usize) {
+        let pending = self.buf.len();
+        if pending != 0 && pending < LARGE_PACKET && packet_len >= LARGE_PACKET {
+            self.buf = BytesMut::from(&self.buf[..]);
+        }
+    }
+}
+
+/// A failure as `decode_next` reports it: the error, the packet type and the version if known.
+type Failed = (PeerError, Option<PacketType>, Option<ProtocolVersion>);
+
+/// Why a [`Decoder`] stopped, and what the spec says to send to the peer before closing.
+///
+/// ```
+/// use mqtt_sansio::{ConnectReasonCode, DecodeError, Decoder, Limits, PacketType, ProtocolVersion, Reply};
+///
+/// // A 3.1.1 CONNECT with Clean Session 0 and an empty Client Identifier: [MQTT-3.1.3-8].
+/// let mut decoder = Decoder::server(Limits::default());
+/// decoder.push(b"\x10\x0c\x00\x04MQTT\x04\x00\x00\x3c\x00\x00");
+/// let failure = decoder.decode().unwrap_err();
+/// assert_eq!(failure.error, DecodeError::InvalidClientId.into());
+/// assert_eq!(failure.packet_type, Some(PacketType::Connect));
+/// assert_eq!(failure.version, Some(ProtocolVersion::V3_1_1));
+/// // CONNACK with return code 0x02, in 3.1.1 framing, then close.
+/// assert_eq!(
+///     failure.reply,
+///     Reply::ConnAck {
+///         version: ProtocolVersion::V3_1_1,
+///         code: ConnectReasonCode::ClientIdentifierNotValid,
+///     }
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+#[non_exhaustive]
+pub struct DecodeFailure {
+    /// What the peer did wrong.
+    pub error: PeerError,
+    /// The type of the packet that failed, if its first byte names one.
+    pub packet_type: Option<PacketType>,
+    /// The version of the stream, or for a failed CONNECT the version its Protocol Name and
+    /// Level name, if they were read.
+    pub version: Option<ProtocolVersion>,
+    /// What to send before closing the connection.
+    pub reply: Reply,
+}
+
+/// What a receiver sends before it closes a connection whose peer got something wrong
+/// ([`DecodeFailure::reply`]); every variant ends with closing the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// Send nothing; close the connection.
+    Close,
+    /// Send a CONNACK refusing the connection, encoded in `version` (in 3.1 and 3.1.1 as the
+    /// [`ConnectReturnCode`](crate::ConnectReturnCode) with the same meaning, which `code`
+    /// always has then), then close.
+    ConnAck {
+        /// The version to frame the CONNACK in: the client's, so that it can read it.
+        version: ProtocolVersion,
+        /// The refusal.
+        code: ConnectReasonCode,
+    },
+    /// Send a 5.0 DISCONNECT with this reason code, then close.
+    Disconnect(DisconnectReasonCode),
+}
+
+impl Reply {
+    /// What to answer `error`, met in a stream of `version` (if known), on the packet that
+    /// opens the connection (`connecting`: a server's first packet) or on a later one. The one
+    /// place that maps errors to replies:
+    ///
+    /// - On the first packet, an unsupported Protocol Level (or a level that does not go with
+    ///   the name) is a CONNACK "unsupported protocol version" in the framing of the version the
+    ///   level names, or of 3.1.1 if it names none (3.1.1 `[MQTT-3.1.2-2]`, 5.0
+    ///   `[MQTT-3.1.2-2]`).
+    /// - Any other failure before the version is read (not a CONNECT, `[MQTT-3.1.0-1]`;
+    ///   an unknown protocol name, `[MQTT-3.1.2-1]`; bad framing) closes without a word: the
+    ///   peer may not speak MQTT, and its framing is unknown.
+    /// - A bad 5.0 CONNECT is refused with a CONNACK carrying the error's reason code
+    ///   (`[MQTT-3.1.4-1]`, which allows one of 0x80 or above).
+    /// - A bad 3.1 / 3.1.1 CONNECT closes without a CONNACK (3.1.1 `[MQTT-3.1.4-1]`), except a
+    ///   refused Client Identifier, answered with return code 0x02 (`[MQTT-3.1.3-9]`).
+    /// - After the CONNECT, 5.0 sends a DISCONNECT with the error's reason code; 3.1 and 3.1.1
+    ///   have no way to say why and close (3.1.1 `[MQTT-4.8.0-1]`).
+    fn for_error(error: &PeerError, version: Option<ProtocolVersion>, connecting: bool) -> Self {
+        if !connecting {
+            return match version {
+                Some(ProtocolVersion::V5) => Self::Disconnect(error.disconnect_reason_code()),
+                _ => Self::Close,
+            };
+        }
+        if let PeerError::Decode(DecodeError::UnsupportedProtocolLevel { level }) = error {
+            return Self::ConnAck {
+                version: match ProtocolVersion::from_level(*level) {
+                    Some(version) => version,
+                    None => ProtocolVersion::V3_1_1,
+                },
+                code: ConnectReasonCode::UnsupportedProtocolVersion,
+            };
+        }
+        match version {
+            None => Self::Close,
+            Some(ProtocolVersion::V5) => Self::ConnAck {
+                version: ProtocolVersion::V5,
+                code: error.connect_reason_code(),
+            },
+            Some(version) => match error.connect_return_code() {
+                Some(code) => Self::ConnAck {
+                    version,
+                    code: code.to_reason_code(),
+                },
+                None => Self::Close,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reason::ConnectReasonCode as Connack;
+    use crate::reason::DisconnectReasonCode as Disc;
+
+    const V31: Option<ProtocolVersion> = Some(ProtocolVersion::V3_1);
+    const V311: Option<ProtocolVersion> = Some(ProtocolVersion::V3_1_1);
+    const V5: Option<ProtocolVersion> = Some(ProtocolVersion::V5);
+
+    fn connack(version: ProtocolVersion, code: ConnectReasonCode) -> Reply {
+        Reply::ConnAck { version, code }
+    }
+
+    /// The mapping from errors to replies, row by row.
+    /// conformance: v311:MQTT-3.1.0-1, v5:MQTT-3.1.0-1, v311:MQTT-3.1.2-1, v5:MQTT-3.1.2-1,
+    /// v311:MQTT-3.1.2-2, v5:MQTT-3.1.2-2, v311:MQTT-3.1.3-9, v311:MQTT-3.1.4-1,
+    /// v5:MQTT-3.1.4-1, v311:MQTT-4.8.0-1
+    #[test]
+    fn reply_for_each_error_row_by_row() {
+        use crate::types::PropertyId;
+        use ProtocolVersion::{V3_1, V3_1_1};
+        let d = |error: DecodeError| PeerError::Decode(error);
+        let p = |error: ProtocolError| PeerError::Protocol(error);
+        let malformed = d(DecodeError::ConnectReservedFlag);
+        let too_large = d(DecodeError::PacketTooLarge { size: 9, max: 8 });
+        let level = |level| d(DecodeError::UnsupportedProtocolLevel { level });
+        let wrong_way = p(ProtocolError::WrongDirection {
+            packet: PacketType::PingResp,
+            receiver: Side::Server,
+        });
+        #[rustfmt::skip]
+        let rows: &[(PeerError, Option<ProtocolVersion>, bool, Reply)] = &[
+            // First packet, version unknown.
+            (d(DecodeError::ExpectedConnect(3)), None, true, Reply::Close),
+            (d(DecodeError::UnknownProtocolName), None, true, Reply::Close),
+            (d(DecodeError::UnexpectedEnd { field: "protocol name" }), None, true, Reply::Close),
+            (too_large, None, true, Reply::Close),
+            (level(6), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
+            (level(0), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
+            // A level that names a version but not with this name: that version's framing.
+            (level(5), None, true, connack(ProtocolVersion::V5, Connack::UnsupportedProtocolVersion)),
+            (level(4), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
+            (level(3), None, true, connack(V3_1, Connack::UnsupportedProtocolVersion)),
+            // First packet, 5.0: CONNACK with the error's code.
+            (malformed, V5, true, connack(ProtocolVersion::V5, Connack::MalformedPacket)),
+            (too_large, V5, true, connack(ProtocolVersion::V5, Connack::PacketTooLarge)),
+            (d(DecodeError::InvalidClientId), V5, true, connack(ProtocolVersion::V5, Connack::ClientIdentifierNotValid)),
+            (d(DecodeError::AuthDataWithoutMethod), V5, true, connack(ProtocolVersion::V5, Connack::ProtocolError)),
+            // First packet, 3.x: close, unless a return code says it.
+            (malformed, V311, true, Reply::Close),
+            (too_large, V311, true, Reply::Close),
+            (malformed, V31, true, Reply::Close),
+            (d(DecodeError::InvalidClientId), V311, true, connack(V3_1_1, Connack::ClientIdentifierNotValid)),
+            (d(DecodeError::InvalidClientId), V31, true, connack(V3_1, Connack::ClientIdentifierNotValid)),
+            // Later packets: DISCONNECT in 5.0, close in 3.x.
+            (malformed, V5, false, Reply::Disconnect(Disc::MalformedPacket)),
+            (too_large, V5, false, Reply::Disconnect(Disc::PacketTooLarge)),
+            (wrong_way, V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            (p(ProtocolError::SecondConnect), V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            (p(ProtocolError::SubscriptionIdFromClient), V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            (d(DecodeError::InvalidPropertyValue(PropertyId::TopicAlias)), V5, false, Reply::Disconnect(Disc::TopicAliasInvalid)),
+            (d(DecodeError::ZeroPacketId { packet: PacketType::PubAck }), V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            (malformed, V311, false, Reply::Close),
+            (wrong_way, V311, false, Reply::Close),
+            (malformed, V31, false, Reply::Close),
+        ];
+        for (index, &(error, version, connecting, expected)) in rows.iter().enumerate() {
+            assert_eq!(
+                Reply::for_error(&error, version, connecting),
+                expected,
+                "row {index}: {error:?} in {version:?}, connecting: {connecting}"
+            );
+        }
+    }
+
+    /// Every reason code an error maps to has a DISCONNECT and a CONNACK form, and the
+    /// fallback is Protocol Error.
+    #[test]
+    fn reason_code_getters_never_fail() {
+        let unsupported = PeerError::from(DecodeError::UnknownProtocolName);
+        assert_eq!(unsupported.disconnect_reason_code(), Disc::ProtocolError);
+        assert_eq!(
+            unsupported.connect_reason_code(),
+            Connack::UnsupportedProtocolVersion
+        );
+        let alias = PeerError::from(DecodeError::InvalidPropertyValue(
+            crate::types::PropertyId::TopicAlias,
+        ));
+        assert_eq!(alias.disconnect_reason_code(), Disc::TopicAliasInvalid);
+        assert_eq!(alias.connect_reason_code(), Connack::ProtocolError);
+        assert_eq!(alias.connect_return_code(), None);
+    }
+
+    #[test]
+    fn release_drops_the_allocation() {
+        let mut decoder = Decoder::client(ProtocolVersion::V5, Limits::default());
+        decoder.buffer_mut().reserve(4096);
+        assert!(decoder.buffer_capacity() >= 4096);
+        assert_eq!(decoder.decode(), Ok(None));
+        assert_eq!(decoder.buffer_capacity(), 0);
+    }
+
+    #[test]
+    fn reserves_the_packet_once_half_of_it_has_arrived() {
+        let mut decoder = Decoder::client(ProtocolVersion::V3_1_1, Limits::default());
+        // PUBLISH of 3 + 200 bytes: header only, nothing reserved beyond what was given.
+        decoder.push(&[0x30, 0xC9, 0x01, 0x00, 0x01, b't']);
+        assert_eq!(decoder.decode(), Ok(None));
+        assert!(decoder.buffer_capacity() < 64);
+        decoder.push(&[0; 100]);
+        assert_eq!(decoder.decode(), Ok(None));
+        assert_eq!(decoder.buffer_capacity(), 204);
     }
 }

@@ -1,12 +1,17 @@
-//! The codec's errors: [`DecodeError`] for bytes from a peer, [`EncodeError`] for a packet that
-//! cannot be written in the requested version.
+//! The codec's errors: [`DecodeError`] for bytes from a peer that are not a valid packet,
+//! [`ProtocolError`] for valid packets that break the rules of the connection they arrive on,
+//! [`PeerError`] for either, and [`EncodeError`] for a packet that cannot be written in the
+//! requested version.
 //!
-//! A `DecodeError` is the peer's fault and names what was wrong; [`DecodeError::reason_code`]
-//! gives the reason code a receiver sends before closing (in MQTT 5.0 a DISCONNECT, or a
-//! CONNACK when the bad packet is the CONNECT). An `EncodeError` is the caller's fault.
+//! `DecodeError` and `ProtocolError` are the peer's fault and name what was wrong;
+//! [`PeerError::reason_code`] gives the reason code a receiver sends before closing (in MQTT
+//! 5.0 a DISCONNECT, or a CONNACK when the bad packet is the CONNECT), and
+//! [`disconnect_reason_code`](PeerError::disconnect_reason_code) and
+//! [`connect_reason_code`](PeerError::connect_reason_code) give it in the type those packets
+//! carry. An `EncodeError` is the caller's fault.
 
-use crate::reason::ReasonCode;
-use crate::types::{PacketType, PropertyId, ProtocolVersion};
+use crate::reason::{ConnectReasonCode, ConnectReturnCode, DisconnectReasonCode, ReasonCode};
+use crate::types::{PacketType, PropertyId, ProtocolVersion, Side};
 
 /// Why bytes received from a peer are not a valid MQTT packet.
 ///
@@ -243,6 +248,173 @@ impl DecodeError {
             | Self::PropertyNotAllowed { .. } => ReasonCode::MalformedPacket,
         }
     }
+
+    /// The reason code for this error as a DISCONNECT carries it; see
+    /// [`PeerError::disconnect_reason_code`].
+    #[must_use]
+    pub const fn disconnect_reason_code(&self) -> DisconnectReasonCode {
+        disconnect_code(self.reason_code())
+    }
+
+    /// The reason code for this error as a 5.0 CONNACK carries it; see
+    /// [`PeerError::connect_reason_code`].
+    #[must_use]
+    pub const fn connect_reason_code(&self) -> ConnectReasonCode {
+        connect_code(self.reason_code())
+    }
+
+    /// The 3.1 / 3.1.1 CONNACK return code for this error, where one exists; see
+    /// [`PeerError::connect_return_code`].
+    #[must_use]
+    pub const fn connect_return_code(&self) -> Option<ConnectReturnCode> {
+        ConnectReturnCode::from_reason_code(self.connect_reason_code())
+    }
+}
+
+/// A valid packet that breaks a rule of the connection it arrives on: it flows the wrong way,
+/// comes at the wrong time, or carries something its sender may not send.
+///
+/// Unlike a [`DecodeError`], which one packet's bytes decide, a `ProtocolError` depends on
+/// which [`Side`] receives the packet and on what came before it. Each is a Protocol Error
+/// (0x82) in MQTT 5.0.
+///
+/// ```
+/// use mqtt_sansio::{DisconnectReasonCode, PacketType, ProtocolError, Side};
+///
+/// let error = ProtocolError::WrongDirection { packet: PacketType::SubAck, receiver: Side::Server };
+/// assert_eq!(error.disconnect_reason_code(), DisconnectReasonCode::ProtocolError);
+/// assert_eq!(error.to_string(), "SUBACK cannot be sent to a server");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A packet type that may not flow towards the receiving side, such as a SUBACK sent to a
+    /// server or a SUBSCRIBE sent to a client (see [`Side::may_receive`]).
+    #[error("{packet} cannot be sent to a {receiver}")]
+    WrongDirection {
+        /// The packet type received.
+        packet: PacketType,
+        /// The side that received it.
+        receiver: Side,
+    },
+    /// A second CONNECT on one connection (`[MQTT-3.1.0-2]`).
+    #[error("second CONNECT on a connection")]
+    SecondConnect,
+    /// A PUBLISH sent by a client carries a Subscription Identifier (`[MQTT-3.3.4-6]` in 5.0).
+    #[error("PUBLISH from a client carries a subscription identifier")]
+    SubscriptionIdFromClient,
+}
+
+impl ProtocolError {
+    /// The reason code a receiver sends for this error before closing: Protocol Error (0x82)
+    /// for every variant.
+    #[must_use]
+    pub const fn reason_code(&self) -> ReasonCode {
+        match self {
+            Self::WrongDirection { .. } | Self::SecondConnect | Self::SubscriptionIdFromClient => {
+                ReasonCode::ProtocolError
+            }
+        }
+    }
+
+    /// The reason code for this error as a DISCONNECT carries it; see
+    /// [`PeerError::disconnect_reason_code`].
+    #[must_use]
+    pub const fn disconnect_reason_code(&self) -> DisconnectReasonCode {
+        disconnect_code(self.reason_code())
+    }
+
+    /// The reason code for this error as a 5.0 CONNACK carries it; see
+    /// [`PeerError::connect_reason_code`].
+    #[must_use]
+    pub const fn connect_reason_code(&self) -> ConnectReasonCode {
+        connect_code(self.reason_code())
+    }
+}
+
+/// Anything a peer can do wrong: send bytes that are not a valid packet ([`DecodeError`]), or
+/// a valid packet that breaks the rules of the connection ([`ProtocolError`]).
+///
+/// A state machine never returns one of these to its caller: it answers as the spec says
+/// (see [`DecodeFailure::reply`](crate::DecodeFailure)), closes the connection and reports
+/// the error as an event.
+///
+/// ```
+/// use mqtt_sansio::{ConnectReasonCode, DecodeError, DisconnectReasonCode, PeerError};
+///
+/// let error = PeerError::from(DecodeError::InvalidClientId);
+/// assert_eq!(error.connect_reason_code(), ConnectReasonCode::ClientIdentifierNotValid);
+/// assert_eq!(error.connect_return_code().map(|code| code.as_u8()), Some(0x02));
+/// // Not a DISCONNECT code: the nearest one is Protocol Error.
+/// assert_eq!(error.disconnect_reason_code(), DisconnectReasonCode::ProtocolError);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerError {
+    /// The bytes are not a valid packet.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A valid packet breaks a rule of the connection.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+}
+
+impl PeerError {
+    /// The reason code a receiver sends for this error before closing the connection: the one
+    /// function mapping peer errors to reason codes, by [`DecodeError::reason_code`] and
+    /// [`ProtocolError::reason_code`].
+    #[must_use]
+    pub const fn reason_code(&self) -> ReasonCode {
+        match self {
+            Self::Decode(error) => error.reason_code(),
+            Self::Protocol(error) => error.reason_code(),
+        }
+    }
+
+    /// The reason code of the DISCONNECT a 5.0 receiver sends for this error.
+    ///
+    /// Never fails: [`reason_code`](Self::reason_code) is used when DISCONNECT allows it. The
+    /// two codes it does not allow, Unsupported Protocol Version (0x84) and Client Identifier
+    /// not valid (0x85), come only from a CONNECT, so a DISCONNECT for one is a CONNECT
+    /// out of place: Protocol Error (0x82).
+    #[must_use]
+    pub const fn disconnect_reason_code(&self) -> DisconnectReasonCode {
+        disconnect_code(self.reason_code())
+    }
+
+    /// The reason code of the CONNACK a 5.0 server sends when this error ends a CONNECT.
+    ///
+    /// Never fails: [`reason_code`](Self::reason_code) is used when CONNACK allows it. The one
+    /// code it does not allow, Topic Alias invalid (0x94), cannot come from a CONNECT; it
+    /// maps to Protocol Error (0x82).
+    #[must_use]
+    pub const fn connect_reason_code(&self) -> ConnectReasonCode {
+        connect_code(self.reason_code())
+    }
+
+    /// The 3.1 / 3.1.1 CONNACK return code for this error, where one exists: 0x01 for an
+    /// unsupported protocol level or name, 0x02 for a refused Client Identifier. For any
+    /// other error a 3.x server closes the connection without a CONNACK (`[MQTT-3.1.4-1]`).
+    #[must_use]
+    pub const fn connect_return_code(&self) -> Option<ConnectReturnCode> {
+        ConnectReturnCode::from_reason_code(self.connect_reason_code())
+    }
+}
+
+/// `code` as a DISCONNECT reason code, or Protocol Error if DISCONNECT does not allow it.
+const fn disconnect_code(code: ReasonCode) -> DisconnectReasonCode {
+    match DisconnectReasonCode::from_u8(code.as_u8()) {
+        Some(code) => code,
+        None => DisconnectReasonCode::ProtocolError,
+    }
+}
+
+/// `code` as a CONNACK reason code, or Protocol Error if CONNACK does not allow it.
+const fn connect_code(code: ReasonCode) -> ConnectReasonCode {
+    match ConnectReasonCode::from_u8(code.as_u8()) {
+        Some(code) => code,
+        None => ConnectReasonCode::ProtocolError,
+    }
 }
 
 /// Why a packet cannot be encoded in the requested protocol version.
@@ -330,6 +502,18 @@ pub enum EncodeError {
 
 impl From<DecodeError> for ReasonCode {
     fn from(error: DecodeError) -> Self {
+        error.reason_code()
+    }
+}
+
+impl From<ProtocolError> for ReasonCode {
+    fn from(error: ProtocolError) -> Self {
+        error.reason_code()
+    }
+}
+
+impl From<PeerError> for ReasonCode {
+    fn from(error: PeerError) -> Self {
         error.reason_code()
     }
 }

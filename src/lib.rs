@@ -89,8 +89,8 @@ pub use codec::{
     BinaryData, Buffer, Decoded, Limits, MAX_PACKET_SIZE, MqttString, StringError, WireList,
     WireListIter,
 };
-pub use decoder::Decoder;
-pub use error::{DecodeError, EncodeError};
+pub use decoder::{DecodeFailure, Decoder, Reply};
+pub use error::{DecodeError, EncodeError, PeerError, ProtocolError};
 pub use packet::{
     Auth, ConnAck, Connect, Delivery, Disconnect, Outgoing, Packet, PacketType, PingReq, PingResp,
     PubAck, PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription,
@@ -108,7 +108,7 @@ pub use reason::{
     UnsubAckReasonCode,
 };
 pub use topic::{SharedFilter, TopicError, TopicFilter, TopicLevel, TopicName};
-pub use types::{PacketId, ProtocolVersion, QoS};
+pub use types::{PacketId, ProtocolVersion, QoS, Side};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

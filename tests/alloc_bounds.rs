@@ -127,7 +127,12 @@ fn decoder_refuses_the_largest_header_without_buffering_its_body() {
     let mut decoder = Decoder::with_version(V5, Limits::default());
     let ((), pushed) = counted(|| decoder.push(&LARGEST_HEADER));
     assert!(pushed.bytes_total <= 8, "{pushed:?}");
-    let (result, info) = counted(|| decoder.decode().map(|packet| packet.is_some()));
+    let (result, info) = counted(|| {
+        decoder
+            .decode()
+            .map_err(common::failure_error)
+            .map(|packet| packet.is_some())
+    });
     assert!(
         matches!(result, Err(DecodeError::PacketTooLarge { .. })),
         "{result:?}"
@@ -249,7 +254,10 @@ fn incomplete_packet_keeps_no_more_than_it_was_given() {
     let mut decoder = Decoder::with_version(V311, unlimited);
     let (result, info) = counted(|| {
         decoder.push(&one_piece);
-        decoder.decode().map(|packet| packet.is_some())
+        decoder
+            .decode()
+            .map_err(common::failure_error)
+            .map(|packet| packet.is_some())
     });
     assert_eq!(result, Ok(false));
     assert_eq!(decoder.buffered(), one_piece.len());
@@ -271,7 +279,10 @@ fn incomplete_packet_keeps_no_more_than_it_was_given() {
         };
         let (result, info) = counted(|| {
             decoder.push(&chunk);
-            decoder.decode().map(|packet| packet.is_some())
+            decoder
+                .decode()
+                .map_err(common::failure_error)
+                .map(|packet| packet.is_some())
         });
         given += chunk.len();
         live += info.bytes_current;
@@ -298,7 +309,12 @@ fn decoder_allocates_at_most_once_per_packet() {
     let mut packets = 0;
     loop {
         let next = &stream[stream.len() - decoder.buffered()..];
-        let (result, info) = counted(|| decoder.decode().map(|packet| packet.is_some()));
+        let (result, info) = counted(|| {
+            decoder
+                .decode()
+                .map_err(common::failure_error)
+                .map(|packet| packet.is_some())
+        });
         assert!(
             info.count_total <= 1 + boxes(next),
             "packet {packets}: {info:?}"

@@ -160,7 +160,7 @@ impl Names {
 }
 
 /// One client connection: encodes packets onto the socket and decodes the broker's replies
-/// with a [`Decoder`] set to the connection's version, as a real client does.
+/// with a client-side [`Decoder`] in the connection's version, as a real client does.
 struct Connection {
     version: ProtocolVersion,
     stream: TcpStream,
@@ -203,7 +203,7 @@ impl Connection {
         Self {
             version,
             stream,
-            decoder: Decoder::with_version(version, Limits::default()),
+            decoder: Decoder::client(version, Limits::default()),
             reads: 0,
             packets: 0,
             split_packets: 0,

@@ -12,8 +12,8 @@ use bytes::Bytes;
 #[cfg(feature = "arbitrary")]
 use core::num::NonZeroU16;
 use mqtt_sansio::{
-    Buffer, Connect, DecodeError, Decoded, Decoder, Limits, MAX_PACKET_SIZE, Packet,
-    ProtocolVersion, TopicFilter, TopicName,
+    Buffer, Connect, DecodeError, DecodeFailure, Decoded, Decoder, Limits, MAX_PACKET_SIZE, Packet,
+    PacketType, PeerError, ProtocolError, ProtocolVersion, Reply, Side, TopicFilter, TopicName,
 };
 #[cfg(feature = "arbitrary")]
 use mqtt_sansio::{
@@ -116,16 +116,20 @@ pub fn decode_connect(data: &[u8]) {
     }
 }
 
-/// Target `stream_chunks`: `[mode, chunking, stream @ ..]`. `mode % 4` picks the decoder:
-/// 0 a server-side [`Decoder::new`] (CONNECT first, which sets the version), 1 to 3 a
-/// [`Decoder::with_version`] for 3.1, 3.1.1 or 5.0. `chunking` seeds the chunk sizes, 1 to
-/// `max(chunking, 1)` bytes each (so 1 feeds the stream byte by byte).
+/// Target `stream_chunks`: `[mode, chunking, stream @ ..]`. `mode % 4` picks the version: 0
+/// none yet (CONNECT first, which sets it), 1 to 3 for 3.1, 3.1.1 or 5.0. `mode & 4` picks the
+/// decoder: 0 the connection decoder, [`Decoder::server`] when the version is not yet known
+/// and [`Decoder::client`] otherwise; 4 the direction-neutral [`Decoder::new`] or
+/// [`Decoder::with_version`]. `chunking` seeds the chunk sizes, 1 to `max(chunking, 1)` bytes
+/// each (so 1 feeds the stream byte by byte).
 ///
 /// The stream fed in chunks gives exactly the packets, the final error and the leftover of
-/// the same stream pushed at once, which in turn match a hand-written loop over
-/// [`Packet::decode_bytes`]. After every chunk the decoder keeps exactly the bytes it was
-/// given minus those of the packets it returned, and after an error it keeps returning that
-/// error.
+/// the same stream pushed at once. For the neutral decoder these match a hand-written loop over
+/// [`Packet::decode_bytes`]; the connection decoder gives a prefix of those packets, none of
+/// which breaks a rule of its side, and differs only by stopping at the first packet that
+/// does (see [`check_connection_stream`]). After every chunk the decoder keeps exactly the
+/// bytes it was given minus those of the packets it returned, holds no buffer when it keeps
+/// no bytes, and after an error it keeps returning that error and holds nothing.
 pub fn stream_chunks(data: &[u8]) {
     let [mode, chunking, stream @ ..] = data else {
         return;
@@ -136,21 +140,40 @@ pub fn stream_chunks(data: &[u8]) {
         2 => Some(ProtocolVersion::V3_1_1),
         _ => Some(ProtocolVersion::V5),
     };
+    let side = match (mode & 4, version) {
+        (0, None) => Some(Side::Server),
+        (0, Some(_)) => Some(Side::Client),
+        _ => None,
+    };
     let limits = Limits::default();
-    let decoder = || match version {
-        None => Decoder::new(limits),
-        Some(version) => Decoder::with_version(version, limits),
+    let decoder = || match (side, version) {
+        (Some(Side::Server), _) => Decoder::server(limits),
+        (Some(_), Some(version)) => Decoder::client(version, limits),
+        (_, None) => Decoder::new(limits),
+        (_, Some(version)) => Decoder::with_version(version, limits),
     };
 
-    let (reference, sizes) = decode_stream(version, stream, &limits);
+    let (packet_by_packet, sizes) = decode_stream(version, stream, &limits);
 
     let mut whole = decoder();
     whole.push(stream);
-    let at_once = drain(&mut whole);
-    assert_eq!(
-        at_once, reference,
-        "Decoder differs from decoding packet by packet"
-    );
+    let (at_once, failure) = drain(&mut whole);
+    match side {
+        None => assert_eq!(
+            at_once, packet_by_packet,
+            "Decoder differs from decoding packet by packet"
+        ),
+        Some(side) => check_connection_stream(
+            side,
+            whole.version(),
+            stream,
+            &packet_by_packet,
+            &sizes,
+            &at_once,
+            failure.as_ref(),
+        ),
+    }
+    check_failed_decoder_is_empty(&whole, failure.as_ref());
 
     let mut chunked = decoder();
     let mut packets = Vec::new();
@@ -159,19 +182,24 @@ pub fn stream_chunks(data: &[u8]) {
     let mut state = u32::from(*chunking) | 0x9E37_0000;
     let max_chunk = usize::from(*chunking).max(1);
     let mut end = None;
+    let mut chunked_failure = None;
     while end.is_none() && !rest.is_empty() {
         let size = (1 + xorshift(&mut state) as usize % max_chunk).min(rest.len());
         let (chunk, tail) = rest.split_at(size);
         rest = tail;
         chunked.push(chunk);
         given += size;
-        let Stream {
-            packets: more,
-            end: this_end,
-        } = drain(&mut chunked);
+        let (
+            Stream {
+                packets: more,
+                end: this_end,
+            },
+            this_failure,
+        ) = drain(&mut chunked);
         packets.extend(more);
         if this_end.is_err() {
             end = Some(this_end);
+            chunked_failure = this_failure;
         } else {
             let taken: usize = sizes
                 .get(..packets.len())
@@ -183,6 +211,13 @@ pub fn stream_chunks(data: &[u8]) {
                 given - taken,
                 "the decoder keeps other than the {given} bytes given minus {taken} returned"
             );
+            if chunked.buffered() == 0 {
+                assert_eq!(
+                    chunked.buffer_capacity(),
+                    0,
+                    "an idle decoder holds a buffer"
+                );
+            }
         }
     }
     let chunked_result = Stream {
@@ -190,11 +225,127 @@ pub fn stream_chunks(data: &[u8]) {
         end: end.unwrap_or(Ok(chunked.buffered())),
     };
     assert_eq!(
-        chunked_result, reference,
+        chunked_result, at_once,
         "chunked decoding differs from decoding at once"
     );
-    if let Err(error) = reference.end {
-        assert_eq!(chunked.decode(), Err(error), "a failed decoder recovered");
+    assert_eq!(
+        chunked_failure, failure,
+        "chunked decoding fails otherwise than decoding at once"
+    );
+    if let Some(failure) = failure {
+        chunked.push(&[0xC0, 0x00]);
+        assert_eq!(chunked.decode(), Err(failure), "a failed decoder recovered");
+        check_failed_decoder_is_empty(&chunked, Some(&failure));
+    }
+}
+
+/// A failed decoder keeps no bytes and no buffer.
+fn check_failed_decoder_is_empty(decoder: &Decoder, failure: Option<&DecodeFailure>) {
+    if failure.is_some() {
+        assert_eq!(decoder.buffered(), 0, "a failed decoder keeps bytes");
+        assert_eq!(
+            decoder.buffer_capacity(),
+            0,
+            "a failed decoder keeps a buffer"
+        );
+    }
+}
+
+/// Checks what a connection decoder for `side` made of `stream` against the packet-by-packet
+/// decoding of the same stream, `reference`, whose packets take `sizes` bytes each; `version`
+/// is the decoder's version after decoding:
+///
+/// - its packets are a prefix of the reference's, and none breaks a rule of `side`: each may
+///   flow towards it, a server gets one CONNECT only, and no 5.0 PUBLISH to a server carries a
+///   Subscription Identifier;
+/// - if it ends without a connection-level error, it ends exactly as the reference;
+/// - if it ends with one, the next packet in the stream (whose first byte is there) breaks
+///   the rule the error names;
+/// - its reply is a CONNACK only on a server's first packet, a DISCONNECT only in 5.0.
+fn check_connection_stream(
+    side: Side,
+    version: Option<ProtocolVersion>,
+    stream: &[u8],
+    reference: &Stream,
+    sizes: &[usize],
+    got: &Stream,
+    failure: Option<&DecodeFailure>,
+) {
+    let count = got.packets.len();
+    assert!(
+        reference.packets.starts_with(&got.packets),
+        "the {side} decoder returned other packets than the reference"
+    );
+    for (index, packet) in got.packets.iter().enumerate() {
+        let packet_type = packet.packet_type();
+        if side == Side::Server && index == 0 {
+            assert_eq!(packet_type, PacketType::Connect, "first packet to a server");
+            continue;
+        }
+        let version = version.expect("a version once a packet is decoded");
+        assert!(
+            side.may_receive(packet_type, version),
+            "a {side} decoder returned a {packet_type}"
+        );
+        assert!(
+            !(side == Side::Server && packet_type == PacketType::Connect),
+            "a server decoder returned a second CONNECT"
+        );
+        if let (Side::Server, Packet::Publish(publish)) = (side, packet) {
+            assert!(
+                publish.properties.subscription_identifiers.is_empty(),
+                "a server decoder returned a PUBLISH with a subscription identifier"
+            );
+        }
+    }
+    match (&got.end, failure) {
+        (Ok(_), None) => assert_eq!(got, reference, "the {side} decoder ends otherwise"),
+        (Err(PeerError::Protocol(error)), Some(_)) => {
+            let offset: usize = sizes.get(..count).expect("a prefix").iter().sum();
+            let first = *stream
+                .get(offset)
+                .expect("the offending packet's first byte");
+            let nibble = first >> 4;
+            match error {
+                ProtocolError::WrongDirection { packet, receiver } => {
+                    assert_eq!(*receiver, side);
+                    assert_eq!(*packet as u8, nibble);
+                }
+                ProtocolError::SecondConnect => {
+                    assert_eq!(side, Side::Server);
+                    assert_eq!(nibble, 1);
+                    assert!(count >= 1, "the first CONNECT refused as a second");
+                }
+                ProtocolError::SubscriptionIdFromClient => {
+                    assert_eq!(side, Side::Server);
+                    let Some(Packet::Publish(publish)) = reference.packets.get(count) else {
+                        panic!("subscription identifier refused on no PUBLISH");
+                    };
+                    assert!(!publish.properties.subscription_identifiers.is_empty());
+                }
+                _ => {}
+            }
+        }
+        (Err(error), Some(_)) => assert_eq!(
+            (&got.packets, Err(*error)),
+            (&reference.packets, reference.end),
+            "the {side} decoder fails otherwise than the reference"
+        ),
+        (end, failure) => panic!("inconsistent end {end:?} and failure {failure:?}"),
+    }
+    if let Some(failure) = failure {
+        match failure.reply {
+            Reply::ConnAck { .. } => assert!(
+                side == Side::Server && count == 0,
+                "CONNACK as the reply to other than a server's first packet"
+            ),
+            Reply::Disconnect(_) => assert_eq!(
+                failure.version,
+                Some(ProtocolVersion::V5),
+                "DISCONNECT as the reply outside 5.0"
+            ),
+            _ => {}
+        }
     }
 }
 
@@ -423,26 +574,23 @@ fn structured_topics(data: &[u8]) {
 #[derive(Debug, PartialEq)]
 struct Stream {
     packets: Vec<Packet<Bytes>>,
-    end: Result<usize, DecodeError>,
+    end: Result<usize, PeerError>,
 }
 
-/// Takes every packet a decoder has ready, then its leftover or its error.
-fn drain(decoder: &mut Decoder) -> Stream {
+/// Takes every packet a decoder has ready, then its leftover or its error; also returns the
+/// whole failure, if it failed.
+fn drain(decoder: &mut Decoder) -> (Stream, Option<DecodeFailure>) {
     let mut packets = Vec::new();
     loop {
         match decoder.decode() {
             Ok(Some(packet)) => packets.push(packet),
             Ok(None) => {
-                return Stream {
-                    packets,
-                    end: Ok(decoder.buffered()),
-                };
+                let end = Ok(decoder.buffered());
+                return (Stream { packets, end }, None);
             }
-            Err(error) => {
-                return Stream {
-                    packets,
-                    end: Err(error),
-                };
+            Err(failure) => {
+                let end = Err(failure.error);
+                return (Stream { packets, end }, Some(failure));
             }
         }
     }
@@ -467,7 +615,7 @@ fn decode_stream(
         };
         match decoded {
             Err(error) => {
-                let end = Err(error);
+                let end = Err(error.into());
                 return (Stream { packets, end }, sizes);
             }
             Ok(Decoded::Incomplete { .. }) => {

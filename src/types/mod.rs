@@ -1,5 +1,5 @@
 //! The protocol's vocabulary, shared by every layer above it: [`ProtocolVersion`], [`QoS`],
-//! [`PacketId`], [`PacketType`] and [`PropertyId`]. Nothing here imports from the rest of the
+//! [`PacketId`], [`PacketType`], [`PropertyId`] and [`Side`]. Nothing here imports from the rest of the
 //! crate.
 
 use core::fmt;
@@ -7,10 +7,12 @@ use core::num::NonZeroU16;
 
 mod packet_type;
 mod property_id;
+mod side;
 
 pub use packet_type::PacketType;
 pub use property_id::PropertyId;
 pub(crate) use property_id::ValueKind;
+pub use side::Side;
 
 /// The MQTT protocol version of a connection, as carried by the CONNECT Protocol Level.
 ///

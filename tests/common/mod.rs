@@ -107,3 +107,13 @@ pub(crate) fn encode<B: Buffer>(packet: &Packet<B>, version: ProtocolVersion) ->
 pub(crate) fn pid(value: u16) -> PacketId {
     PacketId::new(value).expect("non-zero packet identifier")
 }
+
+/// The [`DecodeError`] a [`mqtt_sansio::Decoder`] failed with; panics on a connection-level
+/// [`mqtt_sansio::ProtocolError`], which the byte-vector tests never provoke.
+#[track_caller]
+pub(crate) fn failure_error(failure: mqtt_sansio::DecodeFailure) -> DecodeError {
+    match failure.error {
+        mqtt_sansio::PeerError::Decode(error) => error,
+        other => panic!("not a decode error: {other:?}"),
+    }
+}

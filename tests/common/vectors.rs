@@ -115,7 +115,7 @@ pub(crate) fn decode_error_with(
     let mut decoder = Decoder::with_version(version, limits);
     decoder.push(wire);
     assert_eq!(
-        decoder.decode(),
+        decoder.decode().map_err(super::failure_error),
         Err(borrowed),
         "MQTT {version}: the Decoder disagrees on {wire:02x?}"
     );
