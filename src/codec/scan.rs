@@ -4,6 +4,11 @@
 //! searches for a few byte values. Reading eight bytes at a time and testing all of them with a
 //! handful of integer operations is several times faster than a byte loop or `memchr` on the
 //! short strings MQTT carries, and needs no `unsafe`.
+//!
+//! A Topic Name is first tested for any byte below `,` (0x2C), one subtraction per word:
+//! U+0000, `#` (0x23) and `+` (0x2B) all lie below it, and the bytes topics are usually made
+//! of (letters, digits, `/`, `-`, `_`, `.`) do not, so most names are settled by that test
+//! alone and only the rest take the exact three-way search.
 
 /// 0x01 in every byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -25,13 +30,25 @@ const fn zero_byte_mask(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
+/// Non-zero if and only if some byte of `word` is below `limit`, for `limit` at most 0x80.
+///
+/// Exact as a yes/no answer for the same reason as [`zero_byte_mask`], which is the case
+/// `limit == 1`.
+#[inline(always)]
+const fn below_mask(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(splat(limit)) & !word & HIGHS
+}
+
+/// The byte a slice shorter than a word is padded with: `a`, which none of the searches here
+/// look for (it is neither U+0000, `+` nor `#`, and not below `,`).
+const PAD: u8 = b'a';
+
 /// Whether `mask` is non-zero for some word of `bytes`, eight bytes at a time.
 ///
 /// The masks of all words are OR-ed together and tested once: the strings are short and a hit
 /// is rare, so a branch per word would cost more than it saves. A tail shorter than a word is
 /// tested as the last eight bytes of `bytes`, overlapping the previous word (harmless for an
-/// "any" search); a slice shorter than a word is packed into one word padded with 0x01, which
-/// none of the searches here look for.
+/// "any" search); a slice shorter than a word is packed into one word padded with [`PAD`].
 #[inline(always)]
 fn any_word(bytes: &[u8], mask: impl Fn(u64) -> u64) -> bool {
     let mut found = 0;
@@ -49,7 +66,7 @@ fn any_word(bytes: &[u8], mask: impl Fn(u64) -> u64) -> bool {
             None => bytes
                 .iter()
                 .rev()
-                .fold(ONES, |word, &byte| (word << 8) | u64::from(byte)),
+                .fold(splat(PAD), |word, &byte| (word << 8) | u64::from(byte)),
         };
         found |= mask(last);
     }
@@ -74,11 +91,13 @@ pub(crate) fn has_nul(bytes: &[u8]) -> bool {
 /// Whether `bytes` contains 0x00, `+` or `#`: what a Topic Name must not hold.
 #[inline]
 pub(crate) fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
-    any_word(bytes, |word| {
-        zero_byte_mask(word)
-            | zero_byte_mask(word ^ splat(b'+'))
-            | zero_byte_mask(word ^ splat(b'#'))
-    })
+    // All three lie below `,`: a name without such a byte is settled by one test per word.
+    any_word(bytes, |word| below_mask(word, b','))
+        && any_word(bytes, |word| {
+            zero_byte_mask(word)
+                | zero_byte_mask(word ^ splat(b'+'))
+                | zero_byte_mask(word ^ splat(b'#'))
+        })
 }
 
 #[cfg(test)]
@@ -87,6 +106,20 @@ mod tests {
 
     /// Every position, every length up to three words, and every byte value agree with a
     /// byte-by-byte search.
+    #[test]
+    fn below_mask_agrees_with_a_byte_loop() {
+        for len in 0..=24 {
+            for position in 0..len {
+                for value in 0..=255u8 {
+                    let mut bytes = vec![b'z'; len];
+                    bytes[position] = value;
+                    let below = any_word(&bytes, |word| below_mask(word, b','));
+                    assert_eq!(below, bytes.iter().any(|&b| b < b','), "{bytes:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_a_byte_loop() {
         for len in 0..=24 {
@@ -104,6 +137,9 @@ mod tests {
             }
             assert!(!has_nul(&vec![0xFF; len]));
             assert!(!has_nul_or_wildcard(&vec![0x80; len]));
+            // Bytes below `,` that are none of the three take the exact search and pass it.
+            assert!(!has_nul_or_wildcard(&vec![b'$'; len]));
+            assert!(!has_nul_or_wildcard(&vec![b' '; len]));
         }
     }
 }
