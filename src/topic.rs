@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::codec::arena::{Arena, Detach, detach_methods};
 use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
-use crate::codec::scan::{has_nul, has_nul_or_wildcard};
+use crate::codec::scan::{has_nul, has_nul_or_wildcard, name_has_nul_or_wildcard};
 use crate::codec::string::MAX_STRING_LEN;
 use crate::error::DecodeError;
 pub use crate::error::TopicError;
@@ -396,7 +396,7 @@ pub(crate) fn check_name(bytes: &[u8]) -> Result<(), TopicError> {
         return Err(TopicError::TooLong);
     }
     // One pass for the three forbidden bytes; the common case finds none.
-    if has_nul_or_wildcard(bytes) {
+    if name_has_nul_or_wildcard(bytes) {
         return Err(if bytes.contains(&0) {
             TopicError::Nul
         } else {
@@ -499,7 +499,7 @@ impl<B: Buffer> Reader<'_, B> {
     #[inline]
     pub(crate) fn topic_name_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
         let bytes = self.prefixed(field)?;
-        if has_nul_or_wildcard(bytes.as_ref()) {
+        if name_has_nul_or_wildcard(bytes.as_ref()) {
             // Rare: find out exactly which rule is broken, in the usual order.
             let text = Self::checked_str(bytes, field)?;
             return match check_name(text.as_bytes()) {

@@ -5,7 +5,8 @@
 //! handful of integer operations is several times faster than a byte loop or `memchr` on the
 //! short strings MQTT carries, and needs no `unsafe`.
 //!
-//! A Topic Name is first tested for any byte below `,` (0x2C), one subtraction per word:
+//! A Topic Name (not a filter, which usually holds a wildcard) is first tested for any byte
+//! below `,` (0x2C), one subtraction per word:
 //! U+0000, `#` (0x23) and `+` (0x2B) all lie below it, and the bytes topics are usually made
 //! of (letters, digits, `/`, `-`, `_`, `.`) do not, so most names are settled by that test
 //! alone and only the rest take the exact three-way search.
@@ -88,16 +89,22 @@ pub(crate) fn has_nul(bytes: &[u8]) -> bool {
     any_word(bytes, zero_byte_mask)
 }
 
-/// Whether `bytes` contains 0x00, `+` or `#`: what a Topic Name must not hold.
+/// Whether `bytes` contains 0x00, `+` or `#`, searched for exactly: for Topic Filters, which
+/// usually hold a wildcard.
 #[inline]
 pub(crate) fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
-    // All three lie below `,`: a name without such a byte is settled by one test per word.
-    any_word(bytes, |word| below_mask(word, b','))
-        && any_word(bytes, |word| {
-            zero_byte_mask(word)
-                | zero_byte_mask(word ^ splat(b'+'))
-                | zero_byte_mask(word ^ splat(b'#'))
-        })
+    any_word(bytes, |word| {
+        zero_byte_mask(word)
+            | zero_byte_mask(word ^ splat(b'+'))
+            | zero_byte_mask(word ^ splat(b'#'))
+    })
+}
+
+/// The same answer as [`has_nul_or_wildcard`], for Topic Names, which almost never hold any of
+/// the three: all lie below `,`, so a name without such a byte is settled by one test per word.
+#[inline]
+pub(crate) fn name_has_nul_or_wildcard(bytes: &[u8]) -> bool {
+    any_word(bytes, |word| below_mask(word, b',')) && has_nul_or_wildcard(bytes)
 }
 
 #[cfg(test)]
@@ -128,18 +135,16 @@ mod tests {
                     let mut bytes = vec![b'a'; len];
                     bytes[position] = value;
                     assert_eq!(has_nul(&bytes), bytes.contains(&0), "{bytes:?}");
-                    assert_eq!(
-                        has_nul_or_wildcard(&bytes),
-                        bytes.iter().any(|&b| matches!(b, 0 | b'+' | b'#')),
-                        "{bytes:?}"
-                    );
+                    let expected = bytes.iter().any(|&b| matches!(b, 0 | b'+' | b'#'));
+                    assert_eq!(has_nul_or_wildcard(&bytes), expected, "{bytes:?}");
+                    assert_eq!(name_has_nul_or_wildcard(&bytes), expected, "{bytes:?}");
                 }
             }
             assert!(!has_nul(&vec![0xFF; len]));
             assert!(!has_nul_or_wildcard(&vec![0x80; len]));
             // Bytes below `,` that are none of the three take the exact search and pass it.
-            assert!(!has_nul_or_wildcard(&vec![b'$'; len]));
-            assert!(!has_nul_or_wildcard(&vec![b' '; len]));
+            assert!(!name_has_nul_or_wildcard(&vec![b'$'; len]));
+            assert!(!name_has_nul_or_wildcard(&vec![b' '; len]));
         }
     }
 }

@@ -82,6 +82,8 @@ impl Outgoing<'_> {
 struct Head<'p> {
     first_byte: u8,
     remaining_len: usize,
+    /// The whole delivery's size, fixed header and payload included.
+    total: usize,
     topic: &'p [u8],
     /// The properties' content length, for 5.0.
     properties: Option<usize>,
@@ -94,8 +96,7 @@ impl<B: Buffer> Publish<B> {
         version: ProtocolVersion,
         outgoing: &Outgoing<'_>,
     ) -> Result<usize, EncodeError> {
-        let head = self.head_for(version, outgoing)?;
-        Ok(frame::header_len(head.remaining_len)?.saturating_add(head.remaining_len))
+        self.head_for(version, outgoing).map(|head| head.total)
     }
 
     /// Encodes this message as one delivery to a subscriber on a `version` connection, with
@@ -133,11 +134,10 @@ impl<B: Buffer> Publish<B> {
         buf: &mut impl BufMut,
     ) -> Result<usize, EncodeError> {
         let head = self.head_for(version, outgoing)?;
-        let total = frame::header_len(head.remaining_len)?.saturating_add(head.remaining_len);
-        check_room(buf, total)?;
+        check_room(buf, head.total)?;
         self.write_head(&head, outgoing, buf);
         buf.put_slice(self.payload.as_ref());
-        Ok(total)
+        Ok(head.total)
     }
 
     /// Writes everything [`encode_for`](Self::encode_for) would but the payload, and returns
@@ -166,14 +166,13 @@ impl<B: Buffer> Publish<B> {
         buf: &mut impl BufMut,
     ) -> Result<usize, EncodeError> {
         let head = self.head_for(version, outgoing)?;
-        let total = frame::header_len(head.remaining_len)?.saturating_add(head.remaining_len);
-        let head_len = total.saturating_sub(self.payload.as_ref().len());
+        let head_len = head.total.saturating_sub(self.payload.as_ref().len());
         check_room(buf, head_len)?;
         self.write_head(&head, outgoing, buf);
         Ok(head_len)
     }
 
-    /// Measures one delivery and checks that it can be encoded.
+    /// Measures one delivery and checks that it can be encoded (its Remaining Length too).
     fn head_for<'p>(
         &'p self,
         version: ProtocolVersion,
@@ -207,6 +206,7 @@ impl<B: Buffer> Publish<B> {
         Ok(Head {
             first_byte,
             remaining_len,
+            total: frame::header_len(remaining_len)?.saturating_add(remaining_len),
             topic,
             properties,
         })

@@ -2,8 +2,7 @@
 //! filled in (properties wherever 5.0 allows them, User Properties included, since they are
 //! the repeatable kind kept as a list).
 //!
-//! The same packets as `tests/alloc_bounds.rs` lists for 3.1.1 and 5.0, plus MQTT 3.1, for
-//! tests that must cover every packet type.
+//! Shared by the tests that must cover every packet type (allocation bounds, detaching).
 
 use mqtt_sansio::ProtocolVersion;
 
