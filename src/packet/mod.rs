@@ -162,7 +162,7 @@ impl<'a> Packet<&'a [u8]> {
     /// ```
     #[must_use]
     pub fn into_owned(self) -> Packet<Bytes> {
-        Arena::run(|arena| self.detach_in(arena))
+        self.detached()
     }
 }
 
@@ -218,7 +218,7 @@ impl Packet<Bytes> {
     /// ```
     #[must_use]
     pub fn detach(&self) -> Self {
-        Arena::run(|arena| self.detach_in(arena))
+        self.detached()
     }
 }
 
@@ -386,6 +386,22 @@ impl<B: Buffer> Packet<B> {
                 complete!(Self::Disconnect(Disconnect::decode_body(version, reader)?))
             }
             PacketType::Auth => complete!(Self::Auth(Auth::decode_body(reader)?)),
+        }
+    }
+}
+
+impl<B: Buffer> Packet<B> {
+    /// The packet copied into one allocation of its fields' size. A boxed CONNECT or CONNACK
+    /// is detached inside its new box, so the arena's measuring pass builds no box to drop.
+    fn detached(&self) -> Packet<Bytes> {
+        match self {
+            Self::Connect(packet) => Packet::Connect(Box::new(Arena::run(|arena| {
+                packet.as_ref().detach_in(arena)
+            }))),
+            Self::ConnAck(packet) => Packet::ConnAck(Box::new(Arena::run(|arena| {
+                packet.as_ref().detach_in(arena)
+            }))),
+            other => Arena::run(|arena| other.detach_in(arena)),
         }
     }
 }

@@ -80,19 +80,7 @@ impl<B: Buffer> MessageProperties<B> {
     /// ```
     pub fn from_block(block: B) -> Result<Self, DecodeError> {
         let mut reader = Reader::new(&block, 0..block.as_ref().len());
-        let mut collector = MessageCollector::default();
-        while !reader.is_empty() {
-            let start = reader.position();
-            let raw_id = reader.var_int("property identifier")?;
-            let id = PropertyId::from_u32(raw_id).ok_or(DecodeError::UnknownProperty(raw_id))?;
-            if !collector.read(&mut reader, id, start)? {
-                return Err(DecodeError::PropertyNotAllowed {
-                    property: id,
-                    packet: "message properties",
-                });
-            }
-        }
-        Ok(collector.finish(&block))
+        read_entries(&mut reader, "message properties", |_, _, _| Ok(false))
     }
 
     /// Whether there are none.
@@ -414,7 +402,7 @@ impl<'a> MessagePropertiesBuilder<'a> {
 /// Collects the message properties of a property block while it is decoded: checks each
 /// value and records where the entries lie.
 #[derive(Default)]
-pub(crate) struct MessageCollector {
+struct MessageCollector {
     span: RepeatedSpan,
     /// The single-valued properties seen, one bit per identifier.
     seen: u16,
@@ -424,7 +412,7 @@ impl MessageCollector {
     /// Reads the value of property `id` (its identifier read from `start` on) if it is a
     /// message property; `Ok(false)` leaves any other property to the caller.
     #[inline]
-    pub(crate) fn read<B: Buffer>(
+    fn read<B: Buffer>(
         &mut self,
         reader: &mut Reader<'_, B>,
         id: PropertyId,
@@ -467,9 +455,33 @@ impl MessageCollector {
     }
 
     /// The collected set, sharing `buf`.
-    pub(crate) fn finish<B: Buffer>(self, buf: &B) -> MessageProperties<B> {
+    fn finish<B: Buffer>(self, buf: &B) -> MessageProperties<B> {
         MessageProperties::from_span(self.span, buf)
     }
+}
+
+/// Reads every property left in `block`: the message properties into the returned set, every
+/// other one through `other`, which gets it after its identifier (read from the offset given)
+/// and returns `Ok(false)` for one that `context`, the packet or set being read, may not carry.
+#[inline]
+pub(crate) fn read_entries<B: Buffer>(
+    block: &mut Reader<'_, B>,
+    context: &'static str,
+    mut other: impl FnMut(&mut Reader<'_, B>, PropertyId, usize) -> Result<bool, DecodeError>,
+) -> Result<MessageProperties<B>, DecodeError> {
+    let mut collector = MessageCollector::default();
+    while !block.is_empty() {
+        let start = block.position();
+        let raw_id = block.var_int("property identifier")?;
+        let id = PropertyId::from_u32(raw_id).ok_or(DecodeError::UnknownProperty(raw_id))?;
+        if !collector.read(block, id, start)? && !other(block, id, start)? {
+            return Err(DecodeError::PropertyNotAllowed {
+                property: id,
+                packet: context,
+            });
+        }
+    }
+    Ok(collector.finish(block.buffer()))
 }
 
 /// An iterator over the User Properties of a [`MessageProperties`], as `(name, value)`.
@@ -582,16 +594,11 @@ mod tests {
     fn interleaved_entries_are_written_without_the_others() {
         // Content Type "c", Message Expiry Interval 60, User Property ("k", "v").
         let block: &[u8] = b"\x03\x00\x01c\x02\x00\x00\x00\x3c\x26\x00\x01k\x00\x01v";
-        let mut collector = MessageCollector::default();
         let mut reader = Reader::new(&block, 0..block.len());
-        while !reader.is_empty() {
-            let start = reader.position();
-            let id = PropertyId::from_u32(reader.var_int("id").unwrap()).unwrap();
-            if !collector.read(&mut reader, id, start).unwrap() {
-                skip_value(&mut reader, id).unwrap();
-            }
-        }
-        let properties = collector.finish(&block);
+        let properties = read_entries(&mut reader, "test", |reader, id, _| {
+            skip_value(reader, id).map(|()| true)
+        })
+        .unwrap();
         assert_eq!(properties.encoded_len(), 4 + 7);
         let mut out = Vec::new();
         properties.write(&mut out);

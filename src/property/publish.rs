@@ -10,7 +10,7 @@ use core::num::NonZeroU16;
 
 use bytes::{BufMut, Bytes};
 
-use super::message::{MessageCollector, MessageProperties};
+use super::message::{MessageProperties, read_entries};
 use super::value::{PropertyValue, SubscriptionId};
 use super::{RepeatedSpan, block, block_len, put_block_len};
 use crate::codec::arena::{Arena, Detach};
@@ -254,27 +254,14 @@ impl<B: Buffer> Detach for WillProperties<B> {
 fn decode_message_block<B: Buffer>(
     reader: &mut Reader<'_, B>,
     context: &'static str,
-    mut typed: impl FnMut(&mut Reader<'_, B>, PropertyId, usize) -> Result<bool, DecodeError>,
+    typed: impl FnMut(&mut Reader<'_, B>, PropertyId, usize) -> Result<bool, DecodeError>,
 ) -> Result<MessageProperties<B>, DecodeError> {
     // Most messages carry no properties: a Property Length of 0.
     if reader.bytes().first() == Some(&0) {
         reader.skip(1, "property length")?;
         return Ok(MessageProperties::new());
     }
-    let mut block = block(reader)?;
-    let mut message = MessageCollector::default();
-    while !block.is_empty() {
-        let start = block.position();
-        let raw_id = block.var_int("property identifier")?;
-        let id = PropertyId::from_u32(raw_id).ok_or(DecodeError::UnknownProperty(raw_id))?;
-        if !message.read(&mut block, id, start)? && !typed(&mut block, id, start)? {
-            return Err(DecodeError::PropertyNotAllowed {
-                property: id,
-                packet: context,
-            });
-        }
-    }
-    Ok(message.finish(block.buffer()))
+    read_entries(&mut block(reader)?, context, typed)
 }
 
 /// Reads a single-valued property into `slot`; a second occurrence is a Protocol Error.
