@@ -70,6 +70,9 @@ const LARGE_PACKET: usize = 4 * 1024;
 #[derive(Debug)]
 pub struct Decoder {
     buf: BytesMut,
+    /// Received bytes handed over whole ([`push_bytes`](Self::push_bytes)), read before
+    /// `buf` is used: complete packets are sliced out of them without a copy.
+    shared: Bytes,
     side: Option<Side>,
     version: Option<ProtocolVersion>,
     limits: Limits,
@@ -134,6 +137,7 @@ impl Decoder {
     pub fn new(limits: Limits) -> Self {
         Self {
             buf: BytesMut::new(),
+            shared: Bytes::new(),
             side: None,
             version: None,
             limits,
@@ -178,10 +182,50 @@ impl Decoder {
         self.limits = limits;
     }
 
-    /// Appends received bytes; ignored once decoding has failed.
+    /// Appends received bytes, copying them; ignored once decoding has failed.
     pub fn push(&mut self, data: &[u8]) {
         if self.failed.is_none() {
+            self.unshare_input();
             self.buf.extend_from_slice(data);
+        }
+    }
+
+    /// Appends received bytes without copying them: the packets complete within `data` are
+    /// sliced out of it and share its allocation, and only the bytes of a packet that it
+    /// leaves incomplete are copied, to wait for the rest. Ignored once decoding has failed.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mqtt_sansio::{Decoder, Limits, Packet, ProtocolVersion};
+    ///
+    /// let mut decoder = Decoder::client(ProtocolVersion::V3_1_1, Limits::default());
+    /// let read = Bytes::from_static(b"\x30\x05\x00\x01tab\xd0");
+    /// decoder.push_bytes(read.clone());
+    /// let Some(Packet::Publish(publish)) = decoder.decode()? else { unreachable!() };
+    /// assert_eq!(publish.payload.as_ptr(), read[5..].as_ptr()); // no copy
+    /// assert_eq!(decoder.decode()?, None); // half a PINGRESP, kept for the next read
+    /// decoder.push_bytes(Bytes::from_static(b"\x00"));
+    /// assert!(matches!(decoder.decode()?, Some(Packet::PingResp(_))));
+    /// # Ok::<(), mqtt_sansio::DecodeFailure>(())
+    /// ```
+    pub fn push_bytes(&mut self, data: Bytes) {
+        if self.failed.is_some() || data.is_empty() {
+            return;
+        }
+        if self.buf.is_empty() && self.shared.is_empty() {
+            self.shared = data;
+        } else {
+            self.unshare_input();
+            self.buf.extend_from_slice(&data);
+        }
+    }
+
+    /// Moves bytes given by [`push_bytes`](Self::push_bytes) into the receive buffer, ahead
+    /// of bytes that arrive after them.
+    fn unshare_input(&mut self) {
+        if !self.shared.is_empty() {
+            let shared = core::mem::take(&mut self.shared);
+            self.buf.extend_from_slice(&shared);
         }
     }
 
@@ -195,7 +239,7 @@ impl Decoder {
     /// How many received bytes are not yet part of a returned packet.
     #[must_use]
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len().saturating_add(self.shared.len())
     }
 
     /// The capacity of the receive buffer, in bytes. It is 0 whenever nothing is buffered
@@ -241,27 +285,18 @@ impl Decoder {
     /// the capacity alone does not say whether there is anything to release.
     fn release(&mut self) {
         self.buf = BytesMut::new();
+        // An empty slice still holds the allocation it was cut from.
+        if self.failed.is_some() || self.shared.is_empty() {
+            self.shared = Bytes::new();
+        }
     }
 
     fn decode_next(&mut self) -> Result<Option<Packet<Bytes>>, Failed> {
-        let header = match frame::parse(&self.buf, self.version, self.limits.max_packet_size) {
-            Ok(Header::Complete(header)) => header,
-            Ok(Header::Incomplete { .. }) => return Ok(None),
-            Err(error) => return Err(self.header_failure(error)),
+        let Some((bytes, header)) = self.next_frame()? else {
+            return Ok(None);
         };
         let packet_type = header.packet_type;
-        if let Err(error) = self.check_direction(packet_type) {
-            return Err((error.into(), Some(packet_type), self.version));
-        }
         let packet_len = header.packet_len();
-        if self.buf.len() < packet_len {
-            self.reserve_packet(packet_len);
-            return Ok(None);
-        }
-        // The header is already checked; decode the body straight from it rather than framing
-        // the split-off bytes a second time.
-        let bytes = self.buf.split_to(packet_len).freeze();
-        self.unshare_remainder(packet_len);
         let mut reader = Reader::new(&bytes, header.header_len..packet_len);
         let Some(version) = self.version else {
             // The first packet: `frame::parse` let only a CONNECT through.
@@ -298,12 +333,51 @@ impl Decoder {
         Ok(Some(packet))
     }
 
+    /// The next whole packet's bytes and fixed header (checked against the limits and the
+    /// direction), sliced from the shared input while it starts there, else from `buf`.
+    fn next_frame(&mut self) -> Result<Option<(Bytes, frame::FixedHeader)>, Failed> {
+        if self.buf.is_empty() && !self.shared.is_empty() {
+            match frame::parse(&self.shared, self.version, self.limits.max_packet_size) {
+                Ok(Header::Complete(header)) if self.shared.len() >= header.packet_len() => {
+                    self.check_frame(&header)?;
+                    let bytes = self.shared.split_to(header.packet_len());
+                    return Ok(Some((bytes, header)));
+                }
+                Err(error) => return Err(self.header_failure(error, &self.shared)),
+                // The packet continues in later input: wait for it in `buf`.
+                Ok(_) => self.unshare_input(),
+            }
+        }
+        let header = match frame::parse(&self.buf, self.version, self.limits.max_packet_size) {
+            Ok(Header::Complete(header)) => header,
+            Ok(Header::Incomplete { .. }) => return Ok(None),
+            Err(error) => return Err(self.header_failure(error, &self.buf)),
+        };
+        self.check_frame(&header)?;
+        let packet_len = header.packet_len();
+        if self.buf.len() < packet_len {
+            self.reserve_packet(packet_len);
+            return Ok(None);
+        }
+        // The header is already checked; the body is decoded straight from it rather than
+        // framing the split-off bytes a second time.
+        let bytes = self.buf.split_to(packet_len).freeze();
+        self.unshare_remainder(packet_len);
+        Ok(Some((bytes, header)))
+    }
+
+    /// Refuses a packet that may not flow towards this side, before its body is read.
+    fn check_frame(&self, header: &frame::FixedHeader) -> Result<(), Failed> {
+        let packet_type = header.packet_type;
+        self.check_direction(packet_type)
+            .map_err(|error| (error.into(), Some(packet_type), self.version))
+    }
+
     /// What is known about a packet whose fixed header is refused.
-    fn header_failure(&self, error: DecodeError) -> Failed {
+    fn header_failure(&self, error: DecodeError, input: &[u8]) -> Failed {
         let packet_type = match error {
             DecodeError::ReservedPacketType(_) => None,
-            _ => self
-                .buf
+            _ => input
                 .first()
                 .and_then(|first| PacketType::from_nibble(first >> 4)),
         };

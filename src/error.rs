@@ -11,7 +11,7 @@
 //! carry. An `EncodeError` is the caller's fault.
 
 use crate::reason::{ConnectReasonCode, ConnectReturnCode, DisconnectReasonCode, ReasonCode};
-use crate::types::{PacketType, PropertyId, ProtocolVersion, Side};
+use crate::types::{PacketType, PropertyId, ProtocolVersion, QoS, Side};
 
 /// Why bytes received from a peer are not a valid MQTT packet.
 ///
@@ -303,17 +303,49 @@ pub enum ProtocolError {
     /// A PUBLISH sent by a client carries a Subscription Identifier (`[MQTT-3.3.4-6]` in 5.0).
     #[error("PUBLISH from a client carries a subscription identifier")]
     SubscriptionIdFromClient,
+    /// A packet the connection's state does not allow: anything but CONNACK (or AUTH) before
+    /// the CONNACK, a second CONNACK, an AUTH nobody asked for.
+    #[error("{0} not expected in this state of the connection")]
+    Unexpected(PacketType),
+    /// Session Present 1 answering a CONNECT with Clean Start 1, or a session the client does
+    /// not hold (`[MQTT-3.2.2-4]` in 5.0).
+    #[error("session present without a session")]
+    UnexpectedSession,
+    /// An AUTH or CONNACK names another Authentication Method than the CONNECT
+    /// (`[MQTT-4.12.0-5]` in 5.0).
+    #[error("authentication method differs from the one in CONNECT")]
+    AuthMethodMismatch,
+    /// A Topic Alias of 0, above the receiver's Topic Alias Maximum, or used before it was set
+    /// (`[MQTT-3.3.2-8]`, `[MQTT-3.3.2-10]` in 5.0): Topic Alias invalid (0x94).
+    #[error("topic alias {0} is invalid")]
+    TopicAliasInvalid(u16),
+    /// More unacknowledged QoS 1 and 2 PUBLISH packets than the receiver's Receive Maximum
+    /// (`[MQTT-3.3.4-9]` in 5.0): Receive Maximum exceeded (0x93).
+    #[error("receive maximum exceeded")]
+    ReceiveMaximumExceeded,
+    /// An acknowledgement that does not fit the flow of its Packet Identifier, such as a PUBACK
+    /// for a QoS 2 message or a SUBACK with another number of reason codes than the SUBSCRIBE
+    /// had topic filters.
+    #[error("{0} does not match the packet it acknowledges")]
+    AckMismatch(PacketType),
 }
 
 impl ProtocolError {
-    /// The reason code a receiver sends for this error before closing: Protocol Error (0x82)
-    /// for every variant.
+    /// The reason code a receiver sends for this error before closing: Topic Alias invalid
+    /// (0x94) and Receive Maximum exceeded (0x93) for those two, Protocol Error (0x82) for
+    /// every other variant.
     #[must_use]
     pub const fn reason_code(&self) -> ReasonCode {
         match self {
-            Self::WrongDirection { .. } | Self::SecondConnect | Self::SubscriptionIdFromClient => {
-                ReasonCode::ProtocolError
-            }
+            Self::WrongDirection { .. }
+            | Self::SecondConnect
+            | Self::SubscriptionIdFromClient
+            | Self::Unexpected(_)
+            | Self::UnexpectedSession
+            | Self::AuthMethodMismatch
+            | Self::AckMismatch(_) => ReasonCode::ProtocolError,
+            Self::TopicAliasInvalid(_) => ReasonCode::TopicAliasInvalid,
+            Self::ReceiveMaximumExceeded => ReasonCode::ReceiveMaximumExceeded,
         }
     }
 
@@ -498,6 +530,86 @@ pub enum EncodeError {
         /// The version asked for.
         requested: ProtocolVersion,
     },
+}
+
+/// How a caller misused a state machine: a command that the connection's state, the server's
+/// limits or the configured bounds do not allow. Nothing was queued; the state is unchanged.
+///
+/// ```
+/// use mqtt_sansio::{QoS, UsageError};
+///
+/// let error = UsageError::QosNotSupported { requested: QoS::ExactlyOnce, maximum: QoS::AtLeastOnce };
+/// assert_eq!(error.to_string(), "QoS 2 is above the server's maximum QoS 1");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// The command needs a connection (or, for a publish, the offline queue, which is off).
+    #[error("not connected")]
+    NotConnected,
+    /// `connect` while a connection is open or opening.
+    #[error("already connected")]
+    AlreadyConnected,
+    /// The bounded queue or table the command needs is full.
+    #[error("the {0} is full")]
+    QueueFull(&'static str),
+    /// A PUBLISH above the server's Maximum QoS (`[MQTT-3.2.2-11]` in 5.0).
+    #[error("QoS {} is above the server's maximum QoS {}", requested.bits(), maximum.bits())]
+    QosNotSupported {
+        /// The QoS asked for.
+        requested: QoS,
+        /// The server's Maximum QoS.
+        maximum: QoS,
+    },
+    /// A retained PUBLISH to a server without Retain Available (`[MQTT-3.2.2-14]` in 5.0).
+    #[error("the server does not support retained messages")]
+    RetainNotSupported,
+    /// A packet above the server's Maximum Packet Size (`[MQTT-3.2.2-15]` in 5.0).
+    #[error("packet of {size} bytes exceeds the server's maximum packet size {maximum}")]
+    PacketTooLarge {
+        /// The packet's encoded size.
+        size: usize,
+        /// The server's Maximum Packet Size.
+        maximum: u32,
+    },
+    /// A feature the server said it does not support: wildcard, shared or identified
+    /// subscriptions.
+    #[error("the server does not support {0}")]
+    NotSupported(&'static str),
+    /// A field the state machine owns was set by the caller: a Packet Identifier's place
+    /// aside, a Topic Alias or a Subscription Identifier on an outgoing PUBLISH
+    /// (`[MQTT-3.3.4-6]` in 5.0).
+    #[error("{0} is not the caller's to set")]
+    NotSettable(&'static str),
+    /// A PUBLISH without a Topic Name.
+    #[error("PUBLISH without a topic name")]
+    MissingTopic,
+    /// A 3.1.1 client with an empty Client Identifier must set Clean Session
+    /// (`[MQTT-3.1.3-7]` in 3.1.1).
+    #[error("an empty client identifier needs a clean session")]
+    EmptyClientIdWithoutCleanStart,
+    /// An AUTH command without an Authentication Method in CONNECT (`[MQTT-4.12.0-7]`), or
+    /// while no exchange is under way.
+    #[error("no authentication exchange to answer")]
+    NoAuthentication,
+    /// `ack` for a Packet Identifier that awaits no acknowledgement, or with manual
+    /// acknowledgement off.
+    #[error("packet identifier {0} awaits no acknowledgement")]
+    NotAwaitingAck(u16),
+    /// A feature the connection's protocol version does not have.
+    #[error("{what} needs MQTT {needs}")]
+    NotInVersion {
+        /// The feature.
+        what: &'static str,
+        /// The version that has it.
+        needs: ProtocolVersion,
+    },
+    /// A restored session does not fit the configured tables.
+    #[error("the session does not fit: {0}")]
+    SessionDoesNotFit(&'static str),
+    /// The packet cannot be encoded in the connection's version.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
 }
 
 impl From<DecodeError> for ReasonCode {

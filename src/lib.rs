@@ -76,21 +76,27 @@ extern crate std;
 
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
+mod client;
 pub mod codec;
 mod decoder;
 mod error;
 mod packet;
 pub mod property;
 mod reason;
+mod time;
 pub mod topic;
 mod types;
 
+pub use client::{
+    Client, ClientConfig, ConnectOptions, Connected, DisconnectReason, Disconnected, Event,
+    PublishError, ServerLimits, SessionState, SessionStateError, State, Transmit,
+};
 pub use codec::{
     BinaryData, Buffer, Decoded, Limits, MAX_PACKET_SIZE, MqttString, StringError, WireList,
     WireListIter,
 };
 pub use decoder::{DecodeFailure, Decoder, Reply};
-pub use error::{DecodeError, EncodeError, PeerError, ProtocolError};
+pub use error::{DecodeError, EncodeError, PeerError, ProtocolError, UsageError};
 pub use packet::{
     Auth, ConnAck, Connect, Delivery, Disconnect, Outgoing, Packet, PacketType, PingReq, PingResp,
     PubAck, PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription,
@@ -107,6 +113,7 @@ pub use reason::{
     PubCompReasonCode, PubRecReasonCode, PubRelReasonCode, ReasonCode, SubAckReasonCode,
     UnsubAckReasonCode,
 };
+pub use time::Instant;
 pub use topic::{SharedFilter, TopicError, TopicFilter, TopicLevel, TopicName};
 pub use types::{PacketId, ProtocolVersion, QoS, Side};
 

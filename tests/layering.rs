@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The layers, lowest first. A module may use its own layer and any layer before it.
 const LAYERS: &[&[&str]] = &[
-    &["types"],
+    &["types", "time"],
     &["reason"],
     &["error"],
     &["codec"],
@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["property"],
     &["packet"],
     &["decoder"],
+    &["client"],
     &["arbitrary"],
 ];
 

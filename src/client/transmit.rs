@@ -1,0 +1,356 @@
+//! What the client owes the server, and writing it into the driver's buffer.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::num::NonZeroU16;
+
+use bytes::{BufMut, Bytes};
+use bytestring::ByteString;
+
+use super::Client;
+use super::outbound::Entry;
+use crate::error::EncodeError;
+use crate::packet::{
+    Auth, Disconnect, Outgoing, PingReq, PubAck, PubComp, PubRec, PubRel, TopicAliasUse,
+};
+use crate::reason::{PubAckReasonCode, PubCompReasonCode, PubRelReasonCode};
+use crate::topic::TopicName;
+use crate::types::PacketId;
+
+/// One packet to write, in the order the client queued it. Packets that belong to the session
+/// are named by their Packet Identifier and read from the session tables when written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Pending {
+    Connect,
+    /// A QoS 1 or 2 PUBLISH in the outgoing table.
+    Publish(PacketId),
+    /// The oldest queued QoS 0 PUBLISH.
+    Qos0,
+    PubAck(PacketId, PubAckReasonCode),
+    PubRec(PacketId, PubAckReasonCode),
+    PubRel(PacketId, PubRelReasonCode),
+    PubComp(PacketId, PubCompReasonCode),
+    Subscribe(PacketId),
+    Unsubscribe(PacketId),
+    PingReq,
+    Auth(Box<Auth<Bytes>>),
+    Disconnect(Box<Disconnect<Bytes>>),
+}
+
+/// What the driver's buffer received from one [`Client::poll_transmit`] call.
+///
+/// ```
+/// use mqtt_sansio::{Client, ClientConfig, ConnectOptions, Instant, ProtocolVersion};
+///
+/// let mut client = Client::new(ClientConfig::default());
+/// let now = Instant::ZERO;
+/// client.connect(now, ConnectOptions::new(ProtocolVersion::V3_1_1, "id")?)?;
+/// let mut buf = [0u8; 64];
+/// let transmit = client.poll_transmit(&mut buf).unwrap();
+/// assert_eq!(transmit.packets, 1);
+/// assert_eq!(&buf[..transmit.len], b"\x10\x0e\x00\x04MQTT\x04\x02\x00\x3c\x00\x02id");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use = "the bytes written must be sent"]
+#[non_exhaustive]
+pub struct Transmit {
+    /// Bytes written at the start of the buffer.
+    pub len: usize,
+    /// Packets whose last byte is among them (a packet larger than the buffer is written
+    /// over several calls).
+    pub packets: usize,
+}
+
+/// The Topic Aliases the client set up on this connection; see
+/// [`ClientConfig::outgoing_topic_aliases`](super::ClientConfig::outgoing_topic_aliases).
+#[derive(Debug, Default)]
+pub(crate) struct OutgoingAliases {
+    aliases: BTreeMap<ByteString, NonZeroU16>,
+    /// The highest alias the client may use on this connection: the lower of its own
+    /// setting and the server's Topic Alias Maximum (`[MQTT-3.2.2-17]`, `[MQTT-3.3.2-9]`).
+    limit: u16,
+}
+
+impl OutgoingAliases {
+    pub(crate) fn reset(&mut self, limit: u16) {
+        self.aliases = BTreeMap::new();
+        self.limit = limit;
+    }
+
+    /// How to name `topic`: by the alias it has, with a new alias while one is free, else by
+    /// name (`[MQTT-3.2.2-18]`: never when the limit is 0).
+    fn choose(&self, topic: &str) -> TopicAliasUse {
+        if let Some(&alias) = self.aliases.get(topic) {
+            return TopicAliasUse::Use(alias);
+        }
+        let next = u16::try_from(self.aliases.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(1);
+        match NonZeroU16::new(next) {
+            Some(alias) if next <= self.limit => TopicAliasUse::Set(alias),
+            _ => TopicAliasUse::None,
+        }
+    }
+
+    fn commit(&mut self, topic: &TopicName<Bytes>, alias: TopicAliasUse) {
+        if let TopicAliasUse::Set(alias) = alias {
+            self.aliases.insert(topic.clone().into_inner(), alias);
+        }
+    }
+}
+
+/// Where [`Client::poll_transmit`] writes: the driver's slice.
+struct Out<'a> {
+    buf: &'a mut [u8],
+    written: usize,
+}
+
+impl Out<'_> {
+    fn room(&self) -> usize {
+        self.buf.len().saturating_sub(self.written)
+    }
+
+    fn rest(&mut self) -> &mut [u8] {
+        self.buf.get_mut(self.written..).unwrap_or_default()
+    }
+}
+
+impl Client {
+    /// Writes queued packets into `buf`, as many as fit, and says how much was written; `None`
+    /// when there is nothing to send. A packet larger than `buf` is written in pieces over
+    /// several calls, so any buffer size works; one at least as large as the packets makes
+    /// one write per wake-up.
+    ///
+    /// See [`Transmit`] for an example.
+    pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        let mut out = Out { buf, written: 0 };
+        let mut packets: usize = 0;
+        if !self.spill_is_empty() {
+            if self.drain_spill(&mut out) {
+                packets = packets.saturating_add(1);
+            }
+            if out.room() == 0 || !self.spill_is_empty() {
+                return self.transmitted(out.written, packets);
+            }
+        }
+        while let Some(item) = self.pending.front() {
+            let item = item.clone();
+            let Some(len) = self.pending_len(&item) else {
+                // Stale: the flow completed or was discarded after it was queued.
+                self.pending.pop_front();
+                continue;
+            };
+            if len <= out.room() {
+                self.pending.pop_front();
+                let mut slice = out.rest();
+                if self.write_pending(&item, &mut slice).is_ok() {
+                    out.written = out.written.saturating_add(len);
+                    packets = packets.saturating_add(1);
+                }
+            } else if out.written == 0 {
+                self.pending.pop_front();
+                let mut spill = core::mem::take(&mut self.spill);
+                spill.clear();
+                spill.reserve(len);
+                let encoded = self.write_pending(&item, &mut spill).is_ok();
+                self.spill = spill;
+                self.spill_offset = 0;
+                if encoded && self.drain_spill(&mut out) {
+                    packets = packets.saturating_add(1);
+                }
+                break;
+            } else {
+                break;
+            }
+            if matches!(item, Pending::Disconnect(_)) {
+                // [MQTT-3.14.4-1] (5.0), [MQTT-3.14.4-2] (3.1.1): nothing after DISCONNECT.
+                self.pending.clear();
+                break;
+            }
+        }
+        self.transmitted(out.written, packets)
+    }
+
+    fn transmitted(&mut self, len: usize, packets: usize) -> Option<Transmit> {
+        if len == 0 {
+            return None;
+        }
+        self.timers.last_sent = self.now;
+        Some(Transmit { len, packets })
+    }
+
+    fn spill_is_empty(&self) -> bool {
+        self.spill_offset >= self.spill.len()
+    }
+
+    /// Copies what fits of the spilled packet; returns whether its last byte went out.
+    fn drain_spill(&mut self, out: &mut Out<'_>) -> bool {
+        let rest = self.spill.get(self.spill_offset..).unwrap_or_default();
+        let n = rest.len().min(out.room());
+        if let (Some(from), Some(to)) = (rest.get(..n), out.rest().get_mut(..n)) {
+            to.copy_from_slice(from);
+        }
+        out.written = out.written.saturating_add(n);
+        self.spill_offset = self.spill_offset.saturating_add(n);
+        if self.spill_is_empty() {
+            self.spill.clear();
+            if self.spill.capacity() > SPILL_KEEP {
+                self.spill = Vec::new();
+            }
+            self.spill_offset = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The encoded size of a queued packet, or `None` if it no longer needs sending.
+    fn pending_len(&self, item: &Pending) -> Option<usize> {
+        let version = self.version;
+        let len = match item {
+            Pending::Connect => self.connect.as_ref()?.encoded_len(version),
+            Pending::Publish(id) => match self.outbound.get(*id)? {
+                Entry::Sent(publish) => {
+                    let outgoing = self.outgoing_for(publish)?;
+                    publish.encoded_len_for(version, &outgoing)
+                }
+                _ => return None,
+            },
+            Pending::Qos0 => {
+                let publish = self.qos0.front()?;
+                let outgoing = self.outgoing_for(publish)?;
+                publish.encoded_len_for(version, &outgoing)
+            }
+            Pending::PubAck(id, code) => PubAck::<Bytes> {
+                reason_code: *code,
+                ..PubAck::new(*id)
+            }
+            .encoded_len(version),
+            Pending::PubRec(id, code) => PubRec::<Bytes> {
+                reason_code: *code,
+                ..PubRec::new(*id)
+            }
+            .encoded_len(version),
+            Pending::PubRel(id, code) => PubRel::<Bytes> {
+                reason_code: *code,
+                ..PubRel::new(*id)
+            }
+            .encoded_len(version),
+            Pending::PubComp(id, code) => PubComp::<Bytes> {
+                reason_code: *code,
+                ..PubComp::new(*id)
+            }
+            .encoded_len(version),
+            Pending::Subscribe(id) => match self.outbound.get(*id)? {
+                Entry::Subscribe(subscribe) => subscribe.encoded_len(version),
+                _ => return None,
+            },
+            Pending::Unsubscribe(id) => match self.outbound.get(*id)? {
+                Entry::Unsubscribe(unsubscribe) => unsubscribe.encoded_len(version),
+                _ => return None,
+            },
+            Pending::PingReq => PingReq.encoded_len(version),
+            Pending::Auth(auth) => auth.encoded_len(version),
+            Pending::Disconnect(disconnect) => disconnect.encoded_len(version),
+        };
+        len.ok()
+    }
+
+    /// How a stored PUBLISH goes out on this connection: its own delivery and RETAIN, and a
+    /// Topic Alias where the policy gives one and the packet still fits the server's limit.
+    fn outgoing_for(&self, publish: &crate::packet::Publish<Bytes>) -> Option<Outgoing<'static>> {
+        let topic = publish.topic.as_ref()?;
+        let mut outgoing = Outgoing {
+            retain: publish.retain,
+            message_expiry_interval: publish.properties.message_expiry_interval,
+            ..Outgoing::new(publish.delivery)
+        };
+        if self.version.is_v5() {
+            outgoing.topic_alias = self.outgoing_aliases.choose(topic.as_str());
+            if let (TopicAliasUse::Set(_), Some(maximum)) =
+                (outgoing.topic_alias, self.server.maximum_packet_size)
+            {
+                let len = publish.encoded_len_for(self.version, &outgoing).ok()?;
+                if len > usize::try_from(maximum).unwrap_or(usize::MAX) {
+                    outgoing.topic_alias = TopicAliasUse::None;
+                }
+            }
+        }
+        Some(outgoing)
+    }
+
+    fn write_pending(&mut self, item: &Pending, buf: &mut impl BufMut) -> Result<(), EncodeError> {
+        let version = self.version;
+        match item {
+            Pending::Connect => {
+                if let Some(connect) = &self.connect {
+                    connect.encode(version, buf)?;
+                }
+            }
+            Pending::Publish(id) => {
+                if let Some(Entry::Sent(publish)) = self.outbound.get(*id)
+                    && let Some(outgoing) = self.outgoing_for(publish)
+                {
+                    publish.encode_for(version, &outgoing, buf)?;
+                    if let Some(topic) = &publish.topic {
+                        self.outgoing_aliases.commit(topic, outgoing.topic_alias);
+                    }
+                }
+            }
+            Pending::Qos0 => {
+                if let Some(publish) = self.qos0.pop_front()
+                    && let Some(outgoing) = self.outgoing_for(&publish)
+                {
+                    publish.encode_for(version, &outgoing, buf)?;
+                    if let Some(topic) = &publish.topic {
+                        self.outgoing_aliases.commit(topic, outgoing.topic_alias);
+                    }
+                }
+            }
+            Pending::PubAck(id, code) => PubAck::<Bytes> {
+                reason_code: *code,
+                ..PubAck::new(*id)
+            }
+            .encode(version, buf)
+            .map(drop)?,
+            Pending::PubRec(id, code) => PubRec::<Bytes> {
+                reason_code: *code,
+                ..PubRec::new(*id)
+            }
+            .encode(version, buf)
+            .map(drop)?,
+            Pending::PubRel(id, code) => PubRel::<Bytes> {
+                reason_code: *code,
+                ..PubRel::new(*id)
+            }
+            .encode(version, buf)
+            .map(drop)?,
+            Pending::PubComp(id, code) => PubComp::<Bytes> {
+                reason_code: *code,
+                ..PubComp::new(*id)
+            }
+            .encode(version, buf)
+            .map(drop)?,
+            Pending::Subscribe(id) => {
+                if let Some(Entry::Subscribe(subscribe)) = self.outbound.get(*id) {
+                    subscribe.encode(version, buf)?;
+                }
+            }
+            Pending::Unsubscribe(id) => {
+                if let Some(Entry::Unsubscribe(unsubscribe)) = self.outbound.get(*id) {
+                    unsubscribe.encode(version, buf)?;
+                }
+            }
+            Pending::PingReq => PingReq.encode(version, buf).map(drop)?,
+            Pending::Auth(auth) => auth.encode(version, buf).map(drop)?,
+            Pending::Disconnect(disconnect) => disconnect.encode(version, buf).map(drop)?,
+        }
+        Ok(())
+    }
+}
+
+/// A spill buffer larger than this is released after use, so one large packet does not pin
+/// its size for the life of the client.
+const SPILL_KEEP: usize = 4096;
