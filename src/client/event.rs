@@ -58,7 +58,8 @@ pub enum Event {
 pub struct Connected {
     /// The CONNACK as received.
     pub connack: ConnAck<Bytes>,
-    /// Whether the server resumed a session (Session Present).
+    /// Whether the server resumed a session (Session Present). MQTT 3.1 has no such flag:
+    /// there it is true exactly when the CONNECT did not ask for a clean session.
     pub session_present: bool,
     /// The limits the client now obeys, defaults filled in.
     pub server: ServerLimits,

@@ -16,7 +16,7 @@ use crate::packet::{Auth, ConnAck, Disconnect, Packet, PubAck, PubComp, PubRec, 
 use crate::packet::{SubAck, UnsubAck};
 use crate::property::MaximumQos;
 use crate::reason::{AuthReasonCode, PubAckReasonCode, PubCompReasonCode, PubRelReasonCode};
-use crate::types::{PacketType, QoS};
+use crate::types::{PacketType, ProtocolVersion, QoS};
 
 impl Client {
     /// Decodes and handles every complete packet received, until the connection ends.
@@ -117,7 +117,13 @@ impl Client {
                 .outgoing_topic_aliases
                 .min(server.topic_alias_maximum),
         );
-        let session_present = connack.session_present;
+        // MQTT 3.1's CONNACK has no Session Present flag: a server keeps the session of a
+        // client that asked it to, so the client resumes its own.
+        let session_present = if self.version == ProtocolVersion::V3_1 {
+            !connect.clean_start
+        } else {
+            connack.session_present
+        };
         if session_present {
             self.resend_session();
         } else {
