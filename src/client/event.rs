@@ -32,8 +32,8 @@ pub enum Event {
         result: Result<(), PublishError>,
     },
     /// A QoS 0 message the client gave up before writing it: the connection ended while it
-    /// was queued (and the offline queue is off), or it exceeds the next server's Maximum
-    /// Packet Size.
+    /// was queued (and the offline queue is off), or it exceeds what the next server accepts
+    /// (Maximum Packet Size, Retain Available).
     Dropped(Box<Publish<Bytes>>),
     /// The SUBACK answering [`subscribe`](super::Client::subscribe), one reason code per
     /// topic filter.
@@ -179,4 +179,7 @@ pub enum PublishError {
     SessionLost,
     /// It exceeds the Maximum Packet Size of the server it would now go to.
     TooLarge,
+    /// Its QoS or RETAIN flag is more than the server it would now go to supports (Maximum
+    /// QoS, Retain Available).
+    Unsupported,
 }

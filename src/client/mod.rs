@@ -597,26 +597,17 @@ impl Client {
         if self.state != State::Connected {
             return Ok(());
         }
-        let maximum = self.server.maximum_qos;
-        if message.qos() > maximum {
-            return Err(UsageError::QosNotSupported {
-                requested: message.qos(),
-                maximum,
-            });
-        }
-        if message.retain && !self.server.retain_available {
-            return Err(UsageError::RetainNotSupported);
-        }
-        self.check_size(len)
+        server_allows(&self.server, message, len)
+    }
+
+    /// Whether a message accepted before the server's limits were known can go to this
+    /// server.
+    fn sendable(&self, publish: &Publish<Bytes>) -> Result<(), PublishError> {
+        sendable(self.version, &self.server, publish)
     }
 
     fn check_size(&self, len: usize) -> Result<(), UsageError> {
-        match self.server.maximum_packet_size {
-            Some(maximum) if len > usize::try_from(maximum).unwrap_or(usize::MAX) => {
-                Err(UsageError::PacketTooLarge { size: len, maximum })
-            }
-            _ => Ok(()),
-        }
+        check_size(&self.server, len)
     }
 
     /// Leaves out a 5.0 DISCONNECT's Reason String, then its User Properties, while it is
@@ -681,18 +672,15 @@ impl Client {
             let Some(id) = self.outbound.pop_waiting() else {
                 break;
             };
-            let too_large = match self.outbound.mark_sent(id) {
-                Some(publish) => match publish.encoded_len(self.version) {
-                    Ok(len) => self.check_size(len).is_err(),
-                    Err(_) => true,
-                },
-                None => continue,
+            let Some(publish) = self.outbound.mark_sent(id) else {
+                continue;
             };
-            if too_large {
+            let verdict = sendable(self.version, &self.server, publish);
+            if let Err(error) = verdict {
                 self.outbound.remove(id);
                 self.events.push_back(Event::Published {
                     packet_id: id,
-                    result: Err(PublishError::TooLarge),
+                    result: Err(error),
                 });
                 continue;
             }
@@ -750,7 +738,12 @@ impl Client {
     fn close_with(&mut self, disconnected: Disconnected, farewell: Farewell) {
         let keep_queue = matches!(farewell, Farewell::AfterQueue(_));
         match farewell {
-            Farewell::Nothing => self.pending.clear(),
+            Farewell::Nothing => {
+                // The transport is gone: so is any packet half written to it.
+                self.pending.clear();
+                self.spill.clear();
+                self.spill_offset = 0;
+            }
             Farewell::AfterQueue(disconnect) => {
                 self.pending.push_back(Pending::Disconnect(disconnect));
             }
@@ -793,15 +786,11 @@ impl Client {
         }
         let mut index = 0;
         while index < self.qos0.len() {
-            let too_large = match self
+            let refused = self
                 .qos0
                 .get(index)
-                .map(|publish| publish.encoded_len(self.version))
-            {
-                Some(Ok(len)) => self.check_size(len).is_err(),
-                _ => true,
-            };
-            if too_large {
+                .is_none_or(|publish| self.sendable(publish).is_err());
+            if refused {
                 if let Some(publish) = self.qos0.remove(index) {
                     self.events.push_back(Event::Dropped(Box::new(publish)));
                 }
@@ -811,6 +800,51 @@ impl Client {
             }
         }
         self.send_waiting();
+    }
+}
+
+/// The server's Maximum QoS, Retain Available and Maximum Packet Size applied to a message
+/// of `len` bytes.
+fn server_allows(
+    server: &ServerLimits,
+    message: &Publish<Bytes>,
+    len: usize,
+) -> Result<(), UsageError> {
+    let maximum = server.maximum_qos;
+    if message.qos() > maximum {
+        return Err(UsageError::QosNotSupported {
+            requested: message.qos(),
+            maximum,
+        });
+    }
+    if message.retain && !server.retain_available {
+        return Err(UsageError::RetainNotSupported);
+    }
+    check_size(server, len)
+}
+
+/// [`server_allows`] for a message already accepted, as the error its event reports.
+fn sendable(
+    version: ProtocolVersion,
+    server: &ServerLimits,
+    message: &Publish<Bytes>,
+) -> Result<(), PublishError> {
+    let len = message
+        .encoded_len(version)
+        .map_err(|_| PublishError::TooLarge)?;
+    server_allows(server, message, len).map_err(|error| match error {
+        UsageError::PacketTooLarge { .. } => PublishError::TooLarge,
+        _ => PublishError::Unsupported,
+    })
+}
+
+/// The server's Maximum Packet Size (`[MQTT-3.2.2-15]` in 5.0).
+fn check_size(server: &ServerLimits, len: usize) -> Result<(), UsageError> {
+    match server.maximum_packet_size {
+        Some(maximum) if len > usize::try_from(maximum).unwrap_or(usize::MAX) => {
+            Err(UsageError::PacketTooLarge { size: len, maximum })
+        }
+        _ => Ok(()),
     }
 }
 
