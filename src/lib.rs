@@ -4,9 +4,16 @@
 //! packets into bytes, and does no I/O of its own, so any runtime, device or test harness can
 //! drive it.
 //!
-//! This release is the codec: every control packet of the three versions (CONNECT to AUTH),
-//! every MQTT 5.0 property and reason code, Topic Name and Topic Filter validation and
-//! matching.
+//! Two parts so far:
+//!
+//! - the **codec**: every control packet of the three versions (CONNECT to AUTH), every MQTT
+//!   5.0 property and reason code, Topic Name and Topic Filter validation and matching;
+//! - the **client**, [`Client`]: a state machine that takes received bytes and the current
+//!   time ([`Instant`]) and gives back bytes to send, [`Event`]s and its next deadline, with
+//!   no socket, clock, thread or async inside. Its module docs give the run loop a driver
+//!   follows; the README drives it over a `TcpStream` in 30 lines.
+//!
+//! The codec:
 //!
 //! - **Zero-copy decoding** in two flavours from one parser: from a `&[u8]` with no allocation
 //!   but the box of a CONNECT or CONNACK ([`Packet::decode`]), or from [`Bytes`](bytes::Bytes) into packets that share the
@@ -20,8 +27,8 @@
 //!   [`EncodeError`], never silently dropped.
 //! - **Exact encoding** into any [`BufMut`](bytes::BufMut), with the size known first
 //!   ([`Packet::encoded_len`]).
-//! - **`no_std`** with `alloc`; the `std` feature (default) only adds `std::error::Error`
-//!   support in dependencies.
+//! - **`no_std`** with `alloc`, the client included; the `std` feature (default) only adds
+//!   `std::error::Error` support in dependencies.
 //!
 //! # Example
 //!
