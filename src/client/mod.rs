@@ -1,47 +1,6 @@
 //! The MQTT client as a state machine: bytes and time in, bytes, events and a deadline out.
 //!
-//! # The run loop
-//!
-//! A driver owns the transport and the clock, and repeats:
-//!
-//! 1. Feed what happened: [`Client::handle_data`] or [`Client::handle_bytes`] with received
-//!    bytes, [`Client::handle_timeout`] when the deadline passed, [`Client::handle_closed`] when
-//!    the transport died, or a command ([`Client::connect`], [`Client::publish`], ...).
-//! 2. Write what [`Client::poll_transmit`] puts in its buffer until it returns `None`.
-//! 3. Handle every [`Event`] from [`Client::poll_event`]; on [`Event::Disconnected`], close
-//!    the transport.
-//! 4. Sleep until bytes arrive or [`Client::poll_timeout`] passes.
-//!
-//! The client never reads a clock: `now` is passed in and must not go backwards. Peer input
-//! never panics and never grows memory past the bounds of [`ClientConfig`]; what the server
-//! gets wrong ends the connection the way the spec says, and is reported as an event. Misuse
-//! by the caller is an `Err` from the command, and changes nothing.
-//!
-//! ```
-//! use bytes::Bytes;
-//! use mqtt_sansio::{Client, ClientConfig, ConnectOptions, Event, Instant, ProtocolVersion};
-//! use mqtt_sansio::{Publish, QoS, TopicName};
-//!
-//! let mut client = Client::new(ClientConfig::default());
-//! let now = Instant::ZERO;
-//! client.connect(now, ConnectOptions::new(ProtocolVersion::V5, "sensor")?)?;
-//! let mut buf = [0u8; 1024];
-//! let sent = client.poll_transmit(&mut buf).unwrap(); // the CONNECT: write it
-//! assert_eq!(buf[0], 0x10);
-//!
-//! client.handle_data(now, &[0x20, 0x03, 0x00, 0x00, 0x00]); // CONNACK, accepted
-//! let Some(Event::Connected(connected)) = client.poll_event() else { panic!() };
-//! assert!(!connected.session_present);
-//!
-//! let message = Publish::new(TopicName::new("a/b")?, Bytes::from_static(b"hi"))
-//!     .with_qos(QoS::AtLeastOnce);
-//! let id = client.publish(now, message)?.unwrap();
-//! let sent = client.poll_transmit(&mut buf).unwrap();
-//! assert_eq!(buf[0], 0x32); // PUBLISH, QoS 1
-//! client.handle_data(now, &[0x40, 0x02, 0x00, id.get() as u8]); // PUBACK
-//! assert_eq!(client.poll_event(), Some(Event::Published { packet_id: id, result: Ok(()) }));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! See [`Client`] for the run loop.
 
 mod config;
 mod event;
@@ -83,7 +42,52 @@ use crate::time::Instant;
 use crate::topic::TopicFilter;
 use crate::types::{PacketId, ProtocolVersion, QoS};
 
-/// A sans-IO MQTT 3.1, 3.1.1 and 5.0 client; see the [module docs](self) for the run loop.
+/// A sans-IO MQTT 3.1, 3.1.1 and 5.0 client.
+///
+/// # The run loop
+///
+/// A driver owns the transport and the clock, and repeats:
+///
+/// 1. Feed what happened: [`Client::handle_data`] or [`Client::handle_bytes`] with received
+///    bytes, [`Client::handle_timeout`] when the deadline passed, [`Client::handle_closed`] when
+///    the transport died, or a command ([`Client::connect`], [`Client::publish`], ...).
+/// 2. Write what [`Client::poll_transmit`] puts in its buffer until it returns `None`.
+/// 3. Handle every [`Event`] from [`Client::poll_event`]; on [`Event::Disconnected`], close
+///    the transport.
+/// 4. Sleep until bytes arrive or [`Client::poll_timeout`] passes.
+///
+/// The client never reads a clock: `now` is passed in and must not go backwards. Peer input
+/// never panics and never grows memory past the bounds of [`ClientConfig`]; what the server
+/// gets wrong ends the connection the way the spec says, and is reported as an event. Misuse
+/// by the caller is an `Err` from the command, and changes nothing.
+///
+/// ```
+/// use bytes::Bytes;
+/// use mqtt_sansio::{Client, ClientConfig, ConnectOptions, Event, Instant, ProtocolVersion};
+/// use mqtt_sansio::{Publish, QoS, TopicName};
+///
+/// let mut client = Client::new(ClientConfig::default());
+/// let now = Instant::ZERO;
+/// client.connect(now, ConnectOptions::new(ProtocolVersion::V5, "sensor")?)?;
+/// let mut buf = [0u8; 1024];
+/// let sent = client.poll_transmit(&mut buf).unwrap(); // the CONNECT: write it
+/// assert_eq!(buf[0], 0x10);
+///
+/// client.handle_data(now, &[0x20, 0x03, 0x00, 0x00, 0x00]); // CONNACK, accepted
+/// let Some(Event::Connected(connected)) = client.poll_event() else { panic!() };
+/// assert!(!connected.session_present);
+///
+/// let message = Publish::new(TopicName::new("a/b")?, Bytes::from_static(b"hi"))
+///     .with_qos(QoS::AtLeastOnce);
+/// let id = client.publish(now, message)?.unwrap();
+/// let sent = client.poll_transmit(&mut buf).unwrap();
+/// assert_eq!(buf[0], 0x32); // PUBLISH, QoS 1
+/// client.handle_data(now, &[0x40, 0x02, 0x00, id.get() as u8]); // PUBACK
+/// assert_eq!(client.poll_event(), Some(Event::Published { packet_id: id, result: Ok(()) }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Methods
 ///
 /// Its methods come in four kinds:
 /// - getters: [`is_connected`](Self::is_connected), [`state`](Self::state),
