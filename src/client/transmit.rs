@@ -135,22 +135,19 @@ impl Client {
                 return self.transmitted(out.written, packets);
             }
         }
-        while let Some(item) = self.pending.front() {
-            let item = item.clone();
+        while let Some(item) = self.pending.pop_front() {
             let Some(len) = self.pending_len(&item) else {
                 // Stale: the flow completed or was discarded after it was queued.
-                self.pending.pop_front();
                 continue;
             };
             if len <= out.room() {
-                self.pending.pop_front();
                 let mut slice = out.rest();
                 if self.write_pending(&item, &mut slice).is_ok() {
                     out.written = out.written.saturating_add(len);
                     packets = packets.saturating_add(1);
                 }
             } else if out.written == 0 {
-                self.pending.pop_front();
+                // Larger than the whole buffer: encode it aside and hand it out in pieces.
                 let mut spill = core::mem::take(&mut self.spill);
                 spill.clear();
                 spill.reserve(len);
@@ -160,13 +157,17 @@ impl Client {
                 if encoded && self.drain_spill(&mut out) {
                     packets = packets.saturating_add(1);
                 }
-                break;
             } else {
+                // The next call starts with it.
+                self.pending.push_front(item);
                 break;
             }
             if matches!(item, Pending::Disconnect(_)) {
                 // [MQTT-3.14.4-1] (5.0), [MQTT-3.14.4-2] (3.1.1): nothing after DISCONNECT.
                 self.pending.clear();
+                break;
+            }
+            if out.room() == 0 || !self.spill_is_empty() {
                 break;
             }
         }
