@@ -78,6 +78,14 @@ impl Stream {
 /// packet whose fixed header is `header_len` bytes): `Incomplete { needed }` with `needed` at
 /// most what is missing and, once the fixed header is there, exactly what is missing, so that
 /// adding `needed` bytes completes the packet.
+/// How a test hands chunks to a [`Decoder`].
+#[derive(Clone, Copy, Debug)]
+enum Feed {
+    Copy,
+    Share,
+    Alternate,
+}
+
 fn check_incomplete(
     version: ProtocolVersion,
     whole: &[u8],
@@ -134,11 +142,21 @@ proptest! {
         let stream = Stream::new(version, packets);
         let chunks = stream.chunks(&cuts);
 
-        // (a) The streaming decoder, both kinds.
-        for mut decoder in [Decoder::new(limits()), Decoder::with_version(version, limits())] {
+        // (a) The streaming decoder, both kinds, fed by copy (`push`), by handing over each
+        // chunk (`push_bytes`), and alternating the two.
+        let decoders = [Feed::Copy, Feed::Share, Feed::Alternate].into_iter().flat_map(|feed| {
+            [
+                (Decoder::new(limits()), feed),
+                (Decoder::with_version(version, limits()), feed),
+            ]
+        });
+        for (mut decoder, feed) in decoders {
             let mut decoded = Vec::new();
-            for chunk in &chunks {
-                decoder.push(chunk);
+            for (index, chunk) in chunks.iter().enumerate() {
+                match (feed, index % 2) {
+                    (Feed::Copy, _) | (Feed::Alternate, 0) => decoder.push(chunk),
+                    _ => decoder.push_bytes(Bytes::copy_from_slice(chunk)),
+                }
                 while let Some(packet) = decoder.decode().map_err(decode_error).map_err(|error| {
                     TestCaseError::fail(format!("decoder failed: {error}"))
                 })? {
