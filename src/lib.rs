@@ -96,7 +96,7 @@ mod types;
 
 pub use client::{
     Client, ClientConfig, ConnectOptions, Connected, DisconnectReason, Disconnected, Event,
-    PublishError, ServerLimits, SessionState, SessionStateError, State, Transmit,
+    PublishError, ServerLimits, SessionState, SessionStateError, State, Transmit, WillError,
 };
 pub use codec::{
     BinaryData, Buffer, Decoded, Limits, MAX_PACKET_SIZE, MqttString, StringError, WireList,

@@ -36,15 +36,11 @@ pub enum Event {
     /// (Maximum Packet Size, Retain Available).
     Dropped(Box<Publish<Bytes>>),
     /// The SUBACK answering [`subscribe`](super::Client::subscribe), one reason code per
-    /// topic filter.
+    /// topic filter. A SUBSCRIBE without an answer when a connection ends is sent again on
+    /// the next one, whatever becomes of the session, so every SUBSCRIBE gets its SUBACK.
     Subscribed(SubAck<Bytes>),
     /// The UNSUBACK answering [`unsubscribe`](super::Client::unsubscribe).
     Unsubscribed(UnsubAck<Bytes>),
-    /// A SUBSCRIBE or UNSUBSCRIBE that got no answer because the session was lost.
-    RequestLost {
-        /// The identifier the command returned.
-        packet_id: PacketId,
-    },
     /// A 5.0 AUTH from the server asking to continue the authentication exchange; answer it
     /// with [`Client::authenticate`](super::Client::authenticate).
     AuthChallenge(Auth<Bytes>),

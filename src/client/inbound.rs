@@ -47,11 +47,9 @@ impl Inbound {
     /// Records an incoming QoS 1 or 2 PUBLISH and says what to do with it. `limit` is the
     /// Receive Maximum: the unacknowledged messages the server may have outstanding.
     pub(crate) fn arrive(&mut self, id: PacketId, qos: QoS, manual: bool, limit: u16) -> Arrival {
-        if self
-            .awaiting
-            .iter()
-            .any(|awaiting| awaiting.id == id && !awaiting.acked)
-        {
+        // A re-delivery of a message the application holds, or acknowledged while an older
+        // one holds its acknowledgement back: that acknowledgement is still to go out.
+        if self.awaiting.iter().any(|awaiting| awaiting.id == id) {
             return Arrival::Pending;
         }
         if qos == QoS::ExactlyOnce && self.qos2.binary_search(&id.get()).is_ok() {

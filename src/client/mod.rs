@@ -21,7 +21,7 @@ use bytes::Bytes;
 
 pub use config::ClientConfig;
 pub use event::{Connected, DisconnectReason, Disconnected, Event, PublishError, ServerLimits};
-pub use options::ConnectOptions;
+pub use options::{ConnectOptions, WillError};
 pub use session::{SessionState, SessionStateError};
 pub use transmit::Transmit;
 
@@ -52,14 +52,21 @@ use crate::types::{PacketId, ProtocolVersion, QoS};
 ///    bytes, [`Client::handle_timeout`] when the deadline passed, [`Client::handle_closed`] when
 ///    the transport died, or a command ([`Client::connect`], [`Client::publish`], ...).
 /// 2. Write what [`Client::poll_transmit`] puts in its buffer until it returns `None`.
-/// 3. Handle every [`Event`] from [`Client::poll_event`]; on [`Event::Disconnected`], close
-///    the transport.
+/// 3. Handle every [`Event`] from [`Client::poll_event`]; on [`Event::Disconnected`], write
+///    what `poll_transmit` still returns (a DISCONNECT) and close the transport gracefully:
+///    shut down its write side and read until the server closes (with a bound), because
+///    closing a socket with unread bytes resets it, and the reset can overtake the
+///    DISCONNECT and make the server publish the Will. Commands given while handling events
+///    queue packets too: go back to step 2 until both queues are empty.
 /// 4. Sleep until bytes arrive or [`Client::poll_timeout`] passes.
 ///
-/// The client never reads a clock: `now` is passed in and must not go backwards. Peer input
-/// never panics and never grows memory past the bounds of [`ClientConfig`]; what the server
-/// gets wrong ends the connection the way the spec says, and is reported as an event. Misuse
-/// by the caller is an `Err` from the command, and changes nothing.
+/// The client never reads a clock: `now` is passed in, as milliseconds since an origin the
+/// driver keeps (to turn [`poll_timeout`](Self::poll_timeout) back into its own clock), and
+/// must not go backwards. Peer input never panics; the client's tables never grow past the
+/// bounds of [`ClientConfig`], and the events and acknowledgements one input queues are
+/// bounded by that input's size (a packet is at least two bytes). What the server gets
+/// wrong ends the connection the way the spec says, and is reported as an event. Misuse by
+/// the caller is an `Err` from the command, and changes nothing.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -135,6 +142,7 @@ pub struct Client {
     spill: Vec<u8>,
     spill_offset: usize,
     scratch: Vec<(PacketId, bool)>,
+    lost: Vec<PacketId>,
 }
 
 /// Where the connection stands; from [`Client::state`].
@@ -200,6 +208,7 @@ impl Client {
             spill: Vec::new(),
             spill_offset: 0,
             scratch: Vec::new(),
+            lost: Vec::new(),
         }
     }
 
@@ -693,18 +702,19 @@ impl Client {
     }
 
     /// Discards the session state: every QoS 1 and 2 flow the server knew of is reported
-    /// lost; messages never sent stay queued, to go out as new ones.
+    /// lost; messages never sent stay queued, to go out as new ones, and SUBSCRIBE and
+    /// UNSUBSCRIBE packets without an answer go to the next session.
     fn discard_session(&mut self) {
-        let mut lost = core::mem::take(&mut self.scratch);
+        let mut lost = core::mem::take(&mut self.lost);
         self.outbound.discard_session(&mut lost);
-        for &(packet_id, _) in &lost {
+        for &packet_id in &lost {
             self.events.push_back(Event::Published {
                 packet_id,
                 result: Err(PublishError::SessionLost),
             });
         }
         lost.clear();
-        self.scratch = lost;
+        self.lost = lost;
         self.inbound.clear();
     }
 
@@ -867,6 +877,22 @@ impl<B: crate::codec::Buffer> Publish<B> {
     #[must_use]
     pub fn with_qos(mut self, qos: QoS) -> Self {
         self.delivery = Delivery::new(qos, PacketId::MIN);
+        self
+    }
+
+    /// The message with the RETAIN flag set to `retain`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mqtt_sansio::{Publish, TopicName};
+    ///
+    /// let message = Publish::new(TopicName::new("a")?, Bytes::new()).with_retain(true);
+    /// assert!(message.retain);
+    /// # Ok::<(), mqtt_sansio::TopicError>(())
+    /// ```
+    #[must_use]
+    pub fn with_retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
         self
     }
 }

@@ -5,7 +5,20 @@ use bytes::Bytes;
 use crate::codec::{BinaryData, MqttString, StringError};
 use crate::packet::{Connect, Will};
 use crate::property::UserProperty;
-use crate::types::ProtocolVersion;
+use crate::topic::{TopicError, TopicName};
+use crate::types::{ProtocolVersion, QoS};
+
+/// Why [`ConnectOptions::will_message`] refused its parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WillError {
+    /// The topic is not a valid Topic Name.
+    #[error("will topic: {0}")]
+    Topic(#[from] TopicError),
+    /// The payload is longer than 65,535 bytes.
+    #[error("will payload: {0}")]
+    Payload(#[from] StringError),
+}
 
 /// The CONNECT to send: protocol version, Client Identifier, session, Keep Alive, Will,
 /// credentials, enhanced authentication and user properties.
@@ -74,6 +87,32 @@ impl ConnectOptions {
     pub fn will(mut self, will: Will<Bytes>) -> Self {
         self.connect.will = Some(will);
         self
+    }
+
+    /// The Will Message from its parts: a topic, a payload, its QoS and RETAIN flag. Set
+    /// [`Will::properties`] through [`will`](Self::will) for 5.0 properties and a Will Delay.
+    ///
+    /// ```
+    /// use mqtt_sansio::{ConnectOptions, ProtocolVersion, QoS};
+    ///
+    /// let options = ConnectOptions::new(ProtocolVersion::V3_1_1, "sensor-7")?
+    ///     .will_message("sensors/7/status", b"offline", QoS::AtLeastOnce, true)?;
+    /// assert_eq!(options.packet().will.as_ref().unwrap().topic.as_str(), "sensors/7/status");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn will_message(
+        self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Self, WillError> {
+        let topic = TopicName::new(bytestring::ByteString::from(topic))?;
+        let payload = BinaryData::new(Bytes::copy_from_slice(payload))?;
+        let mut will = Will::new(topic, payload);
+        will.qos = qos;
+        will.retain = retain;
+        Ok(self.will(will))
     }
 
     /// User Name and, optionally, Password.

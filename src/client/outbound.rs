@@ -276,22 +276,21 @@ impl Outbound {
 
     /// Discards every entry the server held state for (Session Present 0, or a session that
     /// ended): returns the identifiers of the sent PUBLISH / PUBREL flows, which can no longer
-    /// complete, and of the SUBSCRIBE / UNSUBSCRIBE packets, which are dropped. Waiting
-    /// messages that were never sent are kept, to go out as new ones.
-    pub(crate) fn discard_session(&mut self, lost: &mut Vec<(PacketId, bool)>) {
+    /// complete. Waiting messages that were never sent are kept, to go out as new ones, and
+    /// so are SUBSCRIBE / UNSUBSCRIBE packets without an answer, to go to the new session.
+    pub(crate) fn discard_session(&mut self, lost: &mut Vec<PacketId>) {
         lost.clear();
         for slot in &self.slots {
             let Some(id) = PacketId::new(slot.id) else {
                 continue;
             };
             match &slot.entry {
-                Entry::Sent(_) | Entry::Released => lost.push((id, true)),
-                Entry::Waiting(publish) if publish.is_dup() => lost.push((id, true)),
-                Entry::Subscribe(_) | Entry::Unsubscribe(_) => lost.push((id, false)),
-                Entry::Waiting(_) | Entry::Free => {}
+                Entry::Sent(_) | Entry::Released => lost.push(id),
+                Entry::Waiting(publish) if publish.is_dup() => lost.push(id),
+                Entry::Waiting(_) | Entry::Subscribe(_) | Entry::Unsubscribe(_) | Entry::Free => {}
             }
         }
-        for &(id, _) in lost.iter() {
+        for &id in lost.iter() {
             self.remove(id);
         }
     }

@@ -18,15 +18,20 @@ use crate::types::{PacketId, ProtocolVersion};
 /// The first bytes of an encoded [`SessionState`]: a name and the format's version.
 const MAGIC: &[u8; 5] = b"MQSS\x01";
 
+/// The size of the packet count after [`MAGIC`].
+const COUNT_LEN: usize = 4;
+
 /// The state a client keeps for its session between connections (3.1.1 `[MQTT-4.1.0-1]`,
 /// 5.0 `[MQTT-4.1.0-1]`): QoS 1 and 2 messages sent or waiting, PUBREL flows, SUBSCRIBE and
 /// UNSUBSCRIBE packets without an answer, and the QoS 2 identifiers received and not yet
 /// released. It is keyed by the Client Identifier (`[MQTT-3.1.3-2]`), which the application
 /// stores beside it.
 ///
-/// Encoded, it is the 5-byte header `MQSS\x01` followed by MQTT 5.0 packets: each PUBLISH as
-/// it will be re-sent (DUP set if it was sent), each PUBREL, SUBSCRIBE and UNSUBSCRIBE, and a
-/// PUBREC for each identifier received; decoding checks every packet as strictly as the wire.
+/// Encoded, it is the 5-byte header `MQSS\x01`, the number of packets that follow (4 bytes,
+/// big-endian), and MQTT 5.0 packets: each PUBLISH as it will be re-sent (DUP set if it was
+/// sent), each PUBREL, SUBSCRIBE and UNSUBSCRIBE, and a PUBREC for each identifier received.
+/// Decoding checks every packet as strictly as the wire, and the count, so that a state cut
+/// short, even between two packets, is refused rather than restored with messages missing.
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
@@ -72,7 +77,7 @@ impl SessionState {
 
     /// The exact size [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
-        let mut len = MAGIC.len();
+        let mut len = MAGIC.len().saturating_add(COUNT_LEN);
         self.for_each_packet(|packet| {
             len = len.saturating_add(packet.encoded_len(ProtocolVersion::V5)?);
             Ok(())
@@ -90,6 +95,10 @@ impl SessionState {
             });
         }
         buf.put_slice(MAGIC);
+        let count = u32::try_from(self.len()).map_err(|_| EncodeError::PacketTooLarge {
+            remaining_length: self.len(),
+        })?;
+        buf.put_u32(count);
         self.for_each_packet(|packet| packet.encode(ProtocolVersion::V5, buf).map(drop))
     }
 
@@ -98,14 +107,27 @@ impl SessionState {
         let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
             return Err(SessionStateError::Header);
         };
-        let offset = bytes.len().saturating_sub(body.len());
+        let Some((count, _)) = body.split_first_chunk::<COUNT_LEN>() else {
+            return Err(SessionStateError::Truncated);
+        };
+        let count = u32::from_be_bytes(*count);
+        let offset = bytes
+            .len()
+            .saturating_sub(body.len())
+            .saturating_add(COUNT_LEN);
         let mut decoder = Decoder::with_version(ProtocolVersion::V5, Limits::new(u32::MAX));
         decoder.push_bytes(bytes.slice(offset..));
         let mut state = Self::default();
         loop {
             let packet = match decoder.decode() {
                 Ok(Some(packet)) => packet,
-                Ok(None) if decoder.buffered() == 0 => return Ok(state),
+                Ok(None) if decoder.buffered() == 0 => {
+                    return if u32::try_from(state.len()) == Ok(count) {
+                        Ok(state)
+                    } else {
+                        Err(SessionStateError::Truncated)
+                    };
+                }
                 Ok(None) => return Err(SessionStateError::Truncated),
                 Err(DecodeFailure {
                     error: PeerError::Decode(error),
@@ -176,7 +198,7 @@ pub enum SessionStateError {
     /// They do not start with the header of this format's version.
     #[error("not a session state of this format")]
     Header,
-    /// They end inside a packet.
+    /// They end inside a packet, or hold fewer packets than their count says.
     #[error("session state is truncated")]
     Truncated,
     /// A packet in them is malformed.
