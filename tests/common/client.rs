@@ -173,6 +173,12 @@ pub(crate) fn keep_session(version: ProtocolVersion) -> ConnectOptions {
     }
 }
 
+/// The CONNACK of a server that kept the session: Session Present 1, except in MQTT 3.1,
+/// whose CONNACK has no such flag (a 3.1 client resumes the session it asked to keep).
+pub(crate) fn session_resumed(version: ProtocolVersion) -> ConnAck {
+    ConnAck::new(version != ProtocolVersion::V3_1, ConnectReasonCode::Success)
+}
+
 /// The outgoing PUBLISH the server should read for a QoS 1 or 2 message: topic, payload,
 /// identifier and DUP flag, nothing else.
 pub(crate) fn sent_publish(
@@ -216,6 +222,17 @@ impl Harness {
         self.client
             .unsubscribe(self.now, [filter], Default::default())
             .expect("unsubscribe")
+    }
+
+    /// The server sends `packets` in one read, so the client handles them in one call.
+    pub(crate) fn receive_all(&mut self, packets: impl IntoIterator<Item = Packet>) {
+        let mut wire = Vec::new();
+        for packet in packets {
+            packet
+                .encode(self.version, &mut wire)
+                .expect("encodable packet");
+        }
+        self.client.handle_data(self.now, &wire);
     }
 
     /// The server grants a one-filter SUBSCRIBE at QoS 1.
