@@ -238,7 +238,7 @@ fn unacknowledged_qos1_messages_count_against_our_receive_maximum() {
 /// ack and swallowed, and the application's late ack of the re-delivery then acknowledges
 /// it: the message is lost.
 ///
-/// conformance: v5:MQTT-4.3.2-5, v311:MQTT-4.3.2-2, v311:MQTT-4.5.0-2, v5:MQTT-4.5.0-2
+/// conformance: v5:MQTT-4.3.2-5, v311:MQTT-4.3.2-2
 #[test]
 #[ignore = "client bug: a re-delivery of a message acked but held back is queued for a second ack, and the next message with its id is swallowed"]
 fn an_identifier_acked_before_a_reconnect_is_free_for_a_new_message_after_it() {

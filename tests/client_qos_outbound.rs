@@ -150,7 +150,7 @@ fn pubrels_go_out_in_the_order_of_the_pubrecs() {
 /// refused, no PUBREL follows, and it is never sent again, not even on a resumed session. A
 /// PUBACK below 0x80 (such as "No matching subscribers") is a success.
 ///
-/// conformance: v5:MQTT-4.4.0-2, v5:MQTT-4.3.3-4
+/// conformance: v5:MQTT-4.4.0-2
 #[test]
 fn a_refusing_puback_or_pubrec_ends_the_flow_for_good() {
     let version = ProtocolVersion::V5;
