@@ -156,3 +156,99 @@ pub(crate) fn incoming(topic: &str, payload: &'static [u8], qos: QoS, id: u16) -
     publish.delivery = Delivery::new(qos, PacketId::new(id).unwrap());
     publish
 }
+
+// ---- Shared by the client conformance tests (packet ids, QoS flows, sessions, aliases,
+// quota, offline queue). ----
+
+/// Connect options that keep the session between connections: Clean Start 0 and, in 5.0, a
+/// Session Expiry Interval of an hour.
+pub(crate) fn keep_session(version: ProtocolVersion) -> ConnectOptions {
+    let options = ConnectOptions::new(version, "client")
+        .unwrap()
+        .clean_start(false);
+    if version.is_v5() {
+        options.session_expiry_interval(3600)
+    } else {
+        options
+    }
+}
+
+/// The CONNACK of a server that kept the session: Session Present 1, except in MQTT 3.1,
+/// whose CONNACK has no such flag (a 3.1 client resumes the session it asked to keep).
+pub(crate) fn session_resumed(version: ProtocolVersion) -> ConnAck {
+    ConnAck::new(version != ProtocolVersion::V3_1, ConnectReasonCode::Success)
+}
+
+/// The outgoing PUBLISH the server should read for a QoS 1 or 2 message: topic, payload,
+/// identifier and DUP flag, nothing else.
+pub(crate) fn sent_publish(
+    topic: &str,
+    payload: &'static [u8],
+    qos: QoS,
+    id: PacketId,
+    dup: bool,
+) -> Packet {
+    let mut publish = message(topic, payload, qos);
+    publish.delivery = Delivery::new(qos, id).with_dup(dup);
+    Packet::Publish(publish)
+}
+
+/// The event of a QoS 1 or 2 message the server acknowledged.
+pub(crate) fn published(packet_id: PacketId) -> Event {
+    Event::Published {
+        packet_id,
+        result: Ok(()),
+    }
+}
+
+impl Harness {
+    /// Publishes `message`, which the client must accept; its Packet Identifier, if QoS > 0.
+    pub(crate) fn publish(&mut self, message: Publish) -> Option<PacketId> {
+        self.client.publish(self.now, message).expect("publish")
+    }
+
+    /// Subscribes to `filter` at QoS 1, which the client must accept; the identifier.
+    pub(crate) fn subscribe(&mut self, filter: &str) -> PacketId {
+        let filter = mqtt_sansio::TopicFilter::new(bytestring::ByteString::from(filter)).unwrap();
+        let subscription = mqtt_sansio::Subscription::new(filter, QoS::AtLeastOnce);
+        self.client
+            .subscribe(self.now, [subscription], Default::default())
+            .expect("subscribe")
+    }
+
+    /// Unsubscribes from `filter`, which the client must accept; the identifier.
+    pub(crate) fn unsubscribe(&mut self, filter: &str) -> PacketId {
+        let filter = mqtt_sansio::TopicFilter::new(bytestring::ByteString::from(filter)).unwrap();
+        self.client
+            .unsubscribe(self.now, [filter], Default::default())
+            .expect("unsubscribe")
+    }
+
+    /// The server sends `packets` in one read, so the client handles them in one call.
+    pub(crate) fn receive_all(&mut self, packets: impl IntoIterator<Item = Packet>) {
+        let mut wire = Vec::new();
+        for packet in packets {
+            packet
+                .encode(self.version, &mut wire)
+                .expect("encodable packet");
+        }
+        self.client.handle_data(self.now, &wire);
+    }
+
+    /// The server grants a one-filter SUBSCRIBE at QoS 1.
+    pub(crate) fn receive_suback(&mut self, id: PacketId) {
+        self.receive(mqtt_sansio::SubAck::new(
+            id,
+            [mqtt_sansio::SubAckReasonCode::GrantedQoS1],
+        ));
+    }
+
+    /// The server answers a one-filter UNSUBSCRIBE (a reason code only in 5.0).
+    pub(crate) fn receive_unsuback(&mut self, id: PacketId) {
+        let codes = self
+            .version
+            .is_v5()
+            .then_some(mqtt_sansio::UnsubAckReasonCode::Success);
+        self.receive(mqtt_sansio::UnsubAck::new(id, codes));
+    }
+}
