@@ -13,6 +13,9 @@
 //! cleared, a will after a clean disconnect), a SUBSCRIBE round trip on the same connection is
 //! the barrier, since mosquitto writes to a client in order and everything it sent before the
 //! SUBACK arrives before it.
+//!
+//! Two tests need no broker and always run: a port where nothing listens, and a listener that
+//! never answers (the connect timeout firing on real time through the driver's read timeout).
 
 #[path = "../examples/client/driver.rs"]
 mod driver;
