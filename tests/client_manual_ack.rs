@@ -240,7 +240,6 @@ fn unacknowledged_qos1_messages_count_against_our_receive_maximum() {
 ///
 /// conformance: v5:MQTT-4.3.2-5, v311:MQTT-4.3.2-2
 #[test]
-#[ignore = "client bug: a re-delivery of a message acked but held back is queued for a second ack, and the next message with its id is swallowed"]
 fn an_identifier_acked_before_a_reconnect_is_free_for_a_new_message_after_it() {
     for version in VERSIONS {
         let mut h = Harness::new(MANUAL);

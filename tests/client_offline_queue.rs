@@ -233,7 +233,6 @@ fn queued_qos0_messages_are_reported_dropped_when_the_connection_breaks() {
 /// Start (or Session Present 0) cannot lose it: like a message never sent, it goes out on the
 /// next connection and its answer is reported.
 #[test]
-#[ignore = "client bug: a SUBSCRIBE/UNSUBSCRIBE queued offline is discarded by a Clean Start connect (reported as Published SessionLost) and never sent"]
 fn a_subscribe_queued_offline_goes_out_after_a_clean_start() {
     for version in VERSIONS {
         let mut h = Harness::new(OFFLINE);
@@ -261,7 +260,6 @@ fn a_subscribe_queued_offline_goes_out_after_a_clean_start() {
 /// waits for the CONNACK and then goes out, also when the CONNACK says Session Present 0, as
 /// it does to every Clean Start: only state the server may have held can be lost.
 #[test]
-#[ignore = "client bug: a SUBSCRIBE made while connecting is discarded by a Session Present 0 CONNACK (reported as Published SessionLost) and never sent"]
 fn a_subscribe_made_while_connecting_goes_out_after_the_connack() {
     for version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
