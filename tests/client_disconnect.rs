@@ -650,12 +650,15 @@ fn lost_session_reports_unanswered_requests_as_request_lost() {
     }
 }
 
+/// A way for a connection to end: its name, and what ends it.
+type Ending = (&'static str, fn(&mut Harness));
+
 /// However the connection ended, the client then ignores every input: bytes (a CONNACK, a
 /// PUBLISH, garbage), timeouts and transport reports produce no event, nothing to write and no
 /// deadline; and commands that need a connection are refused.
 #[test]
 fn after_disconnected_every_input_is_a_no_op() {
-    let endings: [(&str, fn(&mut Harness)); 6] = [
+    let endings: [Ending; 6] = [
         ("by client", |h| {
             h.client
                 .disconnect(h.now, disconnect(DisconnectReasonCode::NormalDisconnection))

@@ -210,6 +210,9 @@ fn second_connack_closes_with_0x82() {
     }
 }
 
+/// The server's answer to a PUBLISH with this identifier.
+type Answer = fn(PacketId) -> Packet;
+
 /// An acknowledgement that does not fit the flow its Packet Identifier is in: a PUBACK for a
 /// QoS 2 message, a PUBREC for a QoS 1 message, a PUBCOMP before the PUBREL, a SUBACK with
 /// another number of reason codes than the SUBSCRIBE had filters.
@@ -218,7 +221,7 @@ fn second_connack_closes_with_0x82() {
 fn acknowledgement_for_the_wrong_flow_closes_with_0x82() {
     for version in VERSIONS {
         // (what the client sends, what the server answers)
-        let cases: [(QoS, fn(PacketId) -> Packet); 3] = [
+        let cases: [(QoS, Answer); 3] = [
             (QoS::ExactlyOnce, |id| PubAck::new(id).into()),
             (QoS::AtLeastOnce, |id| PubRec::new(id).into()),
             (QoS::ExactlyOnce, |id| PubComp::new(id).into()),
