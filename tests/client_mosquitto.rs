@@ -46,9 +46,10 @@ const KEEP_ALIVE_WAIT: Duration = Duration::from_secs(5);
 
 /// Messages at QoS 0, 1 and 2 go from our publisher through mosquitto to our subscriber, in
 /// order, with their payloads, topics and QoS; QoS 1 and 2 complete on PUBACK and PUBCOMP.
+/// The client and an independent broker interoperate with nothing outside the spec.
 ///
 /// conformance: v311:MQTT-4.3.1-1, v311:MQTT-4.3.2-1, v311:MQTT-4.3.2-2, v311:MQTT-4.3.3-1,
-/// v311:MQTT-4.3.3-2, v311:MQTT-4.6.0-2, v311:MQTT-4.6.0-3
+/// v311:MQTT-4.3.3-2, v311:MQTT-4.6.0-2, v311:MQTT-4.6.0-3, v311:MQTT-7.0.0-2
 #[test]
 fn messages_at_each_qos_arrive_in_order_v31() {
     messages_at_each_qos_arrive_in_order(ProtocolVersion::V3_1);

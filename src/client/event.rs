@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use bytes::Bytes;
 
 use crate::codec::MqttString;
-use crate::error::PeerError;
+use crate::error::{PeerError, UsageError};
 use crate::packet::{Auth, ConnAck, Publish, SubAck, UnsubAck};
 use crate::reason::{ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubCompReasonCode};
 use crate::types::{PacketId, QoS};
@@ -41,6 +41,16 @@ pub enum Event {
     Subscribed(SubAck<Bytes>),
     /// The UNSUBACK answering [`unsubscribe`](super::Client::unsubscribe).
     Unsubscribed(UnsubAck<Bytes>),
+    /// A SUBSCRIBE or UNSUBSCRIBE queued before the CONNACK (or while offline) that the
+    /// server the client then connected to cannot take: a wildcard, shared or identified
+    /// subscription it does not support, or a packet above its Maximum Packet Size. It was
+    /// not sent; sending it would be a protocol error.
+    RequestFailed {
+        /// The identifier the command returned.
+        packet_id: PacketId,
+        /// Why it was not sent.
+        error: UsageError,
+    },
     /// A 5.0 AUTH from the server asking to continue the authentication exchange; answer it
     /// with [`Client::authenticate`](super::Client::authenticate).
     AuthChallenge(Auth<Bytes>),

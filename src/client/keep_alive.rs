@@ -29,7 +29,7 @@ pub(crate) enum Expired {
 impl Timers {
     /// The earliest deadline.
     pub(crate) fn next(&self) -> Option<Instant> {
-        let ping = (!self.keep_alive.is_zero() && self.ping_deadline.is_none())
+        let ping = (!self.keep_alive.is_zero() && self.connack_deadline.is_none())
             .then(|| self.last_sent.saturating_add(self.keep_alive));
         [self.connack_deadline, self.ping_deadline, ping]
             .into_iter()
@@ -49,9 +49,8 @@ impl Timers {
             return Some(Expired::KeepAliveTimeout);
         }
         // [MQTT-3.1.2-23] (3.1.1), [MQTT-3.1.2-20] (5.0): a PINGREQ when nothing else was sent
-        // for a Keep Alive period.
+        // for a Keep Alive period, also while an earlier one is unanswered.
         let ping_due = !self.keep_alive.is_zero()
-            && self.ping_deadline.is_none()
             && self.connack_deadline.is_none()
             && now >= self.last_sent.saturating_add(self.keep_alive);
         ping_due.then_some(Expired::SendPing)

@@ -143,6 +143,9 @@ pub struct Client {
     spill_offset: usize,
     scratch: Vec<(PacketId, bool)>,
     lost: Vec<PacketId>,
+    /// The Client Identifier the session state belongs to, once a server accepted it (the
+    /// one the server assigned, if it did).
+    session_key: Option<bytestring::ByteString>,
 }
 
 /// Where the connection stands; from [`Client::state`].
@@ -209,6 +212,7 @@ impl Client {
             spill_offset: 0,
             scratch: Vec::new(),
             lost: Vec::new(),
+            session_key: None,
         }
     }
 
@@ -297,7 +301,13 @@ impl Client {
             }
             Some(Expired::SendPing) => {
                 self.pending.push_back(Pending::PingReq);
-                self.timers.ping_deadline = Some(now.saturating_add(self.config.ping_timeout));
+                // The first unanswered PINGREQ starts the wait; one sent while waiting (the
+                // Keep Alive passed again) keeps the gap between packets within the Keep
+                // Alive but does not move the deadline.
+                if self.timers.ping_deadline.is_none() {
+                    self.timers.ping_deadline = Some(now.saturating_add(self.config.ping_timeout));
+                }
+                self.timers.last_sent = now;
             }
             None => {}
         }
@@ -341,8 +351,15 @@ impl Client {
         self.now = now;
         self.version = version;
         self.session_expiry = connect.properties.session_expiry_interval.unwrap_or(0);
-        if connect.clean_start {
+        // [MQTT-3.1.3-2]: the session belongs to a Client Identifier; connecting under another
+        // one (or an empty one, which gets a new identifier) cannot resume it.
+        let other_client = self
+            .session_key
+            .as_ref()
+            .is_some_and(|key| &**key != connect.client_id.as_str() || key.is_empty());
+        if connect.clean_start || other_client {
             self.discard_session();
+            self.session_key = None;
         }
         self.decoder = Decoder::client(version, Limits::new(self.config.max_packet_size));
         self.pending.clear();
@@ -434,24 +451,10 @@ impl Client {
         let mut subscribe = Subscribe::new(PacketId::MIN, subscriptions);
         subscribe.properties = properties;
         if self.state == State::Connected {
-            let server = self.server;
-            for subscription in subscribe.subscriptions.iter() {
-                let filter = &subscription.filter;
-                if filter.is_shared() && !server.shared_subscriptions {
-                    return Err(UsageError::NotSupported("shared subscriptions"));
-                }
-                if filter.has_wildcards() && !server.wildcard_subscriptions {
-                    return Err(UsageError::NotSupported("wildcard subscriptions"));
-                }
-            }
-            if subscribe.properties.subscription_identifier.is_some()
-                && !server.subscription_identifiers
-            {
-                return Err(UsageError::NotSupported("subscription identifiers"));
-            }
+            subscribe_allowed(self.version, &self.server, &subscribe)?;
+        } else {
+            subscribe.encoded_len(self.version)?;
         }
-        let len = subscribe.encoded_len(self.version)?;
-        self.check_size(len)?;
         self.now = now;
         let id = self
             .outbound
@@ -476,7 +479,9 @@ impl Client {
         let mut unsubscribe = Unsubscribe::new(PacketId::MIN, filters);
         unsubscribe.properties = properties;
         let len = unsubscribe.encoded_len(self.version)?;
-        self.check_size(len)?;
+        if self.state == State::Connected {
+            self.check_size(len)?;
+        }
         self.now = now;
         let id = self
             .outbound
@@ -505,9 +510,15 @@ impl Client {
         if self.state == State::Disconnected {
             return Err(UsageError::NotConnected);
         }
+        // The CONNECT's value, not the CONNACK's: v5 §3.14.2.2.2.
+        let connect_expiry = self
+            .connect
+            .as_ref()
+            .and_then(|connect| connect.properties.session_expiry_interval)
+            .unwrap_or(0);
         if let Some(expiry) = disconnect.properties.session_expiry_interval
             && expiry != 0
-            && self.session_expiry == 0
+            && connect_expiry == 0
         {
             return Err(UsageError::NotSettable(
                 "session expiry interval after a CONNECT without one",
@@ -792,10 +803,30 @@ impl Client {
     /// Everything queued while not connected, in order, once CONNACK arrives.
     fn flush_held(&mut self) {
         while let Some(id) = self.held_requests.pop_front() {
-            match self.outbound.get(id) {
-                Some(Entry::Subscribe(_)) => self.pending.push_back(Pending::Subscribe(id)),
-                Some(Entry::Unsubscribe(_)) => self.pending.push_back(Pending::Unsubscribe(id)),
-                _ => {}
+            // Queued before this server's limits were known: held to them now.
+            let (verdict, item) = match self.outbound.get(id) {
+                Some(Entry::Subscribe(subscribe)) => (
+                    subscribe_allowed(self.version, &self.server, subscribe),
+                    Pending::Subscribe(id),
+                ),
+                Some(Entry::Unsubscribe(unsubscribe)) => (
+                    unsubscribe
+                        .encoded_len(self.version)
+                        .map_err(UsageError::from)
+                        .and_then(|len| self.check_size(len)),
+                    Pending::Unsubscribe(id),
+                ),
+                _ => continue,
+            };
+            match verdict {
+                Ok(()) => self.pending.push_back(item),
+                Err(error) => {
+                    self.outbound.remove(id);
+                    self.events.push_back(Event::RequestFailed {
+                        packet_id: id,
+                        error,
+                    });
+                }
             }
         }
         let mut index = 0;
@@ -850,6 +881,28 @@ fn sendable(
         UsageError::PacketTooLarge { .. } => PublishError::TooLarge,
         _ => PublishError::Unsupported,
     })
+}
+
+/// The server's Wildcard, Shared and Subscription Identifier availability and Maximum Packet
+/// Size applied to a SUBSCRIBE.
+fn subscribe_allowed(
+    version: ProtocolVersion,
+    server: &ServerLimits,
+    subscribe: &Subscribe<Bytes>,
+) -> Result<(), UsageError> {
+    for subscription in subscribe.subscriptions.iter() {
+        let filter = &subscription.filter;
+        if filter.is_shared() && !server.shared_subscriptions {
+            return Err(UsageError::NotSupported("shared subscriptions"));
+        }
+        if filter.has_wildcards() && !server.wildcard_subscriptions {
+            return Err(UsageError::NotSupported("wildcard subscriptions"));
+        }
+    }
+    if subscribe.properties.subscription_identifier.is_some() && !server.subscription_identifiers {
+        return Err(UsageError::NotSupported("subscription identifiers"));
+    }
+    check_size(server, subscribe.encoded_len(version)?)
 }
 
 /// The server's Maximum Packet Size (`[MQTT-3.2.2-15]` in 5.0).

@@ -105,6 +105,11 @@ impl Client {
         if let Some(expiry) = properties.session_expiry_interval {
             self.session_expiry = expiry;
         }
+        let key = match &properties.assigned_client_identifier {
+            Some(assigned) => assigned.as_str(),
+            None => connect.client_id.as_str(),
+        };
+        self.session_key = Some(bytestring::ByteString::from(key));
         self.server = server;
         self.state = State::Connected;
         if self.auth == AuthExchange::Connecting {
@@ -155,6 +160,19 @@ impl Client {
                 in_flight = in_flight.saturating_add(1);
                 self.pending
                     .push_back(Pending::PubRel(id, PubRelReasonCode::Success));
+                continue;
+            }
+            // This server may take less than the one the message first went to.
+            let verdict = match self.outbound.get(id) {
+                Some(Entry::Sent(publish)) => self.sendable(publish),
+                _ => continue,
+            };
+            if let Err(error) = verdict {
+                self.outbound.remove(id);
+                self.events.push_back(Event::Published {
+                    packet_id: id,
+                    result: Err(error),
+                });
             } else if in_flight < quota {
                 in_flight = in_flight.saturating_add(1);
                 self.pending.push_back(Pending::Publish(id));

@@ -252,3 +252,49 @@ impl Harness {
         self.receive(mqtt_sansio::UnsubAck::new(id, codes));
     }
 }
+
+/// A UTF-8 string field, for building expected packets.
+pub(crate) fn text(value: &str) -> mqtt_sansio::MqttString<Bytes> {
+    mqtt_sansio::MqttString::new(bytestring::ByteString::from(value)).unwrap()
+}
+
+/// A subscription to `filter` at `qos`.
+pub(crate) fn subscription(filter: &str, qos: QoS) -> mqtt_sansio::Subscription {
+    mqtt_sansio::Subscription::new(
+        mqtt_sansio::TopicFilter::new(bytestring::ByteString::from(filter)).unwrap(),
+        qos,
+    )
+}
+
+/// An accepting CONNACK with these 5.0 properties.
+pub(crate) fn connack_with(properties: mqtt_sansio::ConnAckProperties) -> ConnAck {
+    let mut connack = ConnAck::new(false, ConnectReasonCode::Success);
+    connack.properties = properties;
+    connack
+}
+
+/// The end of a connection: panics unless `events` is exactly one `Event::Disconnected`.
+#[track_caller]
+pub(crate) fn only_disconnected(events: Vec<Event>) -> mqtt_sansio::Disconnected {
+    match <[Event; 1]>::try_from(events) {
+        Ok([Event::Disconnected(disconnected)]) => disconnected,
+        Ok(other) => panic!("expected one Event::Disconnected, got {other:?}"),
+        Err(events) => panic!("expected one Event::Disconnected, got {events:?}"),
+    }
+}
+
+impl Harness {
+    /// Like [`Harness::connect`], but hands back `connect`'s error instead of panicking; on
+    /// success the server's decoder starts over (a new transport) and the packets written are
+    /// returned.
+    pub(crate) fn try_connect(
+        &mut self,
+        options: ConnectOptions,
+    ) -> Result<Vec<Packet>, mqtt_sansio::UsageError> {
+        let version = options.version();
+        self.client.connect(self.now, options)?;
+        self.version = version;
+        self.server = Decoder::server(Limits::default());
+        Ok(self.sent())
+    }
+}
