@@ -83,6 +83,7 @@ extern crate std;
 
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
+pub mod broker;
 mod client;
 pub mod codec;
 mod decoder;
@@ -94,6 +95,7 @@ mod time;
 pub mod topic;
 mod types;
 
+pub use broker::{Broker, BrokerConfig};
 pub use client::{
     Client, ClientConfig, ConnectOptions, Connected, DisconnectReason, Disconnected, Event,
     PublishError, ServerLimits, SessionState, SessionStateError, State, Transmit, WillError,

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["property"],
     &["packet"],
     &["decoder"],
-    &["client"],
+    &["client", "broker"],
     &["arbitrary"],
 ];
 

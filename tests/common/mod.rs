@@ -11,6 +11,7 @@
 pub(crate) mod client;
 mod make;
 pub(crate) mod packets;
+pub(crate) mod pair;
 pub(crate) mod topic_reference;
 mod vectors;
 

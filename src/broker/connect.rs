@@ -1,0 +1,387 @@
+//! Opening and ending connections and sessions: CONNECT and CONNACK, session takeover, Clean
+//! Start, session expiry and wills.
+
+use alloc::boxed::Box;
+use core::time::Duration;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use super::connection::{Out, Phase};
+use super::event::{CloseReason, ConnectionHandle, Event};
+use super::session::{Session, SessionKey};
+use super::{Broker, Policy, SessionSlot, Timer};
+use crate::codec::MqttString;
+use crate::error::UsageError;
+use crate::packet::{ConnAck, Connect, Publish};
+use crate::property::MaximumQos;
+use crate::reason::ConnectReasonCode;
+use crate::types::{ProtocolVersion, QoS};
+
+impl<P: Policy> Broker<P> {
+    /// A CONNECT arrived: ask the driver, or accept it now.
+    pub(super) fn on_connect(&mut self, handle: ConnectionHandle, connect: Connect<Bytes>) {
+        if let Some(conn) = self.connection_mut(handle) {
+            conn.version = connect.protocol_version;
+        }
+        // 5.0 enhanced authentication is not offered: a CONNECT that asks for it is refused
+        // with Bad authentication method (0x8C).
+        if connect.properties.authentication_method.is_some() {
+            self.refuse(
+                handle,
+                connect.protocol_version,
+                ConnectReasonCode::BadAuthenticationMethod,
+            );
+            return;
+        }
+        if self.config.allow_anonymous {
+            self.complete_connect(handle, connect);
+            return;
+        }
+        let copy = Box::new(connect.clone());
+        if let Some(conn) = self.connection_mut(handle) {
+            conn.phase = Phase::Authenticating(Box::new(connect));
+        }
+        self.events.push_back(Event::Authenticate {
+            connection: handle,
+            connect: copy,
+        });
+    }
+
+    pub(super) fn take_authenticating(
+        &mut self,
+        handle: ConnectionHandle,
+    ) -> Result<Connect<Bytes>, UsageError> {
+        let conn = self
+            .connection_mut(handle)
+            .ok_or(UsageError::NotConnected)?;
+        match core::mem::replace(&mut conn.phase, Phase::AwaitingConnect) {
+            Phase::Authenticating(connect) => Ok(*connect),
+            other => {
+                conn.phase = other;
+                Err(UsageError::NoAuthentication)
+            }
+        }
+    }
+
+    /// Refuses a CONNECT with a CONNACK carrying `code` (in 3.x the return code of the same
+    /// meaning, or Not authorized), then closes (`[MQTT-3.2.2-7]` in 5.0).
+    pub(super) fn refuse(
+        &mut self,
+        handle: ConnectionHandle,
+        version: ProtocolVersion,
+        code: ConnectReasonCode,
+    ) {
+        let code = if version.is_v5() {
+            code
+        } else {
+            match crate::reason::ConnectReturnCode::from_reason_code(code) {
+                Some(code) => code.to_reason_code(),
+                None => ConnectReasonCode::NotAuthorized,
+            }
+        };
+        let connack = ConnAck::new(false, code);
+        self.close(
+            handle,
+            CloseReason::Refused,
+            Some(Out::ConnAck(Box::new(connack))),
+        );
+    }
+
+    /// Connects an accepted CONNECT to its session and queues the CONNACK.
+    pub(super) fn complete_connect(&mut self, handle: ConnectionHandle, connect: Connect<Bytes>) {
+        let now = self.now;
+        let version = connect.protocol_version;
+        let mut connack = ConnAck::new(false, ConnectReasonCode::Success);
+
+        // The Client Identifier, assigned if empty ([MQTT-3.1.3-6] in 3.1.1, [MQTT-3.2.2-16]
+        // in 5.0, which returns it).
+        let client_id = if connect.client_id.as_str().is_empty() {
+            self.assigned_ids = self.assigned_ids.wrapping_add(1);
+            let id = ByteString::from(alloc::format!("auto-{:016x}", self.assigned_ids));
+            if version.is_v5() {
+                connack.properties.assigned_client_identifier = MqttString::new(id.clone()).ok();
+            }
+            id
+        } else {
+            connect.client_id.clone().into_inner()
+        };
+
+        // Keep Alive, capped by the server's maximum (5.0 Server Keep Alive).
+        let mut keep_alive = connect.keep_alive;
+        if let Some(maximum) = self.config.max_keep_alive
+            && version.is_v5()
+            && (keep_alive == 0 || keep_alive > maximum)
+        {
+            keep_alive = maximum;
+            connack.properties.server_keep_alive = Some(maximum);
+        }
+
+        // Session Expiry: 3.x keeps a session of Clean Session 0 (as long as the broker
+        // allows), 5.0 as the client asks, within the maximum.
+        let asked = if version.is_v5() {
+            connect.properties.session_expiry_interval.unwrap_or(0)
+        } else if connect.clean_start {
+            0
+        } else {
+            u32::MAX
+        };
+        let expiry = asked.min(self.config.max_session_expiry);
+        if version.is_v5() && expiry != asked {
+            connack.properties.session_expiry_interval = Some(expiry);
+        }
+
+        // Takeover ([MQTT-3.1.4-3] in 5.0): the old connection gets DISCONNECT 0x8E (5.0)
+        // and is closed; its will is due as for any abnormal end.
+        let existing = self.by_client_id.get(&client_id).copied();
+        if let Some(index) = existing {
+            let old = self
+                .sessions
+                .get(index as usize)
+                .and_then(|slot| slot.session.as_ref())
+                .and_then(|session| session.connection);
+            if let Some(old) = old {
+                let farewell = self
+                    .connection(old)
+                    .filter(|conn| conn.version.is_v5())
+                    .map(|_| {
+                        Out::Disconnect(crate::reason::DisconnectReasonCode::SessionTakenOver)
+                    });
+                self.close(old, CloseReason::SessionTakenOver, farewell);
+            }
+        }
+        // Clean Start ends the stored session ([MQTT-3.1.2-4] in 5.0, [MQTT-3.1.2-6] in
+        // 3.1.1), will included.
+        let mut key = existing.and_then(|index| self.key_of(index));
+        if connect.clean_start
+            && let Some(old) = key.take()
+        {
+            self.end_session(old);
+        }
+        // 3.1 has no Session Present flag ([MQTT-3.2.2-2] in 3.1.1: set when resumed).
+        let session_present = key.is_some() && version != ProtocolVersion::V3_1;
+        let key = match key {
+            Some(key) => key,
+            None => self.new_session(client_id.clone(), version),
+        };
+        connack.session_present = session_present;
+
+        // The limits this broker sets, advertised in 5.0.
+        if version.is_v5() {
+            let properties = &mut connack.properties;
+            let config = &self.config;
+            properties.receive_maximum = core::num::NonZeroU16::new(config.receive_maximum)
+                .filter(|maximum| maximum.get() != u16::MAX);
+            properties.maximum_qos = match config.maximum_qos {
+                QoS::AtMostOnce => Some(MaximumQos::AtMostOnce),
+                QoS::AtLeastOnce => Some(MaximumQos::AtLeastOnce),
+                QoS::ExactlyOnce => None,
+            };
+            properties.retain_available = (!config.retain_available).then_some(false);
+            properties.maximum_packet_size = core::num::NonZeroU32::new(config.max_packet_size)
+                .filter(|size| size.get() < crate::codec::MAX_PACKET_SIZE);
+            properties.topic_alias_maximum =
+                (config.topic_alias_maximum != 0).then_some(config.topic_alias_maximum);
+            properties.wildcard_subscription_available =
+                (!config.wildcard_subscriptions).then_some(false);
+            properties.subscription_identifiers_available =
+                (!config.subscription_identifiers).then_some(false);
+            properties.shared_subscription_available =
+                (!config.shared_subscriptions).then_some(false);
+        }
+
+        // The connection takes its client's limits and joins the session.
+        let max_packet_size = self.config.max_packet_size;
+        if let Some(conn) = self.connection_mut(handle) {
+            conn.phase = Phase::Connected;
+            conn.version = version;
+            conn.session = Some(key);
+            conn.keep_alive = Duration::from_secs(u64::from(keep_alive));
+            // [MQTT-3.1.2-24] (3.1.1), [MQTT-3.1.2-22] (5.0): one and a half times the Keep
+            // Alive without a packet closes the connection.
+            conn.deadline = (keep_alive != 0)
+                .then(|| now.saturating_add(super::connection::grace(conn.keep_alive)));
+            if version.is_v5() {
+                let properties = &connect.properties;
+                conn.receive_maximum = properties.receive_maximum.map_or(u16::MAX, |max| max.get());
+                conn.max_packet_size = properties.maximum_packet_size.map(|size| size.get());
+                conn.problem_information = properties.request_problem_information.unwrap_or(true);
+            }
+            conn.decoder
+                .set_limits(crate::codec::Limits::new(max_packet_size));
+        }
+        if let Some(deadline) = self.connection(handle).and_then(|conn| conn.deadline) {
+            self.timers.insert((deadline, Timer::Connection(handle)));
+        }
+        if let Some(session) = self.session_mut(key) {
+            session.connection = Some(handle);
+            session.version = version;
+            session.expiry = expiry;
+            session.expires_at = None;
+            // A reconnect within the Will Delay cancels the pending will
+            // ([MQTT-3.1.3-9] in 5.0); the new connection's will replaces it.
+            session.will_at = None;
+            session.will = connect.will.map(Box::new);
+        }
+        self.send(handle, Out::ConnAck(Box::new(connack)));
+        self.events.push_back(Event::Connected {
+            connection: handle,
+            client_id: MqttString::new(client_id).unwrap_or_default(),
+            version,
+            session_present,
+        });
+        if session_present {
+            self.resend_session(key, handle);
+        }
+        self.fill_window(key);
+    }
+
+    fn key_of(&self, index: u32) -> Option<SessionKey> {
+        let slot = self.sessions.get(index as usize)?;
+        slot.session.as_ref().map(|_| SessionKey {
+            index,
+            generation: slot.generation,
+        })
+    }
+
+    fn new_session(&mut self, client_id: ByteString, version: ProtocolVersion) -> SessionKey {
+        let index = match self.free_sessions.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
+                self.sessions.push(SessionSlot {
+                    generation: 0,
+                    session: None,
+                });
+                index
+            }
+        };
+        let generation = match self.sessions.get_mut(index as usize) {
+            Some(slot) => {
+                slot.generation = slot.generation.wrapping_add(1);
+                slot.session = Some(Session::new(client_id.clone(), version));
+                slot.generation
+            }
+            None => 0,
+        };
+        self.by_client_id.insert(client_id, index);
+        SessionKey { index, generation }
+    }
+
+    /// A connection ends: it leaves its session, whose will is due if the end is abnormal,
+    /// and which ends now or starts counting down its expiry.
+    pub(super) fn end_connection(&mut self, handle: ConnectionHandle, abnormal: bool) {
+        let now = self.now;
+        let Some(key) = self
+            .connection_mut(handle)
+            .and_then(|conn| conn.session.take())
+        else {
+            return;
+        };
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        if session.connection != Some(handle) {
+            return;
+        }
+        session.connection = None;
+        let expiry = session.expiry;
+        if abnormal && let Some(will) = &session.will {
+            // [MQTT-3.1.2-8] (3.1.1): published on an abnormal end; 5.0 after its delay, or
+            // at the session's end if that comes first.
+            let delay = will.properties.will_delay_interval.unwrap_or(0).min(expiry);
+            session.will_at = Some(now.saturating_add(Duration::from_secs(u64::from(delay))));
+        } else {
+            // [MQTT-3.1.2-10] (3.1.1), [MQTT-3.14.4-3] (5.0): a DISCONNECT discards it.
+            session.will = None;
+        }
+        if expiry == 0 {
+            self.end_session(key);
+            return;
+        }
+        if expiry != u32::MAX {
+            session.expires_at = Some(now.saturating_add(Duration::from_secs(u64::from(expiry))));
+        }
+        let next = [session.will_at, session.expires_at]
+            .into_iter()
+            .flatten()
+            .min();
+        if let Some(at) = next {
+            if at <= now {
+                self.session_timer(key);
+            } else {
+                self.timers.insert((at, Timer::Session(key)));
+            }
+        }
+    }
+
+    /// A session's will or expiry is due.
+    pub(super) fn session_timer(&mut self, key: SessionKey) {
+        let now = self.now;
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        if session.connection.is_some() {
+            return;
+        }
+        if session.will_at.is_some_and(|at| at <= now) {
+            session.will_at = None;
+            if let Some(will) = session.will.take() {
+                self.publish_will(*will, key);
+            }
+        }
+        let Some(session) = self.session(key) else {
+            return;
+        };
+        if session.expires_at.is_some_and(|at| at <= now) {
+            self.end_session(key);
+            return;
+        }
+        let next = [session.will_at, session.expires_at]
+            .into_iter()
+            .flatten()
+            .min();
+        if let Some(at) = next {
+            self.timers.insert((at, Timer::Session(key)));
+        }
+    }
+
+    /// Ends a session: its pending will goes out, its subscriptions and messages go.
+    pub(super) fn end_session(&mut self, key: SessionKey) {
+        let Some(slot) = self.sessions.get_mut(key.index as usize) else {
+            return;
+        };
+        if slot.generation != key.generation {
+            return;
+        }
+        let Some(mut session) = slot.session.take() else {
+            return;
+        };
+        self.free_sessions.push(key.index);
+        self.by_client_id.remove(&session.client_id);
+        if session.will_at.is_some()
+            && let Some(will) = session.will.take()
+        {
+            self.publish_will(*will, key);
+        }
+        for filter in core::mem::take(&mut session.filters) {
+            self.subscriptions.unsubscribe(&filter, key);
+        }
+        for inflight in session.inflight {
+            self.store.release(inflight.delivery.message);
+        }
+        for queued in session.queue {
+            self.store.release(queued.message);
+        }
+    }
+
+    fn publish_will(&mut self, will: crate::packet::Will<Bytes>, origin: SessionKey) {
+        let mut publish = Publish::new(will.topic, will.payload.into_inner());
+        publish.delivery = crate::packet::Delivery::new(will.qos, crate::types::PacketId::MIN);
+        publish.retain = will.retain;
+        publish.properties.message_expiry_interval = will.properties.message_expiry_interval;
+        publish.properties.message = will.properties.message;
+        let _ = origin;
+        self.route(publish, None);
+    }
+}

@@ -1,0 +1,118 @@
+//! One network connection on the broker: its decoder, its phase, the limits its client set,
+//! and the packets queued for it.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::Bytes;
+
+use super::session::{Delivery, SessionKey};
+use crate::decoder::Decoder;
+use crate::packet::{ConnAck, Connect, SubAck, UnsubAck};
+use crate::reason::DisconnectReasonCode;
+use crate::time::Instant;
+use crate::topic::TopicName;
+use crate::types::{PacketId, ProtocolVersion};
+
+/// Where a connection stands.
+#[derive(Debug)]
+pub(crate) enum Phase {
+    /// Accepted; its CONNECT has not arrived.
+    AwaitingConnect,
+    /// Its CONNECT waits for the driver's verdict.
+    Authenticating(Box<Connect<Bytes>>),
+    /// Connected to a session.
+    Connected,
+    /// Done: the last packets are queued, the driver was told to close it.
+    Closing,
+}
+
+/// An acknowledgement the broker sends, with its reason code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // the packets' own names
+pub(crate) enum Ack {
+    PubAck(PacketId, u8),
+    PubRec(PacketId, u8),
+    PubRel(PacketId, u8),
+    PubComp(PacketId, u8),
+}
+
+/// One and a half times the Keep Alive: how long the broker waits for a packet.
+pub(crate) fn grace(keep_alive: Duration) -> Duration {
+    keep_alive.saturating_add(keep_alive.checked_div(2).unwrap_or_default())
+}
+
+/// One packet queued for the connection.
+#[derive(Debug)]
+pub(crate) enum Out {
+    /// A delivery; for QoS 1 and 2 its Packet Identifier and DUP flag.
+    Publish {
+        delivery: Delivery,
+        id: Option<PacketId>,
+        dup: bool,
+    },
+    Ack(Ack),
+    ConnAck(Box<ConnAck<Bytes>>),
+    SubAck(Box<SubAck<Bytes>>),
+    UnsubAck(Box<UnsubAck<Bytes>>),
+    PingResp,
+    Disconnect(DisconnectReasonCode),
+}
+
+/// A connection; see the module docs.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) phase: Phase,
+    pub(crate) decoder: Decoder,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) session: Option<SessionKey>,
+    /// When the connection is closed for silence: the connect timeout, then one and a half
+    /// times the Keep Alive after the last packet (`[MQTT-3.1.2-24]` in 3.1.1).
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) keep_alive: Duration,
+    /// The client's Receive Maximum: deliveries in flight to it at once.
+    pub(crate) receive_maximum: u16,
+    /// The client's Maximum Packet Size.
+    pub(crate) max_packet_size: Option<u32>,
+    /// Whether the client accepts Reason Strings and User Properties on acks (5.0).
+    pub(crate) problem_information: bool,
+    /// Topic Aliases the client set up towards the broker (5.0), by alias.
+    pub(crate) aliases: Vec<Option<TopicName<Bytes>>>,
+    /// QoS 1 and 2 PUBLISH packets received and not yet acknowledged by the broker.
+    pub(crate) unacknowledged: u16,
+    pub(crate) out: VecDeque<Out>,
+    /// A packet larger than the driver's buffer, being written in pieces.
+    pub(crate) spill: Vec<u8>,
+    pub(crate) spill_offset: usize,
+    /// Whether the connection is in the broker's list of connections with output.
+    pub(crate) ready: bool,
+}
+
+impl Connection {
+    pub(crate) fn new(decoder: Decoder, deadline: Instant) -> Self {
+        Self {
+            phase: Phase::AwaitingConnect,
+            decoder,
+            version: ProtocolVersion::V3_1_1,
+            session: None,
+            deadline: Some(deadline),
+            keep_alive: Duration::ZERO,
+            receive_maximum: u16::MAX,
+            max_packet_size: None,
+            problem_information: true,
+            aliases: Vec::new(),
+            unacknowledged: 0,
+            out: VecDeque::new(),
+            spill: Vec::new(),
+            spill_offset: 0,
+            ready: false,
+        }
+    }
+
+    /// Whether the connection has bytes to write.
+    pub(crate) fn has_output(&self) -> bool {
+        !self.out.is_empty() || self.spill_offset < self.spill.len()
+    }
+}

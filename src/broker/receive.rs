@@ -1,0 +1,477 @@
+//! What the broker does with each packet a client sends.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+
+use super::connection::{Ack, Out, Phase};
+use super::event::{CloseReason, ConnectionHandle};
+use super::session::{Delivery, SessionKey};
+use super::{Broker, Policy, Timer};
+use crate::decoder::Reply;
+use crate::error::PeerError;
+use crate::packet::{
+    Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish, SubAck, Subscribe, UnsubAck,
+    Unsubscribe,
+};
+use crate::reason::{
+    ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, ReasonCode, SubAckReasonCode,
+    UnsubAckReasonCode,
+};
+use crate::types::QoS;
+
+impl<P: Policy> Broker<P> {
+    /// Decodes and handles every complete packet received on `handle`, until it closes.
+    pub(super) fn process_input(&mut self, handle: ConnectionHandle) {
+        loop {
+            let Some(conn) = self.connection_mut(handle) else {
+                return;
+            };
+            if matches!(conn.phase, Phase::Closing | Phase::Authenticating(_)) {
+                return;
+            }
+            let decoded = conn.decoder.decode();
+            match decoded {
+                Ok(Some(packet)) => self.handle_packet(handle, packet),
+                Ok(None) => return,
+                Err(failure) => {
+                    let farewell = match failure.reply {
+                        Reply::ConnAck { version, code } => {
+                            let code = if version.is_v5() {
+                                code
+                            } else {
+                                match crate::reason::ConnectReturnCode::from_reason_code(code) {
+                                    Some(code) => code.to_reason_code(),
+                                    None => ConnectReasonCode::UnspecifiedError,
+                                }
+                            };
+                            if let Some(conn) = self.connection_mut(handle) {
+                                conn.version = version;
+                            }
+                            Some(Out::ConnAck(Box::new(crate::packet::ConnAck::new(
+                                false, code,
+                            ))))
+                        }
+                        Reply::Disconnect(code) => Some(Out::Disconnect(code)),
+                        _ => None,
+                    };
+                    let code = failure.error.disconnect_reason_code();
+                    self.close(handle, CloseReason::ProtocolError(code), farewell);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A protocol error: 5.0 DISCONNECT with `code`, 3.x close (`[MQTT-4.8.0-1]`).
+    fn violation(&mut self, handle: ConnectionHandle, code: DisconnectReasonCode) {
+        let v5 = self
+            .connection(handle)
+            .is_some_and(|conn| conn.version.is_v5());
+        let farewell = v5.then_some(Out::Disconnect(code));
+        self.close(handle, CloseReason::ProtocolError(code), farewell);
+    }
+
+    fn handle_packet(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
+        let now = self.now;
+        let Some(conn) = self.connection_mut(handle) else {
+            return;
+        };
+        // Any packet resets the Keep Alive clock.
+        if !conn.keep_alive.is_zero() {
+            conn.deadline = Some(now.saturating_add(super::connection::grace(conn.keep_alive)));
+        }
+        let key = conn.session;
+        match (packet, key) {
+            (Packet::Connect(connect), None) => self.on_connect(handle, *connect),
+            (Packet::Publish(publish), Some(key)) => self.on_publish(handle, key, publish),
+            (Packet::PubAck(ack), Some(key)) => self.on_puback(key, &ack),
+            (Packet::PubRec(rec), Some(key)) => self.on_pubrec(handle, key, &rec),
+            (Packet::PubRel(rel), Some(key)) => self.on_pubrel(handle, key, &rel),
+            (Packet::PubComp(comp), Some(key)) => self.on_pubcomp(key, &comp),
+            (Packet::Subscribe(subscribe), Some(key)) => {
+                self.on_subscribe(handle, key, &subscribe);
+            }
+            (Packet::Unsubscribe(unsubscribe), Some(key)) => {
+                self.on_unsubscribe(handle, key, &unsubscribe);
+            }
+            (Packet::PingReq(_), Some(_)) => self.send(handle, Out::PingResp),
+            (Packet::Disconnect(disconnect), Some(key)) => {
+                self.on_disconnect(handle, key, &disconnect);
+            }
+            // Anything before CONNECT is refused by the decoder; AUTH is not offered.
+            _ => self.violation(handle, DisconnectReasonCode::ProtocolError),
+        }
+    }
+
+    fn on_publish(
+        &mut self,
+        handle: ConnectionHandle,
+        key: SessionKey,
+        mut publish: Publish<Bytes>,
+    ) {
+        let (version, max_alias) = match self.connection(handle) {
+            Some(conn) => (conn.version, self.config.topic_alias_maximum),
+            None => return,
+        };
+        // Topic Alias (5.0): set with a topic, used without one ([MQTT-3.3.2-10..12]).
+        if let Some(alias) = publish.properties.topic_alias.take() {
+            let alias = alias.get();
+            if alias > max_alias {
+                self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
+                return;
+            }
+            let index = usize::from(alias).saturating_sub(1);
+            let Some(conn) = self.connection_mut(handle) else {
+                return;
+            };
+            match &publish.topic {
+                Some(topic) => {
+                    if conn.aliases.len() <= index {
+                        conn.aliases.resize(index.saturating_add(1), None);
+                    }
+                    if let Some(slot) = conn.aliases.get_mut(index) {
+                        *slot = Some(topic.clone());
+                    }
+                }
+                None => match conn.aliases.get(index).cloned().flatten() {
+                    Some(topic) => publish.topic = Some(topic),
+                    None => {
+                        self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
+                        return;
+                    }
+                },
+            }
+        }
+        let qos = publish.qos();
+        // [MQTT-3.2.2-12] (5.0): above Maximum QoS; [MQTT-3.2.2-13]: RETAIN unavailable.
+        if qos > self.config.maximum_qos {
+            self.violation(handle, DisconnectReasonCode::QoSNotSupported);
+            return;
+        }
+        if publish.retain && !self.config.retain_available {
+            self.violation(handle, DisconnectReasonCode::RetainNotSupported);
+            return;
+        }
+        let Some(topic) = publish.topic.as_ref() else {
+            self.violation(handle, DisconnectReasonCode::ProtocolError);
+            return;
+        };
+        let too_deep = topic.levels().count() > self.config.max_topic_levels;
+        let allowed = !too_deep
+            && self
+                .session(key)
+                .is_some_and(|session| self.policy.may_publish(&session.client_id, topic.as_str()));
+        let Some(id) = publish.packet_id() else {
+            if allowed {
+                self.route(publish, Some(key));
+            }
+            return;
+        };
+        // [MQTT-3.3.4-9] (5.0): no more unacknowledged QoS 1 and 2 than our Receive Maximum.
+        let receive_maximum = self.config.receive_maximum;
+        let unacknowledged = self
+            .connection(handle)
+            .map_or(0, |conn| conn.unacknowledged);
+        if unacknowledged >= receive_maximum && version.is_v5() {
+            self.violation(handle, DisconnectReasonCode::ReceiveMaximumExceeded);
+            return;
+        }
+        let refused = if too_deep {
+            PubAckReasonCode::TopicNameInvalid
+        } else {
+            PubAckReasonCode::NotAuthorized
+        };
+        let code = |routed: bool| -> u8 {
+            if !version.is_v5() || allowed {
+                let _ = routed;
+                PubAckReasonCode::Success.as_u8()
+            } else {
+                refused.as_u8()
+            }
+        };
+        if qos == QoS::AtLeastOnce {
+            if allowed {
+                self.route(publish, Some(key));
+            }
+            self.send(handle, Out::Ack(Ack::PubAck(id, code(allowed))));
+            return;
+        }
+        // QoS 2: [MQTT-4.3.3-9]/[MQTT-4.3.3-10] (5.0): delivered once, PUBREC until PUBREL.
+        let first = self
+            .session_mut(key)
+            .is_some_and(|session| session.receive_qos2(id));
+        if first {
+            if let Some(conn) = self.connection_mut(handle) {
+                conn.unacknowledged = conn.unacknowledged.saturating_add(1);
+            }
+            if allowed {
+                self.route(publish, Some(key));
+            }
+        }
+        self.send(handle, Out::Ack(Ack::PubRec(id, code(allowed))));
+        if !allowed && version.is_v5() {
+            // A refusing PUBREC ends the flow ([MQTT-4.3.3-9] in 5.0).
+            if let Some(session) = self.session_mut(key) {
+                session.release_qos2(id);
+            }
+            if let Some(conn) = self.connection_mut(handle) {
+                conn.unacknowledged = conn.unacknowledged.saturating_sub(1);
+            }
+        }
+    }
+
+    fn on_puback(&mut self, key: SessionKey, ack: &PubAck<Bytes>) {
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        let Some(at) = session.inflight_position(ack.packet_id) else {
+            return;
+        };
+        let is_qos1 = session
+            .inflight
+            .get(at)
+            .is_some_and(|inflight| inflight.delivery.qos == QoS::AtLeastOnce);
+        if !is_qos1 {
+            return;
+        }
+        if let Some(inflight) = session.inflight.remove(at) {
+            self.store.release(inflight.delivery.message);
+        }
+        self.fill_window(key);
+    }
+
+    fn on_pubrec(&mut self, handle: ConnectionHandle, key: SessionKey, rec: &PubRec<Bytes>) {
+        let v5 = self
+            .connection(handle)
+            .is_some_and(|conn| conn.version.is_v5());
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        let Some(at) = session.inflight_position(rec.packet_id) else {
+            if v5 {
+                self.send(
+                    handle,
+                    Out::Ack(Ack::PubRel(
+                        rec.packet_id,
+                        ReasonCode::PacketIdentifierNotFound.as_u8(),
+                    )),
+                );
+            }
+            return;
+        };
+        if rec.reason_code.is_error() {
+            // [MQTT-4.4.0-2] (5.0): the flow ends without PUBREL.
+            if let Some(inflight) = session.inflight.remove(at) {
+                self.store.release(inflight.delivery.message);
+            }
+            self.fill_window(key);
+            return;
+        }
+        if let Some(inflight) = session.inflight.get_mut(at) {
+            inflight.released = true;
+        }
+        self.send(handle, Out::Ack(Ack::PubRel(rec.packet_id, 0)));
+    }
+
+    fn on_pubrel(&mut self, handle: ConnectionHandle, key: SessionKey, rel: &PubRel<Bytes>) {
+        let known = self
+            .session_mut(key)
+            .is_some_and(|session| session.release_qos2(rel.packet_id));
+        let v5 = match self.connection_mut(handle) {
+            Some(conn) => {
+                if known {
+                    conn.unacknowledged = conn.unacknowledged.saturating_sub(1);
+                }
+                conn.version.is_v5()
+            }
+            None => return,
+        };
+        let code = if known || !v5 {
+            0
+        } else {
+            ReasonCode::PacketIdentifierNotFound.as_u8()
+        };
+        self.send(handle, Out::Ack(Ack::PubComp(rel.packet_id, code)));
+    }
+
+    fn on_pubcomp(&mut self, key: SessionKey, comp: &PubComp<Bytes>) {
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        let Some(at) = session.inflight_position(comp.packet_id) else {
+            return;
+        };
+        if session
+            .inflight
+            .get(at)
+            .is_some_and(|inflight| inflight.released)
+        {
+            if let Some(inflight) = session.inflight.remove(at) {
+                self.store.release(inflight.delivery.message);
+            }
+            self.fill_window(key);
+        }
+    }
+
+    fn on_subscribe(
+        &mut self,
+        handle: ConnectionHandle,
+        key: SessionKey,
+        subscribe: &Subscribe<Bytes>,
+    ) {
+        let now = self.now;
+        let Some(version) = self.connection(handle).map(|conn| conn.version) else {
+            return;
+        };
+        let sub_id = subscribe.properties.subscription_identifier;
+        if sub_id.is_some() && !self.config.subscription_identifiers {
+            self.violation(
+                handle,
+                DisconnectReasonCode::SubscriptionIdentifiersNotSupported,
+            );
+            return;
+        }
+        let mut codes = Vec::with_capacity(subscribe.subscriptions.len());
+        let mut retained_for = Vec::new();
+        for subscription in subscribe.subscriptions.iter() {
+            let filter = &subscription.filter;
+            let failure = |code: SubAckReasonCode| {
+                if version.is_v5() {
+                    code
+                } else {
+                    SubAckReasonCode::UnspecifiedError
+                }
+            };
+            let client_id = self.session(key).map(|session| session.client_id.clone());
+            let code = if filter.is_shared() && !self.config.shared_subscriptions {
+                failure(SubAckReasonCode::SharedSubscriptionsNotSupported)
+            } else if filter.has_wildcards() && !self.config.wildcard_subscriptions {
+                failure(SubAckReasonCode::WildcardSubscriptionsNotSupported)
+            } else if filter.check_levels(self.config.max_topic_levels).is_err() {
+                failure(SubAckReasonCode::TopicFilterInvalid)
+            } else if !client_id
+                .as_ref()
+                .is_some_and(|id| self.policy.may_subscribe(id, filter.as_str()))
+            {
+                failure(SubAckReasonCode::NotAuthorized)
+            } else {
+                let mut options = subscription.options;
+                options.qos = options.qos.min(self.config.maximum_qos);
+                let known = self
+                    .session(key)
+                    .is_some_and(|session| session.filters.iter().any(|f| &**f == filter.as_str()));
+                let full = self
+                    .session(key)
+                    .is_some_and(|session| session.filters.len() >= self.config.max_subscriptions);
+                if !known && full {
+                    failure(SubAckReasonCode::QuotaExceeded)
+                } else {
+                    // [MQTT-3.8.4-3]: the same filter replaces the subscription.
+                    let replaced = self.subscriptions.subscribe(filter, key, options, sub_id);
+                    if !known && let Some(session) = self.session_mut(key) {
+                        session.filters.push(filter.clone().into_inner());
+                    }
+                    use crate::packet::RetainHandling;
+                    let send_retained = !filter.is_shared()
+                        && match options.retain_handling {
+                            RetainHandling::SendAtSubscribe => true,
+                            RetainHandling::SendAtSubscribeIfNew => !replaced,
+                            RetainHandling::DoNotSend => false,
+                        };
+                    if send_retained {
+                        retained_for.push((filter.clone(), options.qos, sub_id));
+                    }
+                    match options.qos {
+                        QoS::AtMostOnce => SubAckReasonCode::GrantedQoS0,
+                        QoS::AtLeastOnce => SubAckReasonCode::GrantedQoS1,
+                        QoS::ExactlyOnce => SubAckReasonCode::GrantedQoS2,
+                    }
+                }
+            };
+            codes.push(code);
+        }
+        let suback = SubAck::new(subscribe.packet_id, codes);
+        self.send(handle, Out::SubAck(Box::new(suback)));
+        // Retained messages after the SUBACK, with RETAIN set ([MQTT-3.3.1-8] in 5.0).
+        for (filter, granted, sub_id) in retained_for {
+            let mut found = core::mem::take(&mut self.retained_scratch);
+            found.clear();
+            self.retained.matching(&filter, now, &mut found);
+            for &message in &found {
+                let Some(stored) = self.store.get(message) else {
+                    continue;
+                };
+                let mut sub_ids = super::session::SubIds::None;
+                if let Some(sub_id) = sub_id {
+                    sub_ids.push(sub_id);
+                }
+                let delivery = Delivery {
+                    message,
+                    qos: stored.publish.qos().min(granted),
+                    retain: true,
+                    sub_ids,
+                };
+                self.deliver(key, delivery);
+            }
+            self.retained_scratch = found;
+        }
+    }
+
+    fn on_unsubscribe(
+        &mut self,
+        handle: ConnectionHandle,
+        key: SessionKey,
+        unsubscribe: &Unsubscribe<Bytes>,
+    ) {
+        let mut codes = Vec::with_capacity(unsubscribe.filters.len());
+        for filter in unsubscribe.filters.iter() {
+            let existed = self.subscriptions.unsubscribe(filter.as_str(), key);
+            if existed && let Some(session) = self.session_mut(key) {
+                session.filters.retain(|f| &**f != filter.as_str());
+            }
+            codes.push(if existed {
+                UnsubAckReasonCode::Success
+            } else {
+                UnsubAckReasonCode::NoSubscriptionExisted
+            });
+        }
+        let v5 = self
+            .connection(handle)
+            .is_some_and(|conn| conn.version.is_v5());
+        let unsuback = if v5 {
+            UnsubAck::new(unsubscribe.packet_id, codes)
+        } else {
+            UnsubAck::new(unsubscribe.packet_id, [])
+        };
+        self.send(handle, Out::UnsubAck(Box::new(unsuback)));
+    }
+
+    fn on_disconnect(
+        &mut self,
+        handle: ConnectionHandle,
+        key: SessionKey,
+        disconnect: &Disconnect<Bytes>,
+    ) {
+        if let Some(expiry) = disconnect.properties.session_expiry_interval {
+            // v5 §3.14.2.2.2: a CONNECT with 0 cannot be followed by a DISCONNECT with more.
+            let was_zero = self.session(key).is_some_and(|session| session.expiry == 0);
+            if was_zero && expiry != 0 {
+                self.violation(handle, DisconnectReasonCode::ProtocolError);
+                return;
+            }
+            let maximum = self.config.max_session_expiry;
+            if let Some(session) = self.session_mut(key) {
+                session.expiry = expiry.min(maximum);
+            }
+        }
+        if disconnect.reason_code == DisconnectReasonCode::DisconnectWithWillMessage {
+            // 5.0: the client asks for its will: ending as if abnormally publishes it.
+            self.end_connection(handle, true);
+        }
+        self.close(handle, CloseReason::ClientDisconnected, None);
+        let _ = Timer::Retained;
+        let _: Option<PeerError> = None;
+    }
+}

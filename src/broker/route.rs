@@ -1,0 +1,311 @@
+//! Routing: one PUBLISH in, deliveries queued for every matching session.
+
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+
+use super::connection::{Ack, Out};
+use super::event::ConnectionHandle;
+use super::session::{Delivery, Inflight, SessionKey, SubIds};
+use super::store::MessageId;
+use super::subscriptions::Match;
+use super::{Broker, Policy, Timer};
+use crate::packet::{Delivery as Wire, Outgoing, Publish, TopicAliasUse};
+use crate::types::{PacketId, QoS};
+
+impl<P: Policy> Broker<P> {
+    /// Stores a message, keeps or clears it as retained, and queues a delivery for every
+    /// session with a matching subscription.
+    pub(super) fn route(&mut self, mut publish: Publish<Bytes>, origin: Option<SessionKey>) {
+        let now = self.now;
+        let Some(topic) = publish.topic.clone() else {
+            return;
+        };
+        let qos = publish.qos();
+        // Stored without what belongs to the publisher's connection.
+        publish.delivery = Wire::new(qos, PacketId::MIN);
+        publish.properties.topic_alias = None;
+        let retain = publish.retain;
+        let empty = publish.payload.is_empty();
+        let id = self.store.insert(publish, now);
+
+        if retain && self.config.retain_available {
+            // [MQTT-3.3.1-5]: stored (replacing any); [MQTT-3.3.1-10]/[MQTT-3.3.1-11] (3.1.1),
+            // [MQTT-3.3.1-6]/[MQTT-3.3.1-7] (5.0): an empty payload clears it, and is not
+            // stored.
+            let expires_at = self
+                .store
+                .get(id)
+                .and_then(super::store::Stored::expires_at);
+            let old = self
+                .retained
+                .replace(&topic, (!empty).then_some(id), expires_at);
+            if !empty {
+                self.store.retain(id);
+                if expires_at.is_some() {
+                    self.timers
+                        .insert((expires_at.unwrap_or(now), Timer::Retained));
+                }
+            }
+            if let Some(old) = old {
+                self.store.release(old);
+            }
+        }
+
+        let mut matches = core::mem::take(&mut self.matches);
+        matches.clear();
+        {
+            let sessions = &self.sessions;
+            self.subscriptions.matches(
+                topic.as_str(),
+                |key: SessionKey| {
+                    sessions
+                        .get(key.index as usize)
+                        .and_then(|slot| slot.session.as_ref())
+                        .is_some_and(|session| session.connection.is_some())
+                },
+                &mut matches,
+            );
+        }
+        // Overlapping subscriptions of one session: one delivery, at the highest granted QoS,
+        // with every Subscription Identifier (5.0 [MQTT-3.3.4-3], 3.1.1 [MQTT-3.3.5-1]).
+        matches.sort_unstable_by_key(|m| m.key);
+        let mut start = 0;
+        while start < matches.len() {
+            let key = matches.get(start).map(|m| m.key);
+            let end = matches
+                .iter()
+                .skip(start)
+                .position(|m| Some(m.key) != key)
+                .map_or(matches.len(), |offset| start.saturating_add(offset));
+            if let Some(group) = matches.get(start..end) {
+                self.deliver_matches(id, group, origin);
+            }
+            start = end;
+        }
+        self.matches = matches;
+        self.stats.messages_in = self.stats.messages_in.saturating_add(1);
+        self.store.release_if_unused(id);
+    }
+
+    /// Queues one delivery of message `id` for the session all of `group` belong to.
+    fn deliver_matches(
+        &mut self,
+        id: MessageId,
+        group: &[Match<SessionKey>],
+        origin: Option<SessionKey>,
+    ) {
+        let Some(first) = group.first() else {
+            return;
+        };
+        let key = first.key;
+        let Some(stored) = self.store.get(id) else {
+            return;
+        };
+        let message_qos = stored.publish.qos();
+        let message_retain = stored.publish.retain;
+        let mut granted = None;
+        let mut retain = false;
+        let mut sub_ids = SubIds::None;
+        for m in group {
+            // [MQTT-3.8.3-3] (5.0): No Local, no delivery to the publisher's own session.
+            if m.options.no_local && origin == Some(key) {
+                continue;
+            }
+            granted = granted.max(Some(m.options.qos));
+            // [MQTT-3.3.1-12]/[MQTT-3.3.1-13] (5.0): Retain As Published keeps the flag.
+            retain |= m.options.retain_as_published && message_retain;
+            if let Some(sub_id) = m.id {
+                sub_ids.push(sub_id);
+            }
+        }
+        let Some(granted) = granted else {
+            return;
+        };
+        let delivery = Delivery {
+            message: id,
+            qos: message_qos.min(granted),
+            retain,
+            sub_ids,
+        };
+        self.deliver(key, delivery);
+    }
+
+    /// Queues `delivery` for a session: straight to its connection when the in-flight window
+    /// has room, else to its queue (QoS 0 to an absent client is dropped).
+    pub(super) fn deliver(&mut self, key: SessionKey, delivery: Delivery) {
+        let now = self.now;
+        let Some(stored) = self.store.get(delivery.message) else {
+            return;
+        };
+        if stored.is_expired(now) {
+            self.stats.dropped_expired = self.stats.dropped_expired.saturating_add(1);
+            return;
+        }
+        let size = stored.publish.payload.len();
+        let Some(session) = self.session(key) else {
+            return;
+        };
+        let connection = session.connection;
+        if let Some(handle) = connection {
+            if !self.fits(handle, delivery.message, &delivery) {
+                // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
+                self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
+                return;
+            }
+            if delivery.qos == QoS::AtMostOnce {
+                self.store.retain(delivery.message);
+                self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+                self.send(
+                    handle,
+                    Out::Publish {
+                        delivery,
+                        id: None,
+                        dup: false,
+                    },
+                );
+                return;
+            }
+        } else if delivery.qos == QoS::AtMostOnce {
+            // QoS 0 is not queued for an absent client.
+            return;
+        }
+        let limits = (
+            self.config.max_queued_messages,
+            self.config.max_queued_bytes,
+        );
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        if session.queue.len() >= limits.0 || session.queued_bytes.saturating_add(size) > limits.1 {
+            self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
+            return;
+        }
+        session.queued_bytes = session.queued_bytes.saturating_add(size);
+        session.queue.push_back(delivery.clone());
+        self.store.retain(delivery.message);
+        self.fill_window(key);
+    }
+
+    /// Whether a delivery fits the client's Maximum Packet Size.
+    fn fits(&self, handle: ConnectionHandle, message: MessageId, delivery: &Delivery) -> bool {
+        let (Some(conn), Some(stored)) = (self.connection(handle), self.store.get(message)) else {
+            return false;
+        };
+        let Some(maximum) = conn.max_packet_size else {
+            return true;
+        };
+        let outgoing = Outgoing {
+            delivery: Wire::new(delivery.qos, PacketId::MAX),
+            retain: delivery.retain,
+            topic_alias: TopicAliasUse::None,
+            subscription_ids: delivery.sub_ids.as_slice(),
+            message_expiry_interval: stored.publish.properties.message_expiry_interval,
+        };
+        stored
+            .publish
+            .encoded_len_for(conn.version, &outgoing)
+            .is_ok_and(|len| len <= usize::try_from(maximum).unwrap_or(usize::MAX))
+    }
+
+    /// Moves queued deliveries into flight while the client's window has room
+    /// (`[MQTT-4.9.0-2]` in 5.0: its Receive Maximum is the broker's send quota).
+    pub(super) fn fill_window(&mut self, key: SessionKey) {
+        let now = self.now;
+        let window = self.config.max_inflight;
+        let Some(handle) = self.session(key).and_then(|session| session.connection) else {
+            return;
+        };
+        let Some(receive_maximum) = self.connection(handle).map(|conn| conn.receive_maximum) else {
+            return;
+        };
+        let window = window.min(receive_maximum);
+        loop {
+            let Some(session) = self.session_mut(key) else {
+                return;
+            };
+            if session.inflight.len() >= usize::from(window) {
+                return;
+            }
+            let Some(delivery) = session.queue.pop_front() else {
+                return;
+            };
+            let size = self
+                .store
+                .get(delivery.message)
+                .map_or(0, |stored| stored.publish.payload.len());
+            let Some(session) = self.session_mut(key) else {
+                return;
+            };
+            session.queued_bytes = session.queued_bytes.saturating_sub(size);
+            let expired = self
+                .store
+                .get(delivery.message)
+                .is_none_or(|stored| stored.is_expired(now));
+            if expired {
+                self.stats.dropped_expired = self.stats.dropped_expired.saturating_add(1);
+                self.store.release(delivery.message);
+                continue;
+            }
+            if delivery.qos == QoS::AtMostOnce {
+                self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+                self.send(
+                    handle,
+                    Out::Publish {
+                        delivery,
+                        id: None,
+                        dup: false,
+                    },
+                );
+                continue;
+            }
+            let Some(session) = self.session_mut(key) else {
+                return;
+            };
+            let Some(id) = session.allocate_id() else {
+                session.queue.push_front(delivery);
+                return;
+            };
+            session.inflight.push_back(Inflight {
+                id,
+                delivery: delivery.clone(),
+                released: false,
+            });
+            self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+            self.send(
+                handle,
+                Out::Publish {
+                    delivery,
+                    id: Some(id),
+                    dup: false,
+                },
+            );
+        }
+    }
+
+    /// A resumed session: every delivery in flight goes again, in order, a PUBLISH with DUP
+    /// and a PUBREL as PUBREL (`[MQTT-4.4.0-1]`, `[MQTT-3.3.1-1]`).
+    pub(super) fn resend_session(&mut self, key: SessionKey, handle: ConnectionHandle) {
+        let Some(session) = self.session(key) else {
+            return;
+        };
+        let resend: Vec<Out> = session
+            .inflight
+            .iter()
+            .map(|inflight| {
+                if inflight.released {
+                    Out::Ack(Ack::PubRel(inflight.id, 0))
+                } else {
+                    Out::Publish {
+                        delivery: inflight.delivery.clone(),
+                        id: Some(inflight.id),
+                        dup: true,
+                    }
+                }
+            })
+            .collect();
+        for out in resend {
+            self.send(handle, out);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! One client's session on the broker: what outlives its connections (3.1.1 `[MQTT-4.1.0-1]`).
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use super::event::ConnectionHandle;
+use super::store::MessageId;
+use crate::packet::Will;
+use crate::property::SubscriptionId;
+use crate::time::Instant;
+use crate::types::{PacketId, ProtocolVersion, QoS};
+
+/// A session in the broker's slab: its index and the generation that tells a reused slot
+/// from the session a stale reference meant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SessionKey {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// The Subscription Identifiers one delivery carries (5.0 `[MQTT-3.3.4-3]`, `-4`, `-5`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SubIds {
+    #[default]
+    None,
+    One(SubscriptionId),
+    Many(Box<[SubscriptionId]>),
+}
+
+impl SubIds {
+    pub(crate) fn as_slice(&self) -> &[SubscriptionId] {
+        match self {
+            Self::None => &[],
+            Self::One(id) => core::slice::from_ref(id),
+            Self::Many(ids) => ids,
+        }
+    }
+
+    pub(crate) fn push(&mut self, id: SubscriptionId) {
+        *self = match core::mem::take(self) {
+            Self::None => Self::One(id),
+            Self::One(first) => Self::Many(Box::new([first, id])),
+            Self::Many(ids) => {
+                let mut ids = Vec::from(ids);
+                ids.push(id);
+                Self::Many(ids.into_boxed_slice())
+            }
+        };
+    }
+}
+
+/// One delivery of a stored message to this session: at which QoS, with which RETAIN flag
+/// and Subscription Identifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    pub(crate) message: MessageId,
+    pub(crate) qos: QoS,
+    pub(crate) retain: bool,
+    pub(crate) sub_ids: SubIds,
+}
+
+/// A QoS 1 or 2 delivery sent and not yet acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Inflight {
+    pub(crate) id: PacketId,
+    pub(crate) delivery: Delivery,
+    /// PUBREC received, PUBREL sent: awaiting PUBCOMP.
+    pub(crate) released: bool,
+}
+
+/// A session; see the module docs.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) client_id: ByteString,
+    pub(crate) connection: Option<ConnectionHandle>,
+    /// The protocol version of its last connection.
+    pub(crate) version: ProtocolVersion,
+    /// Session Expiry Interval in seconds; `u32::MAX` never expires.
+    pub(crate) expiry: u32,
+    /// While disconnected: when the session ends.
+    pub(crate) expires_at: Option<Instant>,
+    /// Its subscriptions' filters, to remove them when the session ends.
+    pub(crate) filters: Vec<ByteString>,
+    /// Deliveries sent, in sending order.
+    pub(crate) inflight: VecDeque<Inflight>,
+    /// Deliveries waiting: offline, or beyond the in-flight window.
+    pub(crate) queue: VecDeque<Delivery>,
+    pub(crate) queued_bytes: usize,
+    next_id: u16,
+    /// QoS 2 identifiers received, PUBREC sent, PUBREL awaited.
+    pub(crate) incoming_qos2: Vec<u16>,
+    /// The Will, and when it is due once the connection ended abnormally.
+    pub(crate) will: Option<Box<Will<Bytes>>>,
+    pub(crate) will_at: Option<Instant>,
+}
+
+impl Session {
+    pub(crate) fn new(client_id: ByteString, version: ProtocolVersion) -> Self {
+        Self {
+            client_id,
+            connection: None,
+            version,
+            expiry: 0,
+            expires_at: None,
+            filters: Vec::new(),
+            inflight: VecDeque::new(),
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            next_id: 0,
+            incoming_qos2: Vec::new(),
+            will: None,
+            will_at: None,
+        }
+    }
+
+    /// A Packet Identifier no delivery in flight holds (`[MQTT-2.2.1-3]`); `None` if all
+    /// 65,535 are.
+    pub(crate) fn allocate_id(&mut self) -> Option<PacketId> {
+        for _ in 0..u16::MAX {
+            self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+            let id = PacketId::new(self.next_id)?;
+            if !self.inflight.iter().any(|inflight| inflight.id == id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// The in-flight delivery with `id`, by position.
+    pub(crate) fn inflight_position(&self, id: PacketId) -> Option<usize> {
+        self.inflight.iter().position(|inflight| inflight.id == id)
+    }
+
+    /// Records an incoming QoS 2 identifier; false if it was already recorded.
+    pub(crate) fn receive_qos2(&mut self, id: PacketId) -> bool {
+        match self.incoming_qos2.binary_search(&id.get()) {
+            Ok(_) => false,
+            Err(at) => {
+                self.incoming_qos2.insert(at, id.get());
+                true
+            }
+        }
+    }
+
+    /// Forgets an incoming QoS 2 identifier; whether it was known.
+    pub(crate) fn release_qos2(&mut self, id: PacketId) -> bool {
+        match self.incoming_qos2.binary_search(&id.get()) {
+            Ok(at) => {
+                self.incoming_qos2.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
