@@ -516,3 +516,4 @@ impl<P: Policy> Broker<P> {
         self.close(handle, reason, farewell);
     }
 }
+
