@@ -39,11 +39,13 @@ pub fn message(topic: &'static str, payload: &'static [u8], qos: QoS) -> Publish
 }
 
 /// Every event the client has queued.
+#[allow(dead_code, reason = "not every binary checks events one by one")]
 pub fn take_events(client: &mut Client) -> Vec<Event> {
     core::iter::from_fn(|| client.poll_event()).collect()
 }
 
 /// Whether `publish` is this message with this delivery, not retained.
+#[allow(dead_code, reason = "not every binary checks messages")]
 pub fn is_message(publish: &Publish, topic: &str, payload: &[u8], delivery: Delivery) -> bool {
     publish.topic.as_ref().map(TopicName::as_str) == Some(topic)
         && publish.payload.as_ref() == payload
