@@ -79,5 +79,8 @@ fn heap_per_idle_session_does_not_grow() {
     assert_eq!(broker.stats().sessions, SESSIONS);
     assert_eq!(broker.stats().subscriptions, SESSIONS);
     assert!(idle_bytes <= 1_400.0, "{idle_bytes:.0} B per idle session");
-    assert!(subscribed_bytes <= 1_700.0, "{subscribed_bytes:.0} B per subscribed session");
+    assert!(
+        subscribed_bytes <= 1_700.0,
+        "{subscribed_bytes:.0} B per subscribed session"
+    );
 }

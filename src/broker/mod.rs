@@ -516,4 +516,3 @@ impl<P: Policy> Broker<P> {
         self.close(handle, reason, farewell);
     }
 }
-

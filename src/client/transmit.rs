@@ -1,7 +1,6 @@
 //! What the client owes the server, and writing it into the driver's buffer.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::num::NonZeroU16;
 
@@ -65,9 +64,13 @@ pub struct Transmit {
 
 /// The Topic Aliases the client set up on this connection; see
 /// [`ClientConfig::outgoing_topic_aliases`](super::ClientConfig::outgoing_topic_aliases).
+///
+/// A sorted `Vec` rather than a map: lookups are a binary search, an insertion (once per
+/// alias per connection) shifts at most the alias limit's entries, and a device does not link
+/// a tree map for a handful of topics.
 #[derive(Debug, Default)]
 pub(crate) struct OutgoingAliases {
-    aliases: BTreeMap<ByteString, NonZeroU16>,
+    aliases: Vec<(ByteString, NonZeroU16)>,
     /// The highest alias the client may use on this connection: the lower of its own
     /// setting and the server's Topic Alias Maximum (`[MQTT-3.2.2-17]`, `[MQTT-3.3.2-9]`).
     limit: u16,
@@ -75,14 +78,16 @@ pub(crate) struct OutgoingAliases {
 
 impl OutgoingAliases {
     pub(crate) fn reset(&mut self, limit: u16) {
-        self.aliases = BTreeMap::new();
+        self.aliases = Vec::new();
         self.limit = limit;
     }
 
     /// How to name `topic`: by the alias it has, with a new alias while one is free, else by
     /// name (`[MQTT-3.2.2-18]`: never when the limit is 0).
     fn choose(&self, topic: &str) -> TopicAliasUse {
-        if let Some(&alias) = self.aliases.get(topic) {
+        if let Ok(at) = self.find(topic)
+            && let Some(&(_, alias)) = self.aliases.get(at)
+        {
             return TopicAliasUse::Use(alias);
         }
         let next = u16::try_from(self.aliases.len())
@@ -95,9 +100,16 @@ impl OutgoingAliases {
     }
 
     fn commit(&mut self, topic: &TopicName<Bytes>, alias: TopicAliasUse) {
-        if let TopicAliasUse::Set(alias) = alias {
-            self.aliases.insert(topic.clone().into_inner(), alias);
+        if let TopicAliasUse::Set(alias) = alias
+            && let Err(at) = self.find(topic.as_str())
+        {
+            self.aliases.insert(at, (topic.clone().into_inner(), alias));
         }
+    }
+
+    fn find(&self, topic: &str) -> Result<usize, usize> {
+        self.aliases
+            .binary_search_by(|(name, _)| (**name).cmp(topic))
     }
 }
 
