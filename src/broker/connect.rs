@@ -104,7 +104,9 @@ impl<P: Policy> Broker<P> {
             }
             id
         } else {
-            connect.client_id.clone().into_inner()
+            // A copy of its own: a slice would keep the whole CONNECT's buffer alive for as
+            // long as the session lives.
+            ByteString::from(connect.client_id.as_str())
         };
 
         // Keep Alive, capped by the server's maximum (5.0 Server Keep Alive).
@@ -196,11 +198,10 @@ impl<P: Policy> Broker<P> {
             conn.phase = Phase::Connected;
             conn.version = version;
             conn.session = Some(key);
-            conn.keep_alive = Duration::from_secs(u64::from(keep_alive));
+            conn.keep_alive = keep_alive;
             // [MQTT-3.1.2-24] (3.1.1), [MQTT-3.1.2-22] (5.0): one and a half times the Keep
             // Alive without a packet closes the connection.
-            conn.deadline = (keep_alive != 0)
-                .then(|| now.saturating_add(super::connection::grace(conn.keep_alive)));
+            conn.deadline = conn.silence_deadline(now);
             if version.is_v5() {
                 let properties = &connect.properties;
                 conn.receive_maximum = properties.receive_maximum.map_or(u16::MAX, |max| max.get());
@@ -259,7 +260,7 @@ impl<P: Policy> Broker<P> {
         let generation = match self.sessions.get_mut(index as usize) {
             Some(slot) => {
                 slot.generation = slot.generation.wrapping_add(1);
-                slot.session = Some(Session::new(client_id.clone(), version));
+                slot.session = Some(Box::new(Session::new(client_id.clone(), version)));
                 slot.generation
             }
             None => 0,

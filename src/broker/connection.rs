@@ -44,6 +44,13 @@ pub(crate) fn grace(keep_alive: Duration) -> Duration {
     keep_alive.saturating_add(keep_alive.checked_div(2).unwrap_or_default())
 }
 
+/// A packet being written in pieces, and how much of it is written.
+#[derive(Debug, Default)]
+pub(crate) struct Spill {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) offset: usize,
+}
+
 /// One packet queued for the connection.
 #[derive(Debug)]
 pub(crate) enum Out {
@@ -71,7 +78,8 @@ pub(crate) struct Connection {
     /// When the connection is closed for silence: the connect timeout, then one and a half
     /// times the Keep Alive after the last packet (`[MQTT-3.1.2-24]` in 3.1.1).
     pub(crate) deadline: Option<Instant>,
-    pub(crate) keep_alive: Duration,
+    /// The Keep Alive in force, in seconds; 0 when off.
+    pub(crate) keep_alive: u16,
     /// The client's Receive Maximum: deliveries in flight to it at once.
     pub(crate) receive_maximum: u16,
     /// The client's Maximum Packet Size.
@@ -84,8 +92,7 @@ pub(crate) struct Connection {
     pub(crate) unacknowledged: u16,
     pub(crate) out: VecDeque<Out>,
     /// A packet larger than the driver's buffer, being written in pieces.
-    pub(crate) spill: Vec<u8>,
-    pub(crate) spill_offset: usize,
+    pub(crate) spill: Option<Box<Spill>>,
     /// Whether the connection is in the broker's list of connections with output.
     pub(crate) ready: bool,
 }
@@ -98,21 +105,26 @@ impl Connection {
             version: ProtocolVersion::V3_1_1,
             session: None,
             deadline: Some(deadline),
-            keep_alive: Duration::ZERO,
+            keep_alive: 0,
             receive_maximum: u16::MAX,
             max_packet_size: None,
             problem_information: true,
             aliases: Vec::new(),
             unacknowledged: 0,
             out: VecDeque::new(),
-            spill: Vec::new(),
-            spill_offset: 0,
+            spill: None,
             ready: false,
         }
     }
 
     /// Whether the connection has bytes to write.
     pub(crate) fn has_output(&self) -> bool {
-        !self.out.is_empty() || self.spill_offset < self.spill.len()
+        !self.out.is_empty() || self.spill.is_some()
+    }
+
+    /// One and a half times the Keep Alive after `now`, or `None` when it is off.
+    pub(crate) fn silence_deadline(&self, now: Instant) -> Option<Instant> {
+        (self.keep_alive != 0)
+            .then(|| now.saturating_add(grace(Duration::from_secs(u64::from(self.keep_alive)))))
     }
 }

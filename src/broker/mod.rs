@@ -17,6 +17,7 @@ mod store;
 mod subscriptions;
 mod transmit;
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
@@ -108,18 +109,19 @@ enum Timer {
     Retained,
 }
 
-/// A connection slot: the generation of the handle that may use it.
+/// A connection slot: the generation of the handle that may use it. The connection is boxed
+/// so that a slab grown by doubling holds 16-byte slots, not a connection's worth each.
 #[derive(Debug)]
 struct ConnectionSlot {
     generation: u32,
-    connection: Option<Connection>,
+    connection: Option<Box<Connection>>,
 }
 
-/// A session slot.
+/// A session slot, boxed for the same reason.
 #[derive(Debug)]
 struct SessionSlot {
     generation: u32,
-    session: Option<Session>,
+    session: Option<Box<Session>>,
 }
 
 /// A sans-IO MQTT broker for 3.1, 3.1.1 and 5.0 clients side by side.
@@ -260,7 +262,7 @@ impl<P: Policy> Broker<P> {
             return Err(UsageError::QueueFull("connection table"));
         };
         slot.generation = slot.generation.wrapping_add(1);
-        slot.connection = Some(Connection::new(decoder, deadline));
+        slot.connection = Some(Box::new(Connection::new(decoder, deadline)));
         let handle = ConnectionHandle {
             index,
             generation: slot.generation,
@@ -397,7 +399,7 @@ impl<P: Policy> Broker<P> {
         if slot.generation != handle.generation {
             return None;
         }
-        slot.connection.as_mut()
+        slot.connection.as_deref_mut()
     }
 
     fn connection(&self, handle: ConnectionHandle) -> Option<&Connection> {
@@ -405,7 +407,7 @@ impl<P: Policy> Broker<P> {
         if slot.generation != handle.generation {
             return None;
         }
-        slot.connection.as_ref()
+        slot.connection.as_deref()
     }
 
     fn session_mut(&mut self, key: SessionKey) -> Option<&mut Session> {
@@ -413,7 +415,7 @@ impl<P: Policy> Broker<P> {
         if slot.generation != key.generation {
             return None;
         }
-        slot.session.as_mut()
+        slot.session.as_deref_mut()
     }
 
     fn session(&self, key: SessionKey) -> Option<&Session> {
@@ -421,7 +423,7 @@ impl<P: Policy> Broker<P> {
         if slot.generation != key.generation {
             return None;
         }
-        slot.session.as_ref()
+        slot.session.as_deref()
     }
 
     /// Frees a connection's slot, releasing the messages its queue still held.

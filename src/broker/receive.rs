@@ -79,8 +79,8 @@ impl<P: Policy> Broker<P> {
             return;
         };
         // Any packet resets the Keep Alive clock.
-        if !conn.keep_alive.is_zero() {
-            conn.deadline = Some(now.saturating_add(super::connection::grace(conn.keep_alive)));
+        if conn.keep_alive != 0 {
+            conn.deadline = conn.silence_deadline(now);
         }
         let key = conn.session;
         match (packet, key) {

@@ -1,10 +1,10 @@
 //! Writing what one connection is owed into the driver's buffer.
 
-use alloc::vec::Vec;
+use alloc::boxed::Box;
 
 use bytes::BufMut;
 
-use super::connection::{Ack, Connection, Out};
+use super::connection::{Ack, Connection, Out, Spill};
 use super::event::ConnectionHandle;
 use super::store::Store;
 use super::{Broker, Policy};
@@ -30,9 +30,6 @@ pub struct Transmit {
     pub packets: usize,
 }
 
-/// A spill buffer larger than this is released after use.
-const SPILL_KEEP: usize = 4096;
-
 impl<P: Policy> Broker<P> {
     /// Writes the packets queued for one connection into `buf`, as many as fit (a packet
     /// larger than `buf` goes in pieces over several calls), and says which connection they
@@ -46,7 +43,7 @@ impl<P: Policy> Broker<P> {
             if slot.generation != handle.generation {
                 continue;
             }
-            let Some(conn) = slot.connection.as_mut() else {
+            let Some(conn) = slot.connection.as_deref_mut() else {
                 continue;
             };
             conn.ready = false;
@@ -78,7 +75,7 @@ fn write_connection(
 ) -> (usize, usize) {
     let mut written = 0;
     let mut packets: usize = 0;
-    if conn.spill_offset < conn.spill.len() {
+    if conn.spill.is_some() {
         let (n, done) = drain_spill(conn, buf);
         written = n;
         if done {
@@ -103,14 +100,13 @@ fn write_connection(
             }
             release(&out, store);
         } else if written == 0 {
-            let mut spill = core::mem::take(&mut conn.spill);
-            spill.clear();
-            spill.reserve(len);
-            let encoded = encode(&out, store, version, now, &mut spill).is_ok();
+            // Larger than the whole buffer: encoded aside, handed out in pieces.
+            let mut spill = Box::new(Spill::default());
+            spill.bytes.reserve_exact(len);
+            let encoded = encode(&out, store, version, now, &mut spill.bytes).is_ok();
             release(&out, store);
-            conn.spill = spill;
-            conn.spill_offset = 0;
             if encoded {
+                conn.spill = Some(spill);
                 let (n, done) = drain_spill(conn, buf);
                 written = n;
                 if done {
@@ -126,21 +122,21 @@ fn write_connection(
     (written, packets)
 }
 
-/// Copies what fits of the spilled packet; returns the bytes copied and whether it is done.
+/// Copies what fits of the spilled packet; returns the bytes copied and whether it is done
+/// (and its buffer freed).
 fn drain_spill(conn: &mut Connection, buf: &mut [u8]) -> (usize, bool) {
-    let rest = conn.spill.get(conn.spill_offset..).unwrap_or_default();
+    let Some(spill) = conn.spill.as_mut() else {
+        return (0, true);
+    };
+    let rest = spill.bytes.get(spill.offset..).unwrap_or_default();
     let n = rest.len().min(buf.len());
     if let (Some(from), Some(to)) = (rest.get(..n), buf.get_mut(..n)) {
         to.copy_from_slice(from);
     }
-    conn.spill_offset = conn.spill_offset.saturating_add(n);
-    let done = conn.spill_offset >= conn.spill.len();
+    spill.offset = spill.offset.saturating_add(n);
+    let done = spill.offset >= spill.bytes.len();
     if done {
-        conn.spill.clear();
-        if conn.spill.capacity() > SPILL_KEEP {
-            conn.spill = Vec::new();
-        }
-        conn.spill_offset = 0;
+        conn.spill = None;
     }
     (n, done)
 }
