@@ -332,7 +332,7 @@ fn resume_resends_in_order(version: ProtocolVersion) {
 
 /// A 5.0 PUBACK or PUBREC with a reason code of 0x80 or above acknowledges the message: no
 /// PUBREL follows, and it is never sent again, not even on resume.
-/// conformance: v5:MQTT-4.4.0-2, v5:MQTT-4.8.2-6
+/// conformance: v5:MQTT-4.4.0-2
 #[test]
 fn v5_refusing_ack_ends_the_flow_for_good() {
     let mut h = Harness::new(BrokerConfig::default());
