@@ -413,8 +413,8 @@ fn refused_connect_gets_the_code_of_its_version_and_is_closed() {
     }
 }
 
-/// A refusal with a code 3.x has no return code for goes out as 0x05 (Not authorized), the
-/// broker's documented choice.
+/// A refusal that 3.x has no return code for but that is one of authorisation (Banned) goes
+/// out as 0x05 (Not authorized), the broker's documented choice.
 #[test]
 fn v3_refusal_without_a_matching_return_code_is_not_authorized() {
     for version in [ProtocolVersion::V3_1, V311] {
@@ -428,6 +428,32 @@ fn v3_refusal_without_a_matching_return_code_is_not_authorized() {
         h.advance(0);
         assert_eq!(h.sent_bytes(conn), hex("20 02 00 05"), "{version}");
         assert_eq!(h.closed(conn), Some(CloseReason::Refused));
+    }
+}
+
+/// A 3.x refusal for a reason none of the 3.x return codes means (a malformed or oversized
+/// CONNECT, a protocol error) closes the connection without a CONNACK.
+/// conformance: v311:MQTT-3.2.2-6, v311:MQTT-3.1.4-1
+#[test]
+#[ignore = "broker bug: refuse_connect answers a 3.x client 0x05 for codes no return code means, instead of closing silently"]
+fn v3_refusal_no_return_code_fits_closes_without_connack() {
+    for code in [
+        ConnectReasonCode::MalformedPacket,
+        ConnectReasonCode::ProtocolError,
+        ConnectReasonCode::PacketTooLarge,
+    ] {
+        for version in [ProtocolVersion::V3_1, V311] {
+            let mut h = Harness::new(authenticating());
+            let conn = h.open(version);
+            h.send(conn, connect_packet(version, "who"));
+            h.events();
+            h.broker
+                .refuse_connect(h.now, h.handle(conn), code)
+                .unwrap();
+            h.advance(0);
+            assert_eq!(h.sent_bytes(conn), [], "{version} {code:?}");
+            assert_eq!(h.closed(conn), Some(CloseReason::Refused));
+        }
     }
 }
 

@@ -132,12 +132,13 @@ fn v5_retained_message_above_the_clients_maximum_is_not_sent() {
 }
 
 /// Whatever the broker sends a 5.0 client with a small Maximum Packet Size fits: CONNACK,
-/// SUBACK, UNSUBACK, the four acknowledgements (refusals included) and PINGRESP carry no
-/// Reason String or User Property that could push them over.
+/// SUBACK, UNSUBACK, the four acknowledgements (refusals included), PINGRESP and the
+/// DISCONNECT of a violation carry no Reason String or User Property that could push them
+/// over.
 /// conformance: v5:MQTT-3.1.2-24, v5:MQTT-3.2.2-19, v5:MQTT-3.2.2-20, v5:MQTT-3.9.2-1,
 /// v5:MQTT-3.9.2-2, v5:MQTT-3.11.2-1, v5:MQTT-3.11.2-2, v5:MQTT-3.4.2-2, v5:MQTT-3.4.2-3,
 /// v5:MQTT-3.5.2-2, v5:MQTT-3.5.2-3, v5:MQTT-3.6.2-2, v5:MQTT-3.6.2-3, v5:MQTT-3.7.2-2,
-/// v5:MQTT-3.7.2-3
+/// v5:MQTT-3.7.2-3, v5:MQTT-3.14.2-3, v5:MQTT-3.14.2-4
 #[test]
 fn v5_packets_to_a_client_with_a_small_maximum_fit_it() {
     let mut h = Harness::new(BrokerConfig {
@@ -157,8 +158,9 @@ fn v5_packets_to_a_client_with_a_small_maximum_fit_it() {
     h.send(tiny, PubRel::new(pid(6)));
     h.send(tiny, PubRec::new(pid(7)));
     h.send(tiny, PingReq);
+    h.send(tiny, connect_packet(V5, "tiny"));
     sent.extend(h.sent(tiny));
-    assert_eq!(sent.len(), 11, "{sent:?}");
+    assert_eq!(sent.len(), 12, "{sent:?}");
     for packet in &sent {
         let len = packet.encoded_len(V5).unwrap();
         assert!(len <= 20, "{len} bytes: {packet:?}");
@@ -172,6 +174,7 @@ fn v5_packets_to_a_client_with_a_small_maximum_fit_it() {
             Packet::PubRec(p) => p.properties.is_empty(),
             Packet::PubRel(p) => p.properties.is_empty(),
             Packet::PubComp(p) => p.properties.is_empty(),
+            Packet::Disconnect(p) => p.properties.is_empty(),
             Packet::Publish(_) | Packet::PingResp(_) => true,
             other => panic!("unexpected {other:?}"),
         };
