@@ -114,6 +114,55 @@ fn v5_delivery_above_the_clients_maximum_packet_size_is_dropped_for_it() {
     assert_eq!(h.broker.stats().stored_messages, 0);
 }
 
+/// A delivery that had to wait (behind a full Receive Maximum window, or for an absent
+/// client) is checked against the client's Maximum Packet Size when it finally goes out: too
+/// large, it is dropped for that client, not sent.
+/// conformance: v5:MQTT-3.1.2-24, v5:MQTT-3.1.2-25
+#[test]
+#[ignore = "broker bug: a delivery queued while its client was away is sent on resume without checking the Maximum Packet Size"]
+fn v5_waiting_delivery_above_the_clients_maximum_is_not_sent() {
+    for absent in [false, true] {
+        let mut h = Harness::new(BrokerConfig::default());
+        let mut connect = keep_session(V5, "small", 600);
+        connect.properties.maximum_packet_size = NonZeroU32::new(30);
+        connect.properties.receive_maximum = NonZeroU16::new(1);
+        let (small, _, _) = h.connect_with(connect.clone());
+        h.subscribe(small, "t", QoS::AtLeastOnce);
+        let publisher = h.connect(V311, "pub");
+        h.send(publisher, publish("t", b"first", QoS::AtLeastOnce, 1));
+        let first = h.sent(small);
+        assert_eq!(first.len(), 1);
+        if absent {
+            h.drop_socket(small);
+        }
+        h.send(publisher, publish("t", &[0; 100], QoS::AtLeastOnce, 2));
+        h.send(publisher, publish("t", b"last", QoS::AtLeastOnce, 3));
+        let conn = if absent {
+            let (conn, _, resent) = h.connect_with(connect.clone());
+            assert_eq!(resent.len(), 1, "the first, again");
+            conn
+        } else {
+            small
+        };
+        let Packet::Publish(first) = &first[0] else {
+            panic!("{first:?}")
+        };
+        h.send(conn, PubAck::new(first.packet_id().unwrap()));
+        let sent = h.sent(conn);
+        for packet in &sent {
+            assert!(
+                packet.encoded_len(V5).unwrap() <= 30,
+                "absent {absent}: {packet:?}"
+            );
+        }
+        assert_eq!(
+            deliveries(&sent),
+            [got("t", b"last", QoS::AtLeastOnce)],
+            "absent {absent}"
+        );
+    }
+}
+
 /// A retained message too large for a 5.0 subscriber is not sent to it either.
 /// conformance: v5:MQTT-3.1.2-24, v5:MQTT-3.1.2-25
 #[test]
@@ -528,4 +577,33 @@ fn stats_count_messages_and_bytes() {
     assert_eq!(stats.bytes_in, 17 + 8 + 17 + 12 + 8);
     // CONNACK 4 + SUBACK 5 + CONNACK 4 + PUBACK 4 + PUBLISH to `sub` 12.
     assert_eq!(stats.bytes_out, 4 + 5 + 4 + 4 + 12);
+}
+
+/// A driver buffer smaller than a packet gets it in pieces over several `poll_transmit`
+/// calls, connections taking turns, and every client still reads whole, valid packets.
+#[test]
+fn packets_larger_than_the_drivers_buffer_go_out_in_pieces() {
+    let mut h = Harness::new(BrokerConfig::default());
+    h.set_buffer_size(7);
+    let subscribers: Vec<_> = VERSIONS
+        .into_iter()
+        .map(|version| {
+            let conn = h.connect(version, &format!("s{}", version.level()));
+            h.subscribe(conn, "t/#", QoS::AtLeastOnce);
+            conn
+        })
+        .collect();
+    let publisher = h.connect(V5, "pub");
+    let payload: Vec<u8> = (0..=255).collect();
+    h.send(publisher, publish("t/big", &payload, QoS::AtLeastOnce, 1));
+    h.send(publisher, publish("t/small", b"s", QoS::AtMostOnce, 0));
+    for conn in subscribers {
+        assert_eq!(
+            deliveries(&h.sent(conn)),
+            [
+                got("t/big", &payload, QoS::AtLeastOnce),
+                got("t/small", b"s", QoS::AtMostOnce)
+            ]
+        );
+    }
 }

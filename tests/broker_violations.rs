@@ -2,6 +2,11 @@
 //! closed), malformed packets (5.0 DISCONNECT 0x81, a close in 3.x), a second CONNECT, a
 //! packet before CONNECT, packets only a server sends; nothing after a violation is handled;
 //! and peer input never makes the broker panic or write an invalid packet (bounded sweeps).
+//!
+//! 3.1.1 MQTT-4.8.0-2 (close the connection on a transient error such as a full buffer while
+//! handling a packet) has no counterpart to provoke: the core owns no buffer a peer can fill
+//! (a packet above the Maximum Packet Size is refused as such, tested here), and its queues
+//! drop and count rather than fail.
 
 mod common;
 
@@ -232,6 +237,7 @@ fn v5_publish_with_a_subscription_identifier_is_a_protocol_error() {
 struct Rng(u64);
 
 impl Rng {
+    /// The next 64 random bits.
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -239,6 +245,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    /// A number in `0..n`.
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }

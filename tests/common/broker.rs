@@ -26,7 +26,9 @@ pub(crate) struct Conn(usize);
 
 /// One client's end of a connection.
 struct Client {
+    /// The broker's handle of the connection.
     handle: ConnectionHandle,
+    /// The version the client speaks: packets are encoded and decoded in it.
     version: ProtocolVersion,
     /// Reads what the broker wrote, as a client of `version` would.
     decoder: Decoder,
@@ -40,9 +42,13 @@ struct Client {
 
 /// A broker, the clients' ends of its connections, and the virtual clock.
 pub(crate) struct Harness<P: Policy = AllowAll> {
+    /// The broker under test.
     pub(crate) broker: Broker<P>,
+    /// The virtual clock: every input is given this time.
     pub(crate) now: Instant,
+    /// The clients' ends of the connections, by [`Conn`].
     clients: Vec<Client>,
+    /// Events not yet taken by [`Harness::events`].
     events: Vec<Event>,
     /// The size of the buffer handed to `poll_transmit`.
     buffer: usize,
@@ -413,10 +419,15 @@ pub(crate) fn options(
 /// DUP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Got {
+    /// The Topic Name.
     pub(crate) topic: String,
+    /// The payload.
     pub(crate) payload: Vec<u8>,
+    /// The QoS.
     pub(crate) qos: QoS,
+    /// The RETAIN flag.
     pub(crate) retain: bool,
+    /// The DUP flag.
     pub(crate) dup: bool,
 }
 
