@@ -8,6 +8,7 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub(crate) mod broker;
 pub(crate) mod client;
 mod make;
 pub(crate) mod packets;
