@@ -214,7 +214,6 @@ fn successor(id: &str) -> Option<String> {
 /// client chose that very identifier itself.
 /// conformance: v5:MQTT-3.2.2-16
 #[test]
-#[ignore = "broker bug: an assigned Client Identifier can equal one a client chose, taking its session over"]
 fn assigned_client_id_is_not_used_by_any_current_session() {
     let mut h = Harness::new(BrokerConfig::default());
     let (_, connack, _) = h.connect_with(connect_packet(V5, ""));
@@ -443,7 +442,6 @@ fn v3_refusal_without_a_matching_return_code_is_not_authorized() {
 /// CONNECT, a protocol error) closes the connection without a CONNACK.
 /// conformance: v311:MQTT-3.2.2-6, v311:MQTT-3.1.4-1
 #[test]
-#[ignore = "broker bug: refuse_connect answers a 3.x client 0x05 for codes no return code means, instead of closing silently"]
 fn v3_refusal_no_return_code_fits_closes_without_connack() {
     for code in [
         ConnectReasonCode::MalformedPacket,
@@ -558,7 +556,6 @@ fn driver_accepts_a_connect_later() {
 /// driver accepts the CONNECT, without waiting for more bytes from the client.
 /// conformance: v311:MQTT-3.8.4-1, v5:MQTT-3.8.4-1
 #[test]
-#[ignore = "broker bug: packets buffered behind a CONNECT wait for the client's next bytes after accept_connect"]
 fn packets_pipelined_behind_an_accepted_connect_are_handled() {
     for version in VERSIONS {
         let mut h = Harness::new(authenticating());

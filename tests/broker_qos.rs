@@ -262,7 +262,6 @@ fn resume_resends_unacknowledged_deliveries_with_dup_and_pubrel_in_order() {
 
 /// The same for a 3.1 client that resumes its session, although a 3.1 CONNACK cannot say so.
 #[test]
-#[ignore = "broker bug: a resumed 3.1 session gets nothing re-sent, and its full window blocks it for good"]
 fn v31_resume_resends_unacknowledged_deliveries() {
     resume_resends_in_order(ProtocolVersion::V3_1);
 }

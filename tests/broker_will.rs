@@ -285,7 +285,6 @@ fn v5_reconnect_within_the_will_delay_cancels_the_will() {
 /// even when it starts a new session (Clean Start 1), ending the old one.
 /// conformance: v5:MQTT-3.1.2-8, v5:MQTT-3.1.3-9
 #[test]
-#[ignore = "broker bug: a Clean Start reconnect within the Will Delay publishes the old session's will"]
 fn v5_clean_start_reconnect_within_the_will_delay_cancels_the_will() {
     let mut h = Harness::new(BrokerConfig::default());
     let watcher = watcher(&mut h);

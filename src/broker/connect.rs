@@ -34,6 +34,20 @@ impl<P: Policy> Broker<P> {
             );
             return;
         }
+        // [MQTT-3.2.2-12], [MQTT-3.2.2-13] (5.0): a Will the broker could not publish.
+        if let Some(will) = &connect.will {
+            let refusal = if will.qos > self.config.maximum_qos {
+                Some(ConnectReasonCode::QoSNotSupported)
+            } else if will.retain && !self.config.retain_available {
+                Some(ConnectReasonCode::RetainNotSupported)
+            } else {
+                None
+            };
+            if let Some(code) = refusal {
+                self.refuse(handle, connect.protocol_version, code);
+                return;
+            }
+        }
         if self.config.allow_anonymous {
             self.complete_connect(handle, connect);
             return;
@@ -72,20 +86,22 @@ impl<P: Policy> Broker<P> {
         version: ProtocolVersion,
         code: ConnectReasonCode,
     ) {
+        // 3.x has a return code for some refusals only: a refusal of the client's identity
+        // (Banned, an authentication method) is Not authorized (0x05); for the others the
+        // connection is closed without a CONNACK ([MQTT-3.2.2-6], [MQTT-3.1.4-1] in 3.1.1).
         let code = if version.is_v5() {
-            code
+            Some(code)
         } else {
-            match crate::reason::ConnectReturnCode::from_reason_code(code) {
-                Some(code) => code.to_reason_code(),
-                None => ConnectReasonCode::NotAuthorized,
+            match code {
+                ConnectReasonCode::Banned | ConnectReasonCode::BadAuthenticationMethod => {
+                    Some(ConnectReasonCode::NotAuthorized)
+                }
+                code => crate::reason::ConnectReturnCode::from_reason_code(code)
+                    .map(|code| code.to_reason_code()),
             }
         };
-        let connack = ConnAck::new(false, code);
-        self.close(
-            handle,
-            CloseReason::Refused,
-            Some(Out::ConnAck(Box::new(connack))),
-        );
+        let farewell = code.map(|code| Out::ConnAck(Box::new(ConnAck::new(false, code))));
+        self.close(handle, CloseReason::Refused, farewell);
     }
 
     /// Connects an accepted CONNECT to its session and queues the CONNACK.
@@ -97,8 +113,15 @@ impl<P: Policy> Broker<P> {
         // The Client Identifier, assigned if empty ([MQTT-3.1.3-6] in 3.1.1, [MQTT-3.2.2-16]
         // in 5.0, which returns it).
         let client_id = if connect.client_id.as_str().is_empty() {
-            self.assigned_ids = self.assigned_ids.wrapping_add(1);
-            let id = ByteString::from(alloc::format!("auto-{:016x}", self.assigned_ids));
+            // Unique among current sessions ([MQTT-3.2.2-16] in 5.0), including one a client
+            // chose that looks assigned.
+            let id = loop {
+                self.assigned_ids = self.assigned_ids.wrapping_add(1);
+                let id = ByteString::from(alloc::format!("auto-{:016x}", self.assigned_ids));
+                if !self.by_client_id.contains_key(&id) {
+                    break id;
+                }
+            };
             if version.is_v5() {
                 connack.properties.assigned_client_identifier = MqttString::new(id.clone()).ok();
             }
@@ -152,16 +175,26 @@ impl<P: Policy> Broker<P> {
                 self.close(old, CloseReason::SessionTakenOver, farewell);
             }
         }
-        // Clean Start ends the stored session ([MQTT-3.1.2-4] in 5.0, [MQTT-3.1.2-6] in
-        // 3.1.1), will included.
         let mut key = existing.and_then(|index| self.key_of(index));
+        // A new connection within the Will Delay cancels the pending will, whether it resumes
+        // the session or not ([MQTT-3.1.3-9] in 5.0).
+        if let Some(old) = key
+            && let Some(session) = self.session_mut(old)
+        {
+            session.will_at = None;
+            session.will = None;
+        }
+        // Clean Start ends the stored session ([MQTT-3.1.2-4] in 5.0, [MQTT-3.1.2-6] in
+        // 3.1.1).
         if connect.clean_start
             && let Some(old) = key.take()
         {
             self.end_session(old);
         }
-        // 3.1 has no Session Present flag ([MQTT-3.2.2-2] in 3.1.1: set when resumed).
-        let session_present = key.is_some() && version != ProtocolVersion::V3_1;
+        // 3.1 has no Session Present flag ([MQTT-3.2.2-2] in 3.1.1: set when resumed); its
+        // session is resumed all the same.
+        let resumed = key.is_some();
+        let session_present = resumed && version != ProtocolVersion::V3_1;
         let key = match key {
             Some(key) => key,
             None => self.new_session(client_id.clone(), version),
@@ -231,7 +264,7 @@ impl<P: Policy> Broker<P> {
             version,
             session_present,
         });
-        if session_present {
+        if resumed {
             self.resend_session(key, handle);
         }
         self.fill_window(key);

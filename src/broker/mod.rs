@@ -350,6 +350,8 @@ impl<P: Policy> Broker<P> {
         self.now = now;
         let connect = self.take_authenticating(connection)?;
         self.complete_connect(connection, connect);
+        // Packets that arrived behind the CONNECT waited for the verdict.
+        self.process_input(connection);
         Ok(())
     }
 

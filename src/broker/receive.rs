@@ -392,6 +392,18 @@ impl<P: Policy> Broker<P> {
             };
             codes.push(code);
         }
+        // MQTT 3.1's SUBACK has no failure code: a refused subscription can only be answered
+        // by closing the connection.
+        if version == crate::types::ProtocolVersion::V3_1
+            && codes.iter().any(|code| code.is_error())
+        {
+            self.close(
+                handle,
+                CloseReason::ProtocolError(DisconnectReasonCode::NotAuthorized),
+                None,
+            );
+            return;
+        }
         let suback = SubAck::new(subscribe.packet_id, codes);
         self.send(handle, Out::SubAck(Box::new(suback)));
         // Retained messages after the SUBACK, with RETAIN set ([MQTT-3.3.1-8] in 5.0).

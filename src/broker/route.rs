@@ -154,6 +154,13 @@ impl<P: Policy> Broker<P> {
                 return;
             }
             if delivery.qos == QoS::AtMostOnce {
+                // A client that does not read: its QoS 0 messages are dropped past the
+                // session's queue limit, so its connection's queue stays bounded.
+                let backlog = self.connection(handle).map_or(0, |conn| conn.out.len());
+                if backlog >= self.config.max_queued_messages {
+                    self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
+                    return;
+                }
                 self.store.retain(delivery.message);
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
                 self.send(
@@ -244,6 +251,13 @@ impl<P: Policy> Broker<P> {
                 .is_none_or(|stored| stored.is_expired(now));
             if expired {
                 self.stats.dropped_expired = self.stats.dropped_expired.saturating_add(1);
+                self.store.release(delivery.message);
+                continue;
+            }
+            // Queued while the client was away: its Maximum Packet Size is known only now
+            // ([MQTT-3.1.2-25] in 5.0).
+            if !self.fits(handle, delivery.message, &delivery) {
+                self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
                 self.store.release(delivery.message);
                 continue;
             }
