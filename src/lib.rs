@@ -83,6 +83,7 @@ extern crate std;
 
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
+mod broker;
 mod client;
 pub mod codec;
 mod decoder;
@@ -123,6 +124,9 @@ pub use reason::{
 pub use time::Instant;
 pub use topic::{SharedFilter, TopicError, TopicFilter, TopicLevel, TopicName};
 pub use types::{PacketId, ProtocolVersion, QoS, Side};
+
+#[doc(hidden)]
+pub use broker::__internal;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

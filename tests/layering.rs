@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["packet"],
     &["decoder"],
     &["client"],
+    &["broker"],
     &["arbitrary"],
 ];
 
