@@ -429,3 +429,378 @@ impl<M: Clone> Node<M> {
         self.stored.is_none() && self.children.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use alloc::vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::topic::matches as filter_matches;
+
+    type Name = TopicName<&'static [u8]>;
+    type Filter = TopicFilter<&'static [u8]>;
+
+    fn name(text: &str) -> TopicName<&[u8]> {
+        TopicName::new(text).unwrap()
+    }
+
+    fn at(millis: u64) -> Instant {
+        Instant::from_millis(millis)
+    }
+
+    /// A store with `topic`'s own name as its message's payload, for each of `topics`.
+    fn store(topics: &[&'static str]) -> Retained<Bytes> {
+        let mut store = Retained::new();
+        for topic in topics {
+            let message = Bytes::from_static(topic.as_bytes());
+            store
+                .set(&Name::new(*topic).unwrap(), Some(message), None)
+                .unwrap();
+        }
+        store
+    }
+
+    /// The payloads of the messages `filter` matches at `now`, sorted.
+    fn found(store: &Retained<Bytes>, filter: &str, now: Instant) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        store.matching(&TopicFilter::<&[u8]>::new(filter).unwrap(), now, &mut out);
+        out.sort();
+        out
+    }
+
+    fn topics(store: &Retained<Bytes>, filter: &str) -> Vec<String> {
+        found(store, filter, Instant::ZERO)
+            .iter()
+            .map(|payload| String::from_utf8(payload.to_vec()).unwrap())
+            .collect()
+    }
+
+    /// Wildcards walk the levels: `+` one level, `#` the rest including the parent level,
+    /// literals exactly.
+    ///
+    /// (Sending them on subscribe, 3.1.1 `MQTT-3.3.1-6` and 5.0 `MQTT-3.3.1-9`, is the
+    /// broker's, and its tests cite them.)
+    #[test]
+    fn filters_find_the_retained_messages_they_match() {
+        let store = store(&["a", "a/b", "a/b/c", "a/x/c", "a/b/c/d", "b/b", "/b", "A/b"]);
+        assert_eq!(topics(&store, "a/+/c"), ["a/b/c", "a/x/c"]);
+        assert_eq!(
+            topics(&store, "a/#"),
+            ["a", "a/b", "a/b/c", "a/b/c/d", "a/x/c"]
+        );
+        assert_eq!(topics(&store, "a/b/#"), ["a/b", "a/b/c", "a/b/c/d"]);
+        assert_eq!(topics(&store, "a/+"), ["a/b"]);
+        assert_eq!(topics(&store, "+/b"), ["/b", "A/b", "a/b", "b/b"]);
+        assert_eq!(topics(&store, "+"), ["a"]);
+        assert_eq!(topics(&store, "a"), ["a"]);
+        assert_eq!(topics(&store, "a/b/c/d/e"), Vec::<String>::new());
+        assert_eq!(topics(&store, "#").len(), 8);
+        assert_eq!(topics(&store, "+/+/+/#").len(), 3);
+    }
+
+    /// A leading wildcard does not match a `$` topic; a filter naming the `$` level does.
+    ///
+    /// conformance: v311:MQTT-4.7.2-1, v5:MQTT-4.7.2-1
+    #[test]
+    fn leading_wildcards_skip_dollar_topics() {
+        let store = store(&["$SYS/uptime", "$SYS", "a/$b", "a"]);
+        assert_eq!(topics(&store, "#"), ["a", "a/$b"]);
+        assert_eq!(topics(&store, "+"), ["a"]);
+        assert_eq!(topics(&store, "+/uptime"), Vec::<String>::new());
+        assert_eq!(topics(&store, "$SYS/#"), ["$SYS", "$SYS/uptime"]);
+        assert_eq!(topics(&store, "$SYS/+"), ["$SYS/uptime"]);
+        assert_eq!(topics(&store, "a/+"), ["a/$b"]);
+    }
+
+    /// A new message on a topic replaces the one retained there; `None` (an empty payload)
+    /// removes it, and the nodes it leaves empty go.
+    ///
+    /// conformance: v311:MQTT-3.3.1-5, v5:MQTT-3.3.1-5
+    #[test]
+    fn set_replaces_and_none_clears() {
+        let mut store = Retained::new();
+        store
+            .set(&name("a/b"), Some(Bytes::from_static(b"one")), None)
+            .unwrap();
+        store
+            .set(&name("a/b"), Some(Bytes::from_static(b"second")), None)
+            .unwrap();
+        store
+            .set(&name("a"), Some(Bytes::from_static(b"x")), None)
+            .unwrap();
+        assert_eq!((store.len(), store.bytes(), store.nodes()), (2, 7, 2));
+        assert_eq!(
+            found(&store, "a/b", Instant::ZERO),
+            [Bytes::from_static(b"second")]
+        );
+        // Clearing a topic with nothing retained changes nothing.
+        store.set(&name("a/b/c"), None, None).unwrap();
+        store.set(&name("z"), None, None).unwrap();
+        assert_eq!((store.len(), store.bytes(), store.nodes()), (2, 7, 2));
+        store.set(&name("a/b"), None, None).unwrap();
+        assert_eq!((store.len(), store.bytes(), store.nodes()), (1, 1, 1));
+        assert!(found(&store, "a/#", Instant::ZERO).len() == 1);
+        store.set(&name("a"), None, None).unwrap();
+        assert_eq!((store.len(), store.bytes(), store.nodes()), (0, 0, 0));
+        assert!(store.is_empty());
+        assert_eq!(store.nodes.capacity(), 0);
+        assert_eq!(found(&store, "#", Instant::ZERO), Vec::<Bytes>::new());
+    }
+
+    /// Clearing a topic keeps the nodes other topics still use.
+    #[test]
+    fn clearing_keeps_shared_prefixes() {
+        let mut store = store(&["a/b/c", "a/b/d", "a/e"]);
+        assert_eq!(store.nodes(), 5);
+        store.set(&name("a/b/c"), None, None).unwrap();
+        assert_eq!(store.nodes(), 4);
+        store.set(&name("a/b/d"), None, None).unwrap();
+        assert_eq!(store.nodes(), 2);
+        assert_eq!(topics(&store, "#"), ["a/e"]);
+    }
+
+    /// A message past its expiry is no longer found (an expiry at `now` has passed), and
+    /// `expire` removes it; the next expiry follows the earliest message still stored, and a
+    /// replacement's expiry replaces its predecessor's.
+    ///
+    /// (5.0 §3.3.2.3.3: a retained message that has expired is discarded; no id.)
+    #[test]
+    fn expired_messages_are_not_found_and_expire_removes_them() {
+        let mut store = Retained::new();
+        let payload = Bytes::from_static(b"p");
+        store
+            .set(&name("a"), Some(payload.clone()), Some(at(10)))
+            .unwrap();
+        store
+            .set(&name("b/c"), Some(payload.clone()), Some(at(20)))
+            .unwrap();
+        store.set(&name("d"), Some(payload.clone()), None).unwrap();
+        assert_eq!(store.next_expiry(), Some(at(10)));
+        assert_eq!(found(&store, "#", at(9)).len(), 3);
+        assert_eq!(found(&store, "#", at(10)).len(), 2);
+        assert_eq!(found(&store, "a", at(10)).len(), 0);
+        assert_eq!(store.expire(at(9)), 0);
+        assert_eq!(store.expire(at(10)), 1);
+        assert_eq!(
+            (store.len(), store.nodes(), store.next_expiry()),
+            (2, 3, Some(at(20)))
+        );
+        // Replaced before it expires: the new expiry counts, the old one is forgotten.
+        store
+            .set(&name("b/c"), Some(payload.clone()), Some(at(30)))
+            .unwrap();
+        assert_eq!(store.next_expiry(), Some(at(30)));
+        assert_eq!(store.expire(at(25)), 0);
+        assert_eq!(found(&store, "b/c", at(25)).len(), 1);
+        // Replaced by one that never expires.
+        store
+            .set(&name("b/c"), Some(payload.clone()), None)
+            .unwrap();
+        assert_eq!(store.next_expiry(), None);
+        assert_eq!(store.expire(at(u64::MAX)), 0);
+        // Cleared while waiting to expire.
+        store
+            .set(&name("e"), Some(payload.clone()), Some(at(40)))
+            .unwrap();
+        store.set(&name("e"), None, None).unwrap();
+        assert_eq!(store.next_expiry(), None);
+        assert_eq!((store.len(), store.bytes()), (2, 2));
+    }
+
+    /// Expiry prunes the nodes it leaves empty, down to an empty store.
+    #[test]
+    fn expire_prunes_to_empty() {
+        let mut store = Retained::new();
+        for (n, topic) in ["a/b/c", "a/b", "x/y"].into_iter().enumerate() {
+            let expiry = at(u64::try_from(n).unwrap());
+            store
+                .set(&name(topic), Some(Bytes::from_static(b"12")), Some(expiry))
+                .unwrap();
+        }
+        assert_eq!(store.expire(at(2)), 3);
+        assert_eq!((store.len(), store.bytes(), store.nodes()), (0, 0, 0));
+        assert_eq!(store.next_expiry(), None);
+    }
+
+    /// Many topics under one level (a map of children) are found by literal, `+` and `#`.
+    #[test]
+    fn many_siblings_are_found() {
+        let mut store = Retained::new();
+        let topics: Vec<String> = (0..100).map(|n| alloc::format!("c/{n}/v")).collect();
+        for topic in &topics {
+            let payload = Bytes::copy_from_slice(topic.as_bytes());
+            store.set(&name(topic), Some(payload), None).unwrap();
+        }
+        assert_eq!(found(&store, "c/+/v", Instant::ZERO).len(), 100);
+        assert_eq!(found(&store, "c/#", Instant::ZERO).len(), 100);
+        assert_eq!(
+            found(&store, "c/42/v", Instant::ZERO),
+            [Bytes::from_static(b"c/42/v")]
+        );
+        for topic in &topics {
+            store.set(&name(topic), None, None).unwrap();
+        }
+        assert_eq!(store.nodes(), 0);
+    }
+
+    /// The node limit refuses a topic that needs more nodes and keeps the store as it was.
+    #[test]
+    fn node_limit_refuses_and_changes_nothing() {
+        let mut store = Retained::with_max_nodes(2);
+        let payload = Some(Bytes::from_static(b"p"));
+        assert_eq!(store.set(&name("a/b"), payload.clone(), None), Ok(()));
+        assert_eq!(
+            store.set(&name("a/c"), payload.clone(), None),
+            Err(TrieFull)
+        );
+        assert_eq!(store.set(&name("a"), payload.clone(), None), Ok(()));
+        assert_eq!((store.len(), store.nodes()), (2, 2));
+    }
+
+    /// `iter` hands out every message with its expiry.
+    #[test]
+    fn iter_lists_every_message() {
+        let mut store = store(&["a", "b/c"]);
+        store
+            .set(&name("d"), Some(Bytes::from_static(b"d")), Some(at(5)))
+            .unwrap();
+        let mut all: Vec<_> = store.iter().map(|(m, e)| (m.clone(), e)).collect();
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                (Bytes::from_static(b"a"), None),
+                (Bytes::from_static(b"b/c"), None),
+                (Bytes::from_static(b"d"), Some(at(5))),
+            ]
+        );
+    }
+
+    /// One operation of the model-based test.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Retain (`Some`) a payload, or clear, with an expiry this many ms from now.
+        Set {
+            topic: String,
+            payload: Option<u8>,
+            expires_in: Option<u64>,
+        },
+        /// Let time pass, then expire.
+        Advance(u64),
+        /// Find what a filter matches.
+        Match(String),
+    }
+
+    fn level() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["a", "b", "", "$x"])
+    }
+
+    fn topic() -> impl Strategy<Value = String> {
+        // A Topic Name is never empty: a single empty level becomes `/`, two of them.
+        prop::collection::vec(level(), 1..5).prop_map(|levels| match levels.join("/") {
+            topic if topic.is_empty() => String::from("/"),
+            topic => topic,
+        })
+    }
+
+    fn filter() -> impl Strategy<Value = String> {
+        let levels = prop::collection::vec(prop_oneof![3 => level(), 1 => Just("+")], 0..4);
+        (levels, any::<bool>()).prop_map(|(mut levels, hash)| {
+            if hash || levels.is_empty() {
+                levels.push("#");
+            }
+            let filter = levels.join("/");
+            if filter.is_empty() {
+                String::from("#")
+            } else {
+                filter
+            }
+        })
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (topic(), prop::option::weighted(0.8, any::<u8>()), prop::option::of(0u64..6))
+                .prop_map(|(topic, payload, expires_in)| Op::Set { topic, payload, expires_in }),
+            1 => (0u64..4).prop_map(Op::Advance),
+            3 => filter().prop_map(Op::Match),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Random sets, clears, time steps and lookups give the results of a naive map of
+        /// topics checked with `topic::matches`: the same messages found, the same count,
+        /// bytes and next expiry; clearing everything empties the tree.
+        ///
+        /// conformance: v311:MQTT-4.7.2-1, v5:MQTT-4.7.2-1, v311:MQTT-3.3.1-5, v5:MQTT-3.3.1-5, v311:MQTT-4.7.3-4, v5:MQTT-4.7.3-4
+        #[test]
+        fn matching_agrees_with_a_naive_reference(ops in prop::collection::vec(op(), 1..60)) {
+            let mut store = Retained::new();
+            let mut reference: BTreeMap<String, (Bytes, Option<Instant>)> = BTreeMap::new();
+            let mut now = 0u64;
+            for op in ops {
+                match op {
+                    Op::Set { topic, payload, expires_in } => {
+                        let message = payload.map(|byte| {
+                            // The topic and a byte, so each message is told apart; the
+                            // length varies with the topic for the byte count.
+                            let mut bytes = topic.clone().into_bytes();
+                            bytes.push(byte);
+                            Bytes::from(bytes)
+                        });
+                        let expires_at = expires_in.map(|ms| at(now + ms));
+                        store.set(&name(&topic), message.clone(), expires_at).unwrap();
+                        match message {
+                            Some(message) => { reference.insert(topic, (message, expires_at)); }
+                            None => { reference.remove(&topic); }
+                        }
+                    }
+                    Op::Advance(ms) => {
+                        now += ms;
+                        let expired = reference.values().filter(|(_, e)| e.is_some_and(|e| e <= at(now))).count();
+                        reference.retain(|_, (_, e)| e.is_none_or(|e| e > at(now)));
+                        prop_assert_eq!(store.expire(at(now)), expired);
+                    }
+                    Op::Match(filter) => {
+                        // Look a little ahead too, so that expired-but-not-removed messages
+                        // are checked.
+                        for later in [now, now + 2] {
+                            let mut expected: Vec<Bytes> = reference
+                                .iter()
+                                .filter(|(topic, (_, e))| filter_matches(&filter, topic) && e.is_none_or(|e| e > at(later)))
+                                .map(|(_, (message, _))| message.clone())
+                                .collect();
+                            expected.sort();
+                            prop_assert_eq!(found(&store, &filter, at(later)), expected);
+                        }
+                    }
+                }
+                prop_assert_eq!(store.len(), reference.len());
+                prop_assert_eq!(store.bytes(), reference.values().map(|(m, _)| m.len()).sum::<usize>());
+                prop_assert_eq!(store.next_expiry(), reference.values().filter_map(|(_, e)| *e).min());
+            }
+            let topics: Vec<String> = reference.keys().cloned().collect();
+            for topic in topics {
+                store.set(&name(&topic), None, None).unwrap();
+            }
+            prop_assert_eq!((store.len(), store.bytes(), store.nodes()), (0, 0, 0));
+        }
+    }
+
+    /// A `$share/` filter is read literally: the broker strips `$share/{group}/` if it
+    /// sends retained messages to a shared subscription at all.
+    #[test]
+    fn shared_filters_are_read_literally() {
+        let store = store(&["$share/g/a", "a"]);
+        let filter = Filter::new("$share/g/a").unwrap();
+        let mut out = Vec::new();
+        store.matching(&filter, Instant::ZERO, &mut out);
+        assert_eq!(out, [Bytes::from_static(b"$share/g/a")]);
+    }
+}
