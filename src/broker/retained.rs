@@ -22,7 +22,7 @@ use core::mem;
 
 use bytes::Bytes;
 
-use super::subscriptions::{Children, NodeId, TrieFull, grow_exact};
+use super::subscriptions::{Arena, Children, NodeId, TrieFull};
 use crate::codec::Buffer;
 use crate::time::Instant;
 use crate::topic::{TopicFilter, TopicName};
@@ -48,10 +48,8 @@ impl RetainedSize for Bytes {
 /// shared handle (`Arc`, `Bytes`) keeps that cheap.
 #[derive(Debug)]
 pub struct Retained<M> {
-    /// The arena; the root is at [`ROOT`]. A free slot holds an empty node.
-    nodes: Vec<Node<M>>,
-    /// Free slots of `nodes`, reused first.
-    free: Vec<NodeId>,
+    /// The nodes; the root is at [`ROOT`].
+    nodes: Arena<Node<M>>,
     /// The messages that expire, by expiry time and topic.
     expiries: BTreeSet<(Instant, Box<str>)>,
     /// How many messages are stored.
@@ -76,8 +74,7 @@ impl<M: Clone + RetainedSize> Retained<M> {
     #[must_use]
     pub fn with_max_nodes(max_nodes: usize) -> Self {
         Self {
-            nodes: Vec::new(),
-            free: Vec::new(),
+            nodes: Arena::new(),
             expiries: BTreeSet::new(),
             len: 0,
             bytes: 0,
@@ -108,10 +105,7 @@ impl<M: Clone + RetainedSize> Retained<M> {
     /// How many nodes the tree holds besides its root: one per distinct topic prefix.
     #[must_use]
     pub fn nodes(&self) -> usize {
-        self.nodes
-            .len()
-            .saturating_sub(1)
-            .saturating_sub(self.free.len())
+        self.nodes.live()
     }
 
     /// Retains `message` on `topic`, replacing the one there (3.1.1 and 5.0
@@ -176,7 +170,7 @@ impl<M: Clone + RetainedSize> Retained<M> {
     pub fn matching<B: Buffer>(&self, filter: &TopicFilter<B>, now: Instant, out: &mut Vec<M>) {
         let filter = filter.as_str();
         let mut stack = Vec::new();
-        if !self.nodes.is_empty() {
+        if self.nodes.has_root() {
             stack.push((ROOT, Step::Level(0)));
         }
         while let Some((index, step)) = stack.pop() {
@@ -184,7 +178,7 @@ impl<M: Clone + RetainedSize> Retained<M> {
                 continue;
             };
             // [MQTT-4.7.2-1]: a wildcard at the first level skips the `$` topics.
-            let visible = |label: &str| index != ROOT || !label.starts_with('$');
+            let visible = |label: &[u8]| index != ROOT || label.first() != Some(&b'$');
             match step {
                 Step::End => node.emit(now, out),
                 Step::Subtree => {
@@ -312,15 +306,13 @@ impl<M: Clone + RetainedSize> Retained<M> {
 
     /// The node of `topic`, created with the nodes leading to it.
     fn path_to(&mut self, topic: &str) -> Option<usize> {
-        if self.nodes.is_empty() {
-            self.nodes.push(Node::default());
-        }
+        self.nodes.ensure_root()?;
         let mut at = ROOT;
         for level in topic.split('/') {
             let child = match self.nodes.get(at)?.children.get(level) {
                 Some(child) => child,
                 None => {
-                    let child = self.allocate()?;
+                    let child = self.nodes.allocate()?;
                     self.nodes.get_mut(at)?.children.insert(level, child);
                     child
                 }
@@ -328,17 +320,6 @@ impl<M: Clone + RetainedSize> Retained<M> {
             at = child.index();
         }
         Some(at)
-    }
-
-    /// A slot for a new, empty node.
-    fn allocate(&mut self) -> Option<NodeId> {
-        if let Some(id) = self.free.pop() {
-            return Some(id);
-        }
-        let id = NodeId::new(self.nodes.len())?;
-        grow_exact(&mut self.nodes);
-        self.nodes.push(Node::default());
-        Some(id)
     }
 
     /// Removes the nodes at the end of `path` (the nodes along `topic`, root first) that are
@@ -357,15 +338,7 @@ impl<M: Clone + RetainedSize> Retained<M> {
             if let Some(parent) = self.nodes.get_mut(parent) {
                 parent.children.remove(level);
             }
-            if let (Some(node), Some(id)) = (self.nodes.get_mut(child), NodeId::new(child)) {
-                *node = Node::default();
-                self.free.push(id);
-            }
-        }
-        if self.nodes() == 0 {
-            // Nothing left: give the arena back too.
-            self.nodes = Vec::new();
-            self.free = Vec::new();
+            self.nodes.release(child);
         }
     }
 }
@@ -547,7 +520,7 @@ mod tests {
         store.set(&name("a"), None, None).unwrap();
         assert_eq!((store.len(), store.bytes(), store.nodes()), (0, 0, 0));
         assert!(store.is_empty());
-        assert_eq!(store.nodes.capacity(), 0);
+        assert!(!store.nodes.has_root());
         assert_eq!(found(&store, "#", Instant::ZERO), Vec::<Bytes>::new());
     }
 
