@@ -31,10 +31,18 @@ pub use transmit::Transmit;
 use connection::{Connection, Out, Phase};
 use retained::Retained;
 use session::{Session, SessionKey};
-use store::{MessageId, Store};
+use store::{RetainedMessage, Store};
 use subscriptions::{Match, Subscriptions};
 
 use crate::codec::Limits;
+
+/// The broker's data structures, public for the benchmarks in `benches/` only: not part of the
+/// API, hidden from the docs, and free to change in any release.
+#[doc(hidden)]
+pub mod __internal {
+    pub use super::retained::{Retained, RetainedSize};
+    pub use super::subscriptions::{Match, Subscriptions, TrieFull};
+}
 use crate::decoder::Decoder;
 use crate::error::UsageError;
 use crate::packet::Publish;
@@ -80,7 +88,8 @@ pub struct Stats {
     pub subscriptions: usize,
     /// Retained messages.
     pub retained: usize,
-    /// Messages held (retained, queued or in flight), each counted once.
+    /// Messages held: retained, and queued or in flight (a message held both ways counts
+    /// twice).
     pub stored_messages: usize,
     /// Payload bytes of the messages held.
     pub stored_bytes: usize,
@@ -167,7 +176,7 @@ pub struct Broker<P = AllowAll> {
     free_sessions: Vec<u32>,
     by_client_id: BTreeMap<ByteString, u32>,
     subscriptions: Subscriptions<SessionKey>,
-    retained: Retained<MessageId>,
+    retained: Retained<RetainedMessage>,
     store: Store,
     events: VecDeque<Event>,
     /// Connections with bytes to write, in the order they got them.
@@ -177,7 +186,7 @@ pub struct Broker<P = AllowAll> {
     stats: Stats,
     assigned_ids: u64,
     matches: Vec<Match<SessionKey>>,
-    retained_scratch: Vec<MessageId>,
+    retained_scratch: Vec<RetainedMessage>,
 }
 
 impl Broker<AllowAll> {
@@ -230,8 +239,8 @@ impl<P: Policy> Broker<P> {
             sessions: self.by_client_id.len(),
             subscriptions: self.subscriptions.len(),
             retained: self.retained.len(),
-            stored_messages: self.store.len(),
-            stored_bytes: self.store.bytes(),
+            stored_messages: self.store.len().saturating_add(self.retained.len()),
+            stored_bytes: self.store.bytes().saturating_add(self.retained.bytes()),
             ..self.stats
         }
     }
@@ -329,8 +338,7 @@ impl<P: Policy> Broker<P> {
                 Timer::Connection(handle) => self.connection_timer(handle),
                 Timer::Session(key) => self.session_timer(key),
                 Timer::Retained => {
-                    let store = &mut self.store;
-                    self.retained.expire(now, |message| store.release(message));
+                    self.retained.expire(now);
                     if let Some(next) = self.retained.next_expiry() {
                         self.timers.insert((next, Timer::Retained));
                     }

@@ -369,7 +369,11 @@ impl<P: Policy> Broker<P> {
                     failure(SubAckReasonCode::QuotaExceeded)
                 } else {
                     // [MQTT-3.8.4-3]: the same filter replaces the subscription.
-                    let replaced = self.subscriptions.subscribe(filter, key, options, sub_id);
+                    let Ok(replaced) = self.subscriptions.subscribe(filter, key, options, sub_id)
+                    else {
+                        codes.push(failure(SubAckReasonCode::QuotaExceeded));
+                        continue;
+                    };
                     if !known && let Some(session) = self.session_mut(key) {
                         session.filters.push(filter.clone().into_inner());
                     }
@@ -411,21 +415,23 @@ impl<P: Policy> Broker<P> {
             let mut found = core::mem::take(&mut self.retained_scratch);
             found.clear();
             self.retained.matching(&filter, now, &mut found);
-            for &message in &found {
-                let Some(stored) = self.store.get(message) else {
-                    continue;
-                };
+            for retained in &found {
+                let qos = retained.publish.qos().min(granted);
+                let message = self
+                    .store
+                    .insert(retained.publish.clone(), retained.received_at);
                 let mut sub_ids = super::session::SubIds::None;
                 if let Some(sub_id) = sub_id {
                     sub_ids.push(sub_id);
                 }
                 let delivery = Delivery {
                     message,
-                    qos: stored.publish.qos().min(granted),
+                    qos,
                     retain: true,
                     sub_ids,
                 };
                 self.deliver(key, delivery);
+                self.store.release_if_unused(message);
             }
             self.retained_scratch = found;
         }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::connection::{Ack, Out};
 use super::event::ConnectionHandle;
 use super::session::{Delivery, Inflight, SessionKey, SubIds};
-use super::store::MessageId;
+use super::store::{MessageId, RetainedMessage};
 use super::subscriptions::Match;
 use super::{Broker, Policy, Timer};
 use crate::packet::{Delivery as Wire, Outgoing, Publish, TopicAliasUse};
@@ -33,22 +33,18 @@ impl<P: Policy> Broker<P> {
             // [MQTT-3.3.1-5]: stored (replacing any); [MQTT-3.3.1-10]/[MQTT-3.3.1-11] (3.1.1),
             // [MQTT-3.3.1-6]/[MQTT-3.3.1-7] (5.0): an empty payload clears it, and is not
             // stored.
-            let expires_at = self
-                .store
-                .get(id)
-                .and_then(super::store::Stored::expires_at);
-            let old = self
-                .retained
-                .replace(&topic, (!empty).then_some(id), expires_at);
-            if !empty {
-                self.store.retain(id);
-                if expires_at.is_some() {
-                    self.timers
-                        .insert((expires_at.unwrap_or(now), Timer::Retained));
-                }
-            }
-            if let Some(old) = old {
-                self.store.release(old);
+            let stored = self.store.get(id);
+            let expires_at = stored.and_then(super::store::Stored::expires_at);
+            let message = stored.filter(|_| !empty).map(|stored| RetainedMessage {
+                publish: stored.publish.clone(),
+                received_at: now,
+            });
+            // The store is bounded by the topic-level limit PUBLISH packets are held to.
+            if self.retained.set(&topic, message, expires_at).is_ok()
+                && let Some(at) = expires_at
+                && !empty
+            {
+                self.timers.insert((at, Timer::Retained));
             }
         }
 
@@ -68,16 +64,17 @@ impl<P: Policy> Broker<P> {
             );
         }
         // Overlapping subscriptions of one session: one delivery, at the highest granted QoS,
-        // with every Subscription Identifier (5.0 [MQTT-3.3.4-3], 3.1.1 [MQTT-3.3.5-1]).
-        matches.sort_unstable_by_key(|m| m.key);
+        // with every Subscription Identifier (5.0 [MQTT-3.3.4-3], 3.1.1 [MQTT-3.3.5-1]). A
+        // shared subscription's match is a delivery of its own (5.0 section 4.8.2).
+        matches.sort_unstable_by_key(|m| (m.key, m.shared));
         let mut start = 0;
         while start < matches.len() {
-            let key = matches.get(start).map(|m| m.key);
+            let first = matches.get(start).map(|m| (m.key, m.shared));
             let end = matches
                 .iter()
                 .skip(start)
-                .position(|m| Some(m.key) != key)
-                .map_or(matches.len(), |offset| start.saturating_add(offset));
+                .position(|m| Some((m.key, m.shared)) != first || m.shared)
+                .map_or(matches.len(), |offset| start.saturating_add(offset.max(1)));
             if let Some(group) = matches.get(start..end) {
                 self.deliver_matches(id, group, origin);
             }

@@ -48,6 +48,20 @@ impl Stored {
     }
 }
 
+/// A retained message as the retained store keeps it: the message and when it arrived (to count
+/// down its Message Expiry Interval). Each subscriber it is sent to gets it through the slab.
+#[derive(Clone, Debug)]
+pub(crate) struct RetainedMessage {
+    pub(crate) publish: Publish<Bytes>,
+    pub(crate) received_at: Instant,
+}
+
+impl super::retained::RetainedSize for RetainedMessage {
+    fn retained_size(&self) -> usize {
+        self.publish.payload.len()
+    }
+}
+
 /// The message slab; see the module docs.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
