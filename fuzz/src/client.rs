@@ -30,7 +30,9 @@
 //!
 //! The checks are relaxed for what the fuzzer found and the client does not do yet; each has
 //! its reproducer in `regressions/client_session/`, which passes only thanks to the
-//! relaxation. Remove the relaxation (in [`Harness::check_packet`]) with the fix.
+//! relaxation, and an ignored test below that replays it with every check
+//! ([`client_session_strict`]). Remove the relaxation (in [`Harness::check_packet`]) with the
+//! fix.
 //! - `ack-above-maximum-packet-size-of-2`: PUBACK, PUBREC, PUBREL, PUBCOMP and PINGREQ go out
 //!   whatever the server's Maximum Packet Size, so a server that advertises less than 5 bytes
 //!   gets packets above it (5.0 `[MQTT-3.2.2-15]`).
@@ -71,11 +73,23 @@ const FILTERS: [&str; 5] = ["a", "a/#", "+/b", "$share/g/a", "t/0"];
 
 /// Target `client_session`: see the module docs.
 pub fn client_session(data: &[u8]) {
+    run(data, true);
+}
+
+/// [`client_session`] without relaxing the checks for the known client gaps: what the target
+/// will check once they are fixed.
+pub fn client_session_strict(data: &[u8]) {
+    run(data, false);
+}
+
+/// Runs the operations `data` holds; `relax` relaxes the checks for the known client gaps.
+fn run(data: &[u8], relax: bool) {
     let mut u = Unstructured::new(data);
     let Ok(config) = config(&mut u) else {
         return;
     };
     let mut harness = Harness::new(config);
+    harness.relax = relax;
     for _ in 0..MAX_STEPS {
         if u.is_empty() {
             break;
@@ -437,6 +451,8 @@ struct Harness {
     received: Vec<PacketId>,
     /// Bytes delivered to the client in this step.
     delivered: usize,
+    /// Relax the checks for the known client gaps (see the module docs).
+    relax: bool,
     /// Print every operation, packet and event (environment variable
     /// `MQTT_SANSIO_FUZZ_TRACE`), to read a reproducer.
     trace: bool,
@@ -459,6 +475,7 @@ impl Harness {
             sent: Default::default(),
             received: Vec::new(),
             delivered: 0,
+            relax: true,
             trace: std::env::var_os("MQTT_SANSIO_FUZZ_TRACE").is_some(),
         }
     }
@@ -897,17 +914,20 @@ impl Harness {
         // re-sent PUBLISH (DUP) and a SUBSCRIBE or UNSUBSCRIBE issued before this CONNACK go
         // out unchecked against its limits, and acknowledgements and PINGREQ go out whatever
         // the Maximum Packet Size.
-        let resent = matches!(packet, Packet::Publish(publish) if publish.is_dup());
-        let held = match packet {
-            Packet::Subscribe(Subscribe { packet_id, .. })
-            | Packet::Unsubscribe(Unsubscribe { packet_id, .. }) => {
-                self.checked_requests.get(&packet_id.get()) != Some(&self.connections)
-            }
-            _ => false,
-        };
-        let tiny_limit = limits
-            .maximum_packet_size
-            .is_some_and(|maximum| maximum < 5)
+        let relax = self.relax;
+        let resent = relax && matches!(packet, Packet::Publish(publish) if publish.is_dup());
+        let held = relax
+            && match packet {
+                Packet::Subscribe(Subscribe { packet_id, .. })
+                | Packet::Unsubscribe(Unsubscribe { packet_id, .. }) => {
+                    self.checked_requests.get(&packet_id.get()) != Some(&self.connections)
+                }
+                _ => false,
+            };
+        let tiny_limit = relax
+            && limits
+                .maximum_packet_size
+                .is_some_and(|maximum| maximum < 5)
             && matches!(
                 packet,
                 Packet::PubAck(_)
@@ -919,13 +939,14 @@ impl Harness {
         // And a PUBLISH naming its topic by a Topic Alias alone is checked at the size it would
         // have with its Topic Name, which is smaller for a topic of 1 or 2 bytes than the
         // 3-byte Topic Alias property.
-        let alias_alone = matches!(
-            packet,
-            Packet::Publish(publish) if publish.topic.is_none()
-        );
+        let alias_alone = relax
+            && matches!(
+                packet,
+                Packet::Publish(publish) if publish.topic.is_none()
+            );
         let slack = if alias_alone { 3 } else { 0 };
-        let strict = connected && !resent && !held;
-        if strict
+        let checked = connected && !resent && !held;
+        if checked
             && !tiny_limit
             && let Some(maximum) = limits.maximum_packet_size
         {
@@ -938,7 +959,7 @@ impl Harness {
         match packet {
             Packet::Auth(_) => assert!(authentication, "AUTH without an Authentication Method"),
             Packet::Publish(publish) => {
-                if strict {
+                if checked {
                     assert!(
                         publish.qos() <= limits.maximum_qos,
                         "{publish:?} above Maximum QoS"
@@ -978,7 +999,7 @@ impl Harness {
                     self.outstanding.get(&subscribe.packet_id.get()),
                     Some(&Outstanding::Request)
                 );
-                if strict {
+                if checked {
                     for subscription in subscribe.subscriptions.iter() {
                         let filter = &subscription.filter;
                         assert!(limits.wildcard_subscriptions || !filter.has_wildcards());
@@ -1182,4 +1203,61 @@ fn topic_filter(index: u8) -> TopicFilter<Bytes> {
 /// A string property value.
 fn string(value: &'static str) -> MqttString<Bytes> {
     MqttString::new(value).expect("a valid string")
+}
+
+/// The reproducers of the known client gaps, replayed with every check; each fails until its
+/// gap is fixed. Compiled into `tests/fuzz_replay.rs`. `MQTT_SANSIO_FUZZ_TRACE=1` prints the
+/// steps.
+#[cfg(test)]
+mod known_gaps {
+    use super::client_session_strict;
+
+    /// After a 5.0 CONNACK with a Maximum Packet Size of 2, the client answers a PUBREL with
+    /// a 5-byte PUBCOMP: it never sends a packet above the server's limit.
+    ///
+    /// conformance: v5:MQTT-3.2.2-15
+    #[test]
+    #[ignore = "client bug: acknowledgements ignore a server Maximum Packet Size below 5 bytes"]
+    fn acknowledgements_stay_within_the_maximum_packet_size() {
+        client_session_strict(include_bytes!(
+            "../regressions/client_session/ack-above-maximum-packet-size-of-2"
+        ));
+    }
+
+    /// A SUBSCRIBE queued before a 5.0 CONNACK with a Maximum Packet Size of 2 (Session
+    /// Present) is not sent at 11 bytes.
+    ///
+    /// conformance: v5:MQTT-3.2.2-15
+    #[test]
+    #[ignore = "client bug: a SUBSCRIBE held for the CONNACK is not checked against its limits"]
+    fn held_subscribe_stays_within_the_new_servers_limits() {
+        client_session_strict(include_bytes!(
+            "../regressions/client_session/held-subscribe-above-maximum-packet-size"
+        ));
+    }
+
+    /// A QoS 2 PUBLISH left from a 5.0 session is not re-sent at QoS 2 to a server whose new
+    /// CONNACK says Maximum QoS 1.
+    ///
+    /// conformance: v5:MQTT-3.2.2-11
+    #[test]
+    #[ignore = "client bug: PUBLISH re-sent on a resumed session ignores the new Maximum QoS"]
+    fn resent_publish_stays_within_the_new_maximum_qos() {
+        client_session_strict(include_bytes!(
+            "../regressions/client_session/resent-qos2-above-maximum-qos"
+        ));
+    }
+
+    /// With a Maximum Packet Size of 9 and an outgoing Topic Alias for topic `a`, a QoS 1
+    /// PUBLISH that fits with its Topic Name (8 bytes) is not written with the alias alone
+    /// (10 bytes).
+    ///
+    /// conformance: v5:MQTT-3.2.2-15
+    #[test]
+    #[ignore = "client bug: a Topic Alias alone can make a PUBLISH exceed the Maximum Packet Size"]
+    fn publish_by_topic_alias_stays_within_the_maximum_packet_size() {
+        client_session_strict(include_bytes!(
+            "../regressions/client_session/alias-alone-above-maximum-packet-size"
+        ));
+    }
 }
