@@ -5,6 +5,10 @@
 //! Every function panics on a violation and returns normally otherwise; "no panic" is itself
 //! the first property, since the codec promises never to panic on any input.
 
+#[cfg(feature = "arbitrary")]
+#[path = "client.rs"]
+pub mod client;
+
 use crate::topic_reference;
 #[cfg(feature = "arbitrary")]
 use arbitrary::{Arbitrary, Unstructured};
@@ -30,6 +34,7 @@ pub const TARGETS: &[&str] = &[
     "stream_chunks",
     "roundtrip",
     "topic_match",
+    "client_session",
 ];
 
 /// Runs the check of fuzz target `target` on `data`; `false` if there is no such target.
@@ -45,6 +50,10 @@ pub fn run(target: &str, data: &[u8]) -> bool {
             roundtrip(data);
         }
         "topic_match" => topic_match(data),
+        "client_session" => {
+            #[cfg(feature = "arbitrary")]
+            client::client_session(data);
+        }
         _ => return false,
     }
     true
