@@ -615,7 +615,7 @@ fn outgoing_topic_aliases_stay_within_the_server_maximum() {
             ..ConnAckProperties::default()
         }),
     );
-    for topic in ["a", "a", "b", "b"] {
+    for topic in ["topic/a", "topic/a", "topic/b", "topic/b"] {
         h.client
             .publish(h.now, message(topic, b"x", QoS::AtMostOnce))
             .unwrap();
@@ -634,16 +634,16 @@ fn outgoing_topic_aliases_stay_within_the_server_maximum() {
     assert_eq!(
         named,
         [
-            (Some("a".to_owned()), Some(1)),
+            (Some("topic/a".to_owned()), Some(1)),
             (None, Some(1)),
-            (Some("b".to_owned()), None),
-            (Some("b".to_owned()), None),
+            (Some("topic/b".to_owned()), None),
+            (Some("topic/b".to_owned()), None),
         ]
     );
 
     let mut h = Harness::new(config);
     h.connect_with(ConnectOptions::new(V5, "c").unwrap(), accepted(false));
-    for topic in ["a", "a"] {
+    for topic in ["topic/a", "topic/a"] {
         h.client
             .publish(h.now, message(topic, b"x", QoS::AtMostOnce))
             .unwrap();

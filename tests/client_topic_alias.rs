@@ -219,13 +219,13 @@ fn outgoing_aliases_are_set_then_used() {
     let mut h = with_aliases(2, Some(5));
     let mut server = ServerAliases::default();
     let script = [
-        ("a", Some(true)),
-        ("a", Some(false)),
-        ("b", Some(true)),
-        ("c", None),
-        ("b", Some(false)),
-        ("a", Some(false)),
-        ("c", None),
+        ("topic/a", Some(true)),
+        ("topic/a", Some(false)),
+        ("topic/b", Some(true)),
+        ("topic/c", None),
+        ("topic/b", Some(false)),
+        ("topic/a", Some(false)),
+        ("topic/c", None),
     ];
     for (topic, how) in script {
         h.publish(message(topic, b"x", QoS::AtMostOnce));
@@ -239,9 +239,12 @@ fn outgoing_aliases_are_set_then_used() {
     }
     // QoS 1 and 2 messages use them too.
     for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
-        h.publish(message("a", b"y", qos));
+        h.publish(message("topic/a", b"y", qos));
         let sent = h.sent();
-        assert_eq!(server.read(&sent[0], 2), ("a".to_owned(), Some(false)));
+        assert_eq!(
+            server.read(&sent[0], 2),
+            ("topic/a".to_owned(), Some(false))
+        );
     }
 }
 
@@ -254,7 +257,9 @@ fn outgoing_aliases_stay_within_the_servers_maximum() {
     let mut h = with_aliases(10, Some(1));
     let mut server = ServerAliases::default();
     let mut set = 0;
-    for topic in ["a", "b", "c", "a", "b", "c", "d", "a"] {
+    for topic in [
+        "topic/a", "topic/b", "topic/c", "topic/a", "topic/b", "topic/c", "topic/d", "topic/a",
+    ] {
         h.publish(message(topic, b"x", QoS::AtMostOnce));
         let sent = h.sent();
         let (named, how) = server.read(&sent[0], 1);
@@ -301,7 +306,7 @@ fn a_resent_publish_does_not_use_an_alias_of_the_old_connection() {
     connack.properties.topic_alias_maximum = Some(4);
     h.connect_with(keep_session(V5), connack.clone());
     let mut old = ServerAliases::default();
-    for topic in ["x", "y", "x", "y"] {
+    for topic in ["topic/x", "topic/y", "topic/x", "topic/y"] {
         h.publish(message(topic, b"m", QoS::AtLeastOnce));
     }
     let first: Vec<_> = h.sent().iter().map(|p| old.read(p, 4)).collect();
@@ -314,7 +319,10 @@ fn a_resent_publish_does_not_use_an_alias_of_the_old_connection() {
     let mut new = ServerAliases::default();
     let resent = h.sent();
     assert_eq!(resent.len(), 4);
-    for (packet, topic) in resent.iter().zip(["x", "y", "x", "y"]) {
+    for (packet, topic) in resent
+        .iter()
+        .zip(["topic/x", "topic/y", "topic/x", "topic/y"])
+    {
         assert!(matches!(packet, Packet::Publish(p) if p.is_dup()));
         assert_eq!(new.read(packet, 4).0, topic, "{resent:?}");
     }

@@ -1064,7 +1064,7 @@ impl Harness {
                 }
                 Event::Subscribed(SubAck { packet_id, .. })
                 | Event::Unsubscribed(UnsubAck { packet_id, .. })
-                | Event::RequestLost { packet_id } => {
+                | Event::RequestFailed { packet_id, .. } => {
                     assert_eq!(
                         self.outstanding.remove(&packet_id.get()),
                         Some(Outstanding::Request),
@@ -1114,7 +1114,8 @@ impl Harness {
         // The session's outgoing entries are exactly what awaits an answer: unique.
         let encoded = encode_session(&client.session());
         let mut decoder = Decoder::with_version(ProtocolVersion::V5, Limits::new(MAX_PACKET_SIZE));
-        decoder.push_bytes(encoded.slice(5..));
+        // After the 5-byte header and the 4-byte packet count.
+        decoder.push_bytes(encoded.slice(9..));
         let mut outgoing = BTreeMap::new();
         let mut incoming = Vec::new();
         while let Some(packet) = decoder.decode().expect("the session's packets decode") {
@@ -1217,7 +1218,7 @@ mod known_gaps {
     ///
     /// conformance: v5:MQTT-3.2.2-15
     #[test]
-    #[ignore = "client bug: acknowledgements ignore a server Maximum Packet Size below 5 bytes"]
+    #[ignore = "open: a server Maximum Packet Size below 4 bytes cannot carry any acknowledgement; the spec does not say what a client does then"]
     fn acknowledgements_stay_within_the_maximum_packet_size() {
         client_session_strict(include_bytes!(
             "../regressions/client_session/ack-above-maximum-packet-size-of-2"
@@ -1229,7 +1230,6 @@ mod known_gaps {
     ///
     /// conformance: v5:MQTT-3.2.2-15
     #[test]
-    #[ignore = "client bug: a SUBSCRIBE held for the CONNACK is not checked against its limits"]
     fn held_subscribe_stays_within_the_new_servers_limits() {
         client_session_strict(include_bytes!(
             "../regressions/client_session/held-subscribe-above-maximum-packet-size"
@@ -1241,7 +1241,6 @@ mod known_gaps {
     ///
     /// conformance: v5:MQTT-3.2.2-11
     #[test]
-    #[ignore = "client bug: PUBLISH re-sent on a resumed session ignores the new Maximum QoS"]
     fn resent_publish_stays_within_the_new_maximum_qos() {
         client_session_strict(include_bytes!(
             "../regressions/client_session/resent-qos2-above-maximum-qos"
@@ -1254,7 +1253,6 @@ mod known_gaps {
     ///
     /// conformance: v5:MQTT-3.2.2-15
     #[test]
-    #[ignore = "client bug: a Topic Alias alone can make a PUBLISH exceed the Maximum Packet Size"]
     fn publish_by_topic_alias_stays_within_the_maximum_packet_size() {
         client_session_strict(include_bytes!(
             "../regressions/client_session/alias-alone-above-maximum-packet-size"

@@ -55,7 +55,9 @@ pub struct ClientConfig {
     /// Policy: a topic gets the next free alias the first time it is sent on a connection (its
     /// name and the alias go out together), and the alias alone afterwards. Once every alias
     /// is taken, other topics go by name; an alias is never moved to another topic, so no
-    /// alias can name a different topic than the server remembers.
+    /// alias can name a different topic than the server remembers. Topics of three bytes or
+    /// fewer go by name (an alias would not make them shorter), and so does a packet that the
+    /// alias would make larger than the server's Maximum Packet Size.
     pub outgoing_topic_aliases: u16,
     /// Deliver QoS 1 and 2 messages without acknowledging them: the PUBACK or PUBREC waits
     /// for [`Client::ack`](super::Client::ack), and acknowledgements still go out in the order

@@ -31,6 +31,8 @@ struct Awaiting {
     id: PacketId,
     qos: QoS,
     acked: bool,
+    /// Arrived as a re-delivery (DUP): possibly one the server no longer counts.
+    dup: bool,
 }
 
 /// The incoming state; see the module docs.
@@ -38,6 +40,8 @@ struct Awaiting {
 pub(crate) struct Inbound {
     /// QoS 2 identifiers from PUBLISH to PUBREL, sorted.
     qos2: Vec<u16>,
+    /// Those of `qos2` that arrived as re-deliveries, sorted.
+    qos2_dup: Vec<u16>,
     /// Messages delivered to the application and not yet acknowledged, in arrival order
     /// (manual acknowledgement only).
     awaiting: VecDeque<Awaiting>,
@@ -46,7 +50,19 @@ pub(crate) struct Inbound {
 impl Inbound {
     /// Records an incoming QoS 1 or 2 PUBLISH and says what to do with it. `limit` is the
     /// Receive Maximum: the unacknowledged messages the server may have outstanding.
-    pub(crate) fn arrive(&mut self, id: PacketId, qos: QoS, manual: bool, limit: u16) -> Arrival {
+    ///
+    /// A re-delivery (DUP) may be one the server sent before our acknowledgement of it reached
+    /// it: a new message to us (`[MQTT-4.3.2-5]` in 5.0) that the server no longer counts.
+    /// So a message counts against the limit of a new one only if it arrived without DUP,
+    /// and a re-delivery is held to twice the limit over all, which still bounds the table.
+    pub(crate) fn arrive(
+        &mut self,
+        id: PacketId,
+        qos: QoS,
+        dup: bool,
+        manual: bool,
+        limit: u16,
+    ) -> Arrival {
         // A re-delivery of a message the application holds, or acknowledged while an older
         // one holds its acknowledgement back: that acknowledgement is still to go out.
         if self.awaiting.iter().any(|awaiting| awaiting.id == id) {
@@ -55,26 +71,41 @@ impl Inbound {
         if qos == QoS::ExactlyOnce && self.qos2.binary_search(&id.get()).is_ok() {
             return Arrival::RepeatPubRec;
         }
-        let outstanding = self.qos2.len().saturating_add(
+        let qos1 = |only_new: bool| {
             self.awaiting
                 .iter()
-                .filter(|awaiting| awaiting.qos == QoS::AtLeastOnce)
-                .count(),
-        );
+                .filter(|awaiting| awaiting.qos == QoS::AtLeastOnce && !(only_new && awaiting.dup))
+                .count()
+        };
+        let (outstanding, limit) = if dup {
+            let all = self.qos2.len().saturating_add(qos1(false));
+            (all, usize::from(limit).saturating_mul(2))
+        } else {
+            let new = self
+                .qos2
+                .len()
+                .saturating_sub(self.qos2_dup.len())
+                .saturating_add(qos1(true));
+            (new, usize::from(limit))
+        };
         let counted = qos == QoS::ExactlyOnce || manual;
-        if counted && outstanding >= usize::from(limit) {
+        if counted && outstanding >= limit {
             return Arrival::OverLimit;
         }
         if qos == QoS::ExactlyOnce
             && let Err(at) = self.qos2.binary_search(&id.get())
         {
             self.qos2.insert(at, id.get());
+            if dup && let Err(at) = self.qos2_dup.binary_search(&id.get()) {
+                self.qos2_dup.insert(at, id.get());
+            }
         }
         if manual {
             self.awaiting.push_back(Awaiting {
                 id,
                 qos,
                 acked: false,
+                dup,
             });
         }
         Arrival::Deliver { ack_now: !manual }
@@ -89,6 +120,9 @@ impl Inbound {
             .any(|awaiting| awaiting.id == id && awaiting.qos == QoS::ExactlyOnce)
         {
             return Release::BeforePubRec;
+        }
+        if let Ok(at) = self.qos2_dup.binary_search(&id.get()) {
+            self.qos2_dup.remove(at);
         }
         match self.qos2.binary_search(&id.get()) {
             Ok(at) => {
@@ -140,6 +174,7 @@ impl Inbound {
     /// Forgets everything (Session Present 0, or a session that ended).
     pub(crate) fn clear(&mut self) {
         self.qos2 = Vec::new();
+        self.qos2_dup = Vec::new();
         self.awaiting = VecDeque::new();
     }
 }

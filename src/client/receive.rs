@@ -208,10 +208,13 @@ impl Client {
         };
         let qos = publish.qos();
         let manual = self.config.manual_acks;
-        match self
-            .inbound
-            .arrive(id, qos, manual, self.config.receive_maximum.get())
-        {
+        match self.inbound.arrive(
+            id,
+            qos,
+            publish.is_dup(),
+            manual,
+            self.config.receive_maximum.get(),
+        ) {
             // [MQTT-3.3.4-9] (5.0): more than our Receive Maximum.
             Arrival::OverLimit => return Err(ProtocolError::ReceiveMaximumExceeded),
             Arrival::Deliver { ack_now } => {

@@ -280,10 +280,12 @@ impl Client {
             message_expiry_interval: publish.properties.message_expiry_interval,
             ..Outgoing::new(publish.delivery)
         };
-        if self.version.is_v5() {
+        // An alias saves bytes only on a topic longer than its own three; a packet that the
+        // alias would make larger than the server's maximum goes by name.
+        if self.version.is_v5() && topic.len() > 3 {
             outgoing.topic_alias = self.outgoing_aliases.choose(topic.as_str());
-            if let (TopicAliasUse::Set(_), Some(maximum)) =
-                (outgoing.topic_alias, self.server.maximum_packet_size)
+            if outgoing.topic_alias != TopicAliasUse::None
+                && let Some(maximum) = self.server.maximum_packet_size
             {
                 let len = publish.encoded_len_for(self.version, &outgoing).ok()?;
                 if len > usize::try_from(maximum).unwrap_or(usize::MAX) {
