@@ -253,13 +253,26 @@ impl Decoder {
     /// The next complete packet, `Ok(None)` if more bytes are needed, or the failure that ends
     /// the stream, with what to answer.
     pub fn decode(&mut self) -> Result<Option<Packet<Bytes>>, DecodeFailure> {
+        self.decode_with::<false>()
+    }
+
+    /// [`decode`](Self::decode) for a [`client`](Self::client) decoder, which names only the
+    /// packet bodies a server sends: a client that calls it links no CONNECT, SUBSCRIBE or
+    /// UNSUBSCRIBE decoder (their fixed headers are refused from a server all the same).
+    pub(crate) fn decode_from_server(&mut self) -> Result<Option<Packet<Bytes>>, DecodeFailure> {
+        self.decode_with::<true>()
+    }
+
+    fn decode_with<const FROM_SERVER: bool>(
+        &mut self,
+    ) -> Result<Option<Packet<Bytes>>, DecodeFailure> {
         if let Some(failure) = self.failed {
             self.release();
             return Err(failure);
         }
         // The failing packet opens the connection if it comes before any version is known.
         let connecting = self.version.is_none();
-        match self.decode_next() {
+        match self.decode_next::<FROM_SERVER>() {
             Ok(packet) => {
                 if self.buf.is_empty() {
                     self.release();
@@ -291,30 +304,32 @@ impl Decoder {
         }
     }
 
-    fn decode_next(&mut self) -> Result<Option<Packet<Bytes>>, Failed> {
+    fn decode_next<const FROM_SERVER: bool>(&mut self) -> Result<Option<Packet<Bytes>>, Failed> {
         let Some((bytes, header)) = self.next_frame()? else {
             return Ok(None);
         };
         let packet_type = header.packet_type;
         let packet_len = header.packet_len();
         let mut reader = Reader::new(&bytes, header.header_len..packet_len);
-        let Some(version) = self.version else {
+        let version = match self.version {
+            Some(version) => version,
+            // A client decoder knows its version from the start.
+            None if FROM_SERVER => {
+                return Err((
+                    ProtocolError::Unexpected(packet_type).into(),
+                    Some(packet_type),
+                    None,
+                ));
+            }
             // The first packet: `frame::parse` let only a CONNECT through.
-            return match Connect::decode_body(&mut reader) {
-                Ok(connect) => {
-                    self.version = Some(connect.protocol_version);
-                    Ok(Some(Packet::from(connect)))
-                }
-                // The version survives a CONNECT that fails after its Protocol Level, so that
-                // the refusal can be framed for the client.
-                Err(error) => Err((
-                    error.into(),
-                    Some(PacketType::Connect),
-                    Connect::peek_version(&bytes),
-                )),
-            };
+            None => return self.decode_connect(&bytes, &mut reader),
         };
-        let packet = match Packet::decode_body(version, &header, &mut reader) {
+        let decoded = if FROM_SERVER {
+            Packet::decode_server_body(version, &header, &mut reader)
+        } else {
+            Packet::decode_body(version, &header, &mut reader)
+        };
+        let packet = match decoded {
             Ok(Decoded::Complete { packet, .. }) => packet,
             // Not produced by `decode_body`, which only ever completes or fails.
             Ok(Decoded::Incomplete { .. }) => return Ok(None),
@@ -331,6 +346,27 @@ impl Decoder {
             }
         }
         Ok(Some(packet))
+    }
+
+    /// The first packet of a server's stream, which `frame::parse` made a CONNECT.
+    fn decode_connect(
+        &mut self,
+        bytes: &Bytes,
+        reader: &mut Reader<'_, Bytes>,
+    ) -> Result<Option<Packet<Bytes>>, Failed> {
+        match Connect::decode_body(reader) {
+            Ok(connect) => {
+                self.version = Some(connect.protocol_version);
+                Ok(Some(Packet::from(connect)))
+            }
+            // The version survives a CONNECT that fails after its Protocol Level, so that the
+            // refusal can be framed for the client.
+            Err(error) => Err((
+                error.into(),
+                Some(PacketType::Connect),
+                Connect::peek_version(bytes),
+            )),
+        }
     }
 
     /// The next whole packet's bytes and fixed header (checked against the limits and the

@@ -22,7 +22,7 @@ impl Client {
     /// Decodes and handles every complete packet received, until the connection ends.
     pub(super) fn process_input(&mut self) {
         while self.state != State::Disconnected {
-            match self.decoder.decode() {
+            match self.decoder.decode_from_server() {
                 Ok(Some(packet)) => self.handle_packet(packet),
                 Ok(None) => break,
                 Err(failure) => self.fail(failure.error),

@@ -391,6 +391,43 @@ impl<B: Buffer> Packet<B> {
 }
 
 impl<B: Buffer> Packet<B> {
+    /// [`decode_body`](Self::decode_body) for the packets a server sends, and only those, so
+    /// that a client links no decoder of a packet it never reads. The decoder's direction
+    /// check refuses the others from their fixed header; should one reach here, it is refused
+    /// as a packet type this side cannot receive.
+    pub(crate) fn decode_server_body(
+        version: ProtocolVersion,
+        header: &FixedHeader,
+        reader: &mut Reader<'_, B>,
+    ) -> Result<Decoded<Self>, DecodeError> {
+        let consumed = header.packet_len();
+        let packet = match header.packet_type {
+            PacketType::ConnAck => Self::ConnAck(Box::new(ConnAck::decode_body(version, reader)?)),
+            PacketType::Publish => Self::Publish(Publish::decode_body(version, header, reader)?),
+            PacketType::PubAck => Self::PubAck(PubAck::decode_body(version, reader)?),
+            PacketType::PubRec => Self::PubRec(PubRec::decode_body(version, reader)?),
+            PacketType::PubRel => Self::PubRel(PubRel::decode_body(version, reader)?),
+            PacketType::PubComp => Self::PubComp(PubComp::decode_body(version, reader)?),
+            PacketType::SubAck => Self::SubAck(SubAck::decode_body(version, reader)?),
+            PacketType::UnsubAck => Self::UnsubAck(UnsubAck::decode_body(version, reader)?),
+            PacketType::PingResp => {
+                reader.finish(PacketType::PingResp)?;
+                Self::PingResp(PingResp)
+            }
+            PacketType::Disconnect => Self::Disconnect(Disconnect::decode_body(version, reader)?),
+            PacketType::Auth => Self::Auth(Auth::decode_body(reader)?),
+            PacketType::Connect
+            | PacketType::Subscribe
+            | PacketType::Unsubscribe
+            | PacketType::PingReq => {
+                return Err(DecodeError::ReservedPacketType(header.packet_type as u8));
+            }
+        };
+        Ok(Decoded::Complete { packet, consumed })
+    }
+}
+
+impl<B: Buffer> Packet<B> {
     /// The packet copied into one allocation of its fields' size. A boxed CONNECT or CONNACK
     /// is detached inside its new box, so the arena's measuring pass builds no box to drop.
     fn detached(&self) -> Packet<Bytes> {
