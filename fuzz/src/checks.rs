@@ -5,6 +5,8 @@
 //! Every function panics on a violation and returns normally otherwise; "no panic" is itself
 //! the first property, since the codec promises never to panic on any input.
 
+#[path = "broker.rs"]
+pub mod broker;
 #[cfg(feature = "arbitrary")]
 #[path = "client.rs"]
 pub mod client;
@@ -35,6 +37,7 @@ pub const TARGETS: &[&str] = &[
     "roundtrip",
     "topic_match",
     "client_session",
+    "broker_session",
 ];
 
 /// Runs the check of fuzz target `target` on `data`; `false` if there is no such target.
@@ -54,6 +57,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
             #[cfg(feature = "arbitrary")]
             client::client_session(data);
         }
+        "broker_session" => broker::broker_session(data),
         _ => return false,
     }
     true
