@@ -50,8 +50,12 @@ pub fn broker_session(data: &[u8]) {
                 }
             }
             1 => {
-                let Some((&k, rest)) = input.split_first() else { break };
-                let Some((&n, rest)) = rest.split_first() else { break };
+                let Some((&k, rest)) = input.split_first() else {
+                    break;
+                };
+                let Some((&n, rest)) = rest.split_first() else {
+                    break;
+                };
                 let n = usize::from(n).min(rest.len());
                 let (bytes, rest) = rest.split_at(n);
                 input = rest;
@@ -64,7 +68,9 @@ pub fn broker_session(data: &[u8]) {
                 }
             }
             2 => {
-                let Some((&k, rest)) = input.split_first() else { break };
+                let Some((&k, rest)) = input.split_first() else {
+                    break;
+                };
                 input = rest;
                 if !open.is_empty() {
                     let handle = open.remove(usize::from(k) % open.len());
@@ -73,13 +79,17 @@ pub fn broker_session(data: &[u8]) {
                 }
             }
             3 => {
-                let Some((&t, rest)) = input.split_first() else { break };
+                let Some((&t, rest)) = input.split_first() else {
+                    break;
+                };
                 input = rest;
                 now = now + core::time::Duration::from_millis(u64::from(t) * 250);
                 broker.handle_timeout(now);
             }
             _ => {
-                let Some((&n, rest)) = input.split_first() else { break };
+                let Some((&n, rest)) = input.split_first() else {
+                    break;
+                };
                 let n = usize::from(n).min(rest.len());
                 let (payload, rest) = rest.split_at(n);
                 input = rest;
@@ -93,7 +103,9 @@ pub fn broker_session(data: &[u8]) {
         }
         // The driver: write everything, act on every event.
         for _ in 0..100_000 {
-            let Some(transmit) = broker.poll_transmit(&mut buf) else { break };
+            let Some(transmit) = broker.poll_transmit(&mut buf) else {
+                break;
+            };
             assert!(transmit.len <= buf.len());
             assert!(
                 open.contains(&transmit.connection),

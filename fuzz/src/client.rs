@@ -52,8 +52,8 @@ use mqtt_sansio::{
     Decoder, Delivery, Disconnect, DisconnectReasonCode, Event, Instant, Limits, MAX_PACKET_SIZE,
     MaximumQos, MqttString, Packet, PacketId, PingResp, ProtocolVersion, PubAck, PubAckReasonCode,
     PubComp, PubRec, PubRel, Publish, QoS, SessionState, State, SubAck, SubAckReasonCode,
-    Subscribe, SubscribeProperties, Subscription, SubscriptionId, TopicFilter, TopicName, UnsubAck,
-    UnsubAckReasonCode, Unsubscribe, UnsubscribeProperties, Will,
+    SubscribeProperties, Subscription, SubscriptionId, TopicFilter, TopicName, UnsubAck,
+    UnsubAckReasonCode, UnsubscribeProperties, Will,
 };
 
 /// The most operations one input runs.
