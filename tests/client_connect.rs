@@ -8,7 +8,7 @@ use std::num::{NonZeroU16, NonZeroU32};
 
 use bytes::Bytes;
 use common::client::{
-    Harness, connack_with, incoming, message, only_disconnected, subscription, text,
+    Harness, connack_with, incoming, keep_session, message, only_disconnected, subscription, text,
 };
 use mqtt_sansio::{
     BinaryData, ClientConfig, ConnAck, ConnAckProperties, Connect, ConnectOptions,
@@ -20,19 +20,6 @@ use mqtt_sansio::{
 
 const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
-
-/// Options that keep the session after the connection: Clean Start 0, and in 5.0 a Session
-/// Expiry Interval of 60 s.
-fn resumable(version: ProtocolVersion) -> ConnectOptions {
-    let options = ConnectOptions::new(version, "client")
-        .unwrap()
-        .clean_start(false);
-    if version.is_v5() {
-        options.session_expiry_interval(60)
-    } else {
-        options
-    }
-}
 
 /// A plain accepting CONNACK with this Session Present flag.
 fn accepted(session_present: bool) -> ConnAck {
@@ -519,7 +506,7 @@ fn subscribe_refused_for_features_the_server_lacks() {
 fn subscribe_queued_before_connack_obeys_its_feature_flags() {
     let mut h = Harness::new(ClientConfig::default());
     // A resumed session, so that nothing is discarded with a new one.
-    h.connect(resumable(V5));
+    h.connect(keep_session(V5));
     let wildcard = h
         .client
         .subscribe(
@@ -892,7 +879,7 @@ fn connect_comes_first_after_a_packet_cut_off_by_transport_loss() {
 fn clean_start_discards_the_session_state() {
     for version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
-        h.connect_with(resumable(version), accepted(false));
+        h.connect_with(keep_session(version), accepted(false));
         let qos1 = h
             .client
             .publish(h.now, message("t", b"1", QoS::AtLeastOnce))
@@ -959,7 +946,7 @@ fn session_present_0_discards_the_session_and_reports_losses() {
         } else {
             accepted(false)
         };
-        h.connect_with(resumable(version), connack);
+        h.connect_with(keep_session(version), connack);
         let sent_one = h
             .client
             .publish(h.now, message("t", b"sent", QoS::AtLeastOnce))
@@ -978,7 +965,7 @@ fn session_present_0_discards_the_session_and_reports_losses() {
         h.drop_transport();
         only_disconnected(h.events());
 
-        h.connect(resumable(version));
+        h.connect(keep_session(version));
         assert_eq!(h.events(), []);
         h.receive(accepted(false));
         let events = h.events();
@@ -1082,7 +1069,7 @@ fn session_outlives_the_connection_only_when_asked_to() {
         ),
         (
             ProtocolVersion::V3_1_1,
-            resumable(ProtocolVersion::V3_1_1),
+            keep_session(ProtocolVersion::V3_1_1),
             accepted(false),
             true,
         ),
@@ -1094,7 +1081,7 @@ fn session_outlives_the_connection_only_when_asked_to() {
         ),
         (
             ProtocolVersion::V3_1,
-            resumable(ProtocolVersion::V3_1),
+            keep_session(ProtocolVersion::V3_1),
             accepted(false),
             true,
         ),
@@ -1132,7 +1119,7 @@ fn session_outlives_the_connection_only_when_asked_to() {
         );
         if survives {
             let present = version != ProtocolVersion::V3_1;
-            h.connect_with(resumable(version), accepted(present));
+            h.connect_with(keep_session(version), accepted(present));
             let sent = h.sent();
             assert!(
                 matches!(&sent[..], [Packet::Publish(p)] if p.packet_id() == Some(id) && p.is_dup()),

@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 
 use bytes::Bytes;
 use common::client::{
-    Harness, connack_with, incoming, message, only_disconnected, subscription, text,
+    Harness, connack_with, incoming, keep_session, message, only_disconnected, subscription, text,
 };
 use mqtt_sansio::{
     ClientConfig, ConnAck, ConnAckProperties, ConnectOptions, ConnectReasonCode, Disconnect,
@@ -20,19 +20,6 @@ use mqtt_sansio::{
 
 const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
-
-/// Options that keep the session after the connection: Clean Start 0, and in 5.0 a Session
-/// Expiry Interval of 60 s.
-fn resumable(version: ProtocolVersion) -> ConnectOptions {
-    let options = ConnectOptions::new(version, "client")
-        .unwrap()
-        .clean_start(false);
-    if version.is_v5() {
-        options.session_expiry_interval(60)
-    } else {
-        options
-    }
-}
 
 /// A plain DISCONNECT with this reason code.
 fn disconnect(code: DisconnectReasonCode) -> Disconnect {
@@ -87,7 +74,7 @@ fn disconnect_writes_the_queue_then_disconnect_then_nothing() {
         let mut h = Harness::new(config);
         // A session that outlives the connection, so that ending it reports nothing lost.
         h.connect_with(
-            resumable(version).keep_alive(5),
+            keep_session(version).keep_alive(5),
             ConnAck::new(false, ConnectReasonCode::Success),
         );
         h.client
@@ -221,7 +208,7 @@ fn v3_disconnect_is_plain() {
 fn v5_disconnect_carries_its_reason_code_and_properties() {
     let mut h = Harness::new(ClientConfig::default());
     h.connect_with(
-        resumable(V5),
+        keep_session(V5),
         ConnAck::new(false, ConnectReasonCode::Success),
     );
     let mut farewell = disconnect_with(
@@ -369,7 +356,7 @@ fn disconnect_with_session_expiry_0_ends_the_session() {
     for expiry in [Some(0), None] {
         let mut h = Harness::new(ClientConfig::default());
         h.connect_with(
-            resumable(V5),
+            keep_session(V5),
             ConnAck::new(false, ConnectReasonCode::Success),
         );
         let id = h
@@ -494,7 +481,7 @@ fn resumed_session_keeps_flows_and_requests() {
         for by_client in [false, true] {
             let mut h = Harness::new(ClientConfig::default());
             h.connect_with(
-                resumable(version),
+                keep_session(version),
                 ConnAck::new(false, ConnectReasonCode::Success),
             );
             let sub = h
@@ -543,7 +530,7 @@ fn resumed_session_keeps_flows_and_requests() {
 
             let present = version != ProtocolVersion::V3_1;
             h.connect_with(
-                resumable(version),
+                keep_session(version),
                 ConnAck::new(present, ConnectReasonCode::Success),
             );
             let mut resent: Vec<String> = h

@@ -17,11 +17,12 @@
 //! Two tests need no broker and always run: a port where nothing listens, and a listener that
 //! never answers (the connect timeout firing on real time through the driver's read timeout).
 
+mod common;
+
 #[path = "../examples/client/driver.rs"]
 mod driver;
 
 use std::collections::BTreeMap;
-use std::env;
 use std::net::TcpListener;
 use std::process;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -36,7 +37,6 @@ use mqtt_sansio::{
 };
 
 /// The environment variable holding the broker's `host:port`.
-const BROKER_VAR: &str = "MQTT_SANSIO_BROKER";
 /// The time one scenario may take; each takes well under a second but the keep-alive ones.
 const SCENARIO: Duration = Duration::from_secs(10);
 /// The bound on waiting for the keep-alive exchange with a Keep Alive of 1 s.
@@ -75,7 +75,7 @@ fn messages_at_each_qos_arrive_in_order_v5() {
 }
 
 fn messages_at_each_qos_arrive_in_order(version: ProtocolVersion) {
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("qos", version);
@@ -156,7 +156,7 @@ fn retained_message_reaches_a_later_subscriber_v5() {
 }
 
 fn retained_message_reaches_a_later_subscriber(version: ProtocolVersion) {
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("retain", version);
@@ -241,7 +241,7 @@ fn will_is_published_when_the_connection_is_cut_v5() {
 }
 
 fn will_is_published_when_the_connection_is_cut(version: ProtocolVersion) {
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("will", version);
@@ -327,7 +327,7 @@ fn idle_client_pings_within_keep_alive_v5() {
 }
 
 fn idle_client_pings_within_keep_alive(version: ProtocolVersion) {
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("ping", version);
@@ -382,7 +382,7 @@ fn idle_client_pings_within_keep_alive(version: ProtocolVersion) {
 #[test]
 fn repeated_topic_goes_by_alias_v5() {
     let version = ProtocolVersion::V5;
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("alias", version);
@@ -455,7 +455,7 @@ fn repeated_topic_goes_by_alias_v5() {
 #[test]
 fn receive_maximum_holds_back_the_server_v5() {
     let version = ProtocolVersion::V5;
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("recvmax", version);
@@ -600,7 +600,7 @@ fn session_resumes_after_a_cut_v5() {
 }
 
 fn session_resumes_after_a_cut(version: ProtocolVersion) {
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("resume", version);
@@ -818,7 +818,7 @@ fn forget_session(address: &str, names: &Names, until: StdInstant) {
 #[test]
 fn refused_connection_reports_the_reason_code_v5() {
     let version = ProtocolVersion::V5;
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new("refused", version);
@@ -893,24 +893,6 @@ fn silent_server_ends_the_connection_at_connect_timeout() {
 }
 
 // ---- helpers ----
-
-/// The broker address from [`BROKER_VAR`], or `None` to skip.
-///
-/// Panics when the variable is unset on CI (`CI` set and non-empty), so that a CI run that
-/// forgot the broker fails instead of passing without testing anything.
-fn broker_address() -> Option<String> {
-    if let Some(address) = env::var(BROKER_VAR).ok().filter(|value| !value.is_empty()) {
-        return Some(address);
-    }
-    let on_ci = env::var_os("CI").is_some_and(|value| !value.is_empty());
-    assert!(
-        !on_ci,
-        "{BROKER_VAR} is not set but CI is: the client's mosquitto tests must run on CI. Start \
-         mosquitto on 127.0.0.1 as .ci/run does and export {BROKER_VAR}=127.0.0.1:<port>"
-    );
-    println!("skipped: {BROKER_VAR} is not set (export {BROKER_VAR}=host:port to run this test)");
-    None
-}
 
 /// Topics and client identifiers of one scenario in one version, unique across tests,
 /// processes and runs.

@@ -21,10 +21,13 @@
 //! Topics and client identifiers carry the version, the process id and a time stamp, so runs
 //! and the three tests (which run in parallel) never see each other's messages.
 
+mod common;
+
+use common::BROKER_VAR;
+
 use core::net::SocketAddr;
 use core::num::NonZeroU16;
 use core::time::Duration;
-use std::env;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process;
@@ -39,7 +42,6 @@ use mqtt_sansio::{
 };
 
 /// The environment variable holding the broker's `host:port`.
-const BROKER_VAR: &str = "MQTT_SANSIO_BROKER";
 /// How long one connect, read or write may take before the test fails.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// The sizes socket reads take in turn. The small ones cut every reply into pieces the
@@ -78,7 +80,7 @@ fn mqtt5_flows_against_mosquitto() {
 /// Runs every flow, in order, on one connection of `version`; returns early (the test is
 /// skipped) when no broker is configured outside CI.
 fn run(version: ProtocolVersion) {
-    let Some(address) = broker_address() else {
+    let Some(address) = common::broker_address() else {
         return;
     };
     let names = Names::new(version);
@@ -105,24 +107,6 @@ fn run(version: ProtocolVersion) {
          read together with the packet before",
         conn.packets, conn.reads, conn.split_packets, conn.coalesced_packets
     );
-}
-
-/// The broker address from [`BROKER_VAR`], or `None` to skip.
-///
-/// Panics when the variable is unset on CI (`CI` set and non-empty), so that a CI run that
-/// forgot the broker fails instead of passing without testing anything.
-fn broker_address() -> Option<String> {
-    if let Some(address) = env::var(BROKER_VAR).ok().filter(|value| !value.is_empty()) {
-        return Some(address);
-    }
-    let on_ci = env::var_os("CI").is_some_and(|value| !value.is_empty());
-    assert!(
-        !on_ci,
-        "{BROKER_VAR} is not set but CI is: the mosquitto wire test must run on CI. Start \
-         mosquitto on 127.0.0.1 as .ci/run does and export {BROKER_VAR}=127.0.0.1:<port>"
-    );
-    println!("skipped: {BROKER_VAR} is not set (export {BROKER_VAR}=host:port to run this test)");
-    None
 }
 
 /// Client identifier and topics for one test run of one version.

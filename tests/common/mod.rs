@@ -120,3 +120,25 @@ pub(crate) fn failure_error(failure: mqtt_sansio::DecodeFailure) -> DecodeError 
         other => panic!("not a decode error: {other:?}"),
     }
 }
+
+/// The environment variable naming the mosquitto broker the wire tests talk to.
+pub(crate) const BROKER_VAR: &str = "MQTT_SANSIO_BROKER";
+
+/// The broker address from [`BROKER_VAR`]; `None` (the test is skipped, and says so) when it
+/// is unset, except on CI (`CI` set and non-empty), where a missing broker fails the test.
+pub(crate) fn broker_address() -> Option<String> {
+    if let Some(address) = std::env::var(BROKER_VAR)
+        .ok()
+        .filter(|value| !value.is_empty())
+    {
+        return Some(address);
+    }
+    let on_ci = std::env::var_os("CI").is_some_and(|value| !value.is_empty());
+    assert!(
+        !on_ci,
+        "{BROKER_VAR} is not set but CI is: the mosquitto tests must run on CI. Start \
+         mosquitto on 127.0.0.1 as .ci/run does and export {BROKER_VAR}=127.0.0.1:<port>"
+    );
+    println!("skipped: {BROKER_VAR} is not set (export {BROKER_VAR}=host:port to run this test)");
+    None
+}
