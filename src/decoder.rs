@@ -77,6 +77,10 @@ pub struct Decoder {
     version: Option<ProtocolVersion>,
     limits: Limits,
     failed: Option<DecodeFailure>,
+    /// Keep the receive buffer when it empties, to read into it again without allocating
+    /// (one connection, as a client has); off, the idle decoder holds no heap (many
+    /// connections, as a broker has).
+    keep_buffer: bool,
 }
 
 impl Decoder {
@@ -142,6 +146,7 @@ impl Decoder {
             version: None,
             limits,
             failed: None,
+            keep_buffer: false,
         }
     }
 
@@ -180,6 +185,12 @@ impl Decoder {
     /// [`decode`](Self::decode) is next called.
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+    }
+
+    /// Keeps the receive buffer between reads (see the field); for a client's one connection.
+    pub(crate) fn keep_buffer(mut self) -> Self {
+        self.keep_buffer = true;
+        self
     }
 
     /// Appends received bytes, copying them; ignored once decoding has failed.
@@ -297,7 +308,12 @@ impl Decoder {
     /// end of a shared one has no capacity but still holds a reference to that allocation, so
     /// the capacity alone does not say whether there is anything to release.
     fn release(&mut self) {
-        self.buf = BytesMut::new();
+        if self.keep_buffer && self.failed.is_none() {
+            // Reclaimed in place by the next read once the packets cut from it are dropped.
+            self.buf.clear();
+        } else {
+            self.buf = BytesMut::new();
+        }
         // An empty slice still holds the allocation it was cut from.
         if self.failed.is_some() || self.shared.is_empty() {
             self.shared = Bytes::new();

@@ -27,7 +27,7 @@ pub use transmit::Transmit;
 
 use inbound::{Inbound, IncomingAliases};
 use keep_alive::{Expired, Timers};
-use outbound::{Entry, Outbound};
+use outbound::{Entry, Outbound, Phase};
 use transmit::{OutgoingAliases, Pending};
 
 use crate::codec::Limits;
@@ -361,7 +361,8 @@ impl Client {
             self.discard_session();
             self.session_key = None;
         }
-        self.decoder = Decoder::client(version, Limits::new(self.config.max_packet_size));
+        self.decoder =
+            Decoder::client(version, Limits::new(self.config.max_packet_size)).keep_buffer();
         self.pending.clear();
         self.spill.clear();
         self.spill_offset = 0;
@@ -428,10 +429,21 @@ impl Client {
             .outbound
             .insert(|id| {
                 message.delivery = Delivery::new(qos, id);
-                Entry::Waiting(message)
+                Entry::Publish(message, Phase::Waiting)
             })
             .ok_or(UsageError::QueueFull("outgoing table"))?;
-        self.send_waiting();
+        let quota = self.server.receive_maximum;
+        if self.state == State::Connected
+            && self.outbound.in_flight() < quota
+            && self.outbound.waiting_len() == 1
+        {
+            // Checked against this server above, and nothing waits ahead of it: it goes now.
+            if self.outbound.pop_waiting() == Some(id) && self.outbound.mark_sent(id).is_some() {
+                self.pending.push_back(Pending::Publish(id));
+            }
+        } else {
+            self.send_waiting();
+        }
         Ok(Some(id))
     }
 

@@ -23,6 +23,15 @@ use bytes::Bytes;
 use crate::packet::{Publish, Subscribe, Unsubscribe};
 use crate::types::PacketId;
 
+/// Where a QoS 1 or 2 PUBLISH in the table stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for the send quota; never sent on this session unless its DUP flag is set.
+    Waiting,
+    /// Sent, awaiting PUBACK or PUBREC.
+    Sent,
+}
+
 /// No slot: the end of a list.
 const NONE: u16 = u16::MAX;
 
@@ -31,11 +40,9 @@ const NONE: u16 = u16::MAX;
 pub(crate) enum Entry {
     /// Free for the next identifier.
     Free,
-    /// A QoS 1 or 2 PUBLISH waiting for the send quota; never sent on this session unless
-    /// `dup` is set in its delivery.
-    Waiting(Publish<Bytes>),
-    /// A QoS 1 or 2 PUBLISH sent, awaiting PUBACK or PUBREC.
-    Sent(Publish<Bytes>),
+    /// A QoS 1 or 2 PUBLISH, waiting for the send quota or sent (the phase changes in place,
+    /// without moving the message).
+    Publish(Publish<Bytes>, Phase),
     /// A PUBREL sent, awaiting PUBCOMP.
     Released,
     /// A SUBSCRIBE awaiting SUBACK.
@@ -124,7 +131,7 @@ impl Outbound {
         slot.id = id.get();
         slot.entry = make(id);
         self.used = self.used.saturating_add(1);
-        if matches!(slot.entry, Entry::Waiting(_)) {
+        if matches!(slot.entry, Entry::Publish(_, Phase::Waiting)) {
             self.waiting.push_back(index);
         }
         Some(id)
@@ -169,7 +176,7 @@ impl Outbound {
         let slot = self.slots.get_mut(usize::from(index))?;
         let entry = core::mem::replace(&mut slot.entry, Entry::Free);
         slot.id = 0;
-        if matches!(entry, Entry::Waiting(_)) {
+        if matches!(entry, Entry::Publish(_, Phase::Waiting)) {
             self.waiting.retain(|&waiting| waiting != index);
         }
         self.free.push(index);
@@ -178,9 +185,9 @@ impl Outbound {
     }
 
     fn is_counted(&self, index: u16) -> bool {
-        self.slots
-            .get(usize::from(index))
-            .is_some_and(|slot| matches!(slot.entry, Entry::Sent(_) | Entry::Released))
+        self.slots.get(usize::from(index)).is_some_and(|slot| {
+            matches!(slot.entry, Entry::Publish(_, Phase::Sent) | Entry::Released)
+        })
     }
 
     /// Marks a waiting or re-sent PUBLISH as sent and appends it to the sending order.
@@ -188,18 +195,19 @@ impl Outbound {
     pub(crate) fn mark_sent(&mut self, id: PacketId) -> Option<&Publish<Bytes>> {
         let index = self.index_of(id)?;
         let slot = self.slots.get_mut(usize::from(index))?;
-        let entry = core::mem::replace(&mut slot.entry, Entry::Free);
-        let was_waiting = matches!(entry, Entry::Waiting(_));
-        slot.entry = match entry {
-            Entry::Waiting(publish) => Entry::Sent(publish),
-            other => other,
+        let was_waiting = match &mut slot.entry {
+            Entry::Publish(_, phase @ Phase::Waiting) => {
+                *phase = Phase::Sent;
+                true
+            }
+            _ => false,
         };
         if was_waiting {
             self.in_flight = self.in_flight.saturating_add(1);
             self.link_last(index);
         }
         match &self.slots.get(usize::from(index))?.entry {
-            Entry::Sent(publish) => Some(publish),
+            Entry::Publish(publish, Phase::Sent) => Some(publish),
             _ => None,
         }
     }
@@ -215,6 +223,10 @@ impl Outbound {
         !self.waiting.is_empty()
     }
 
+    pub(crate) fn waiting_len(&self) -> usize {
+        self.waiting.len()
+    }
+
     /// Turns a sent QoS 2 PUBLISH into a PUBREL awaiting PUBCOMP, moved to the end of the
     /// sending order. Returns whether it was a sent QoS 2 PUBLISH.
     pub(crate) fn release(&mut self, id: PacketId) -> bool {
@@ -224,7 +236,7 @@ impl Outbound {
         let Some(slot) = self.slots.get_mut(usize::from(index)) else {
             return false;
         };
-        if !matches!(&slot.entry, Entry::Sent(publish) if publish.qos() == crate::types::QoS::ExactlyOnce)
+        if !matches!(&slot.entry, Entry::Publish(publish, Phase::Sent) if publish.qos() == crate::types::QoS::ExactlyOnce)
         {
             return false;
         }
@@ -243,7 +255,7 @@ impl Outbound {
         while let Some(slot) = self.slots.get_mut(usize::from(index)) {
             if let Some(id) = PacketId::new(slot.id) {
                 match &mut slot.entry {
-                    Entry::Sent(publish) => {
+                    Entry::Publish(publish, Phase::Sent) => {
                         publish.delivery = publish.delivery.with_dup(true);
                         out.push((id, false));
                     }
@@ -266,8 +278,8 @@ impl Outbound {
             let Some(slot) = self.slots.get_mut(usize::from(index)) else {
                 continue;
             };
-            if let Entry::Sent(publish) = core::mem::replace(&mut slot.entry, Entry::Free) {
-                slot.entry = Entry::Waiting(publish);
+            if let Entry::Publish(_, phase @ Phase::Sent) = &mut slot.entry {
+                *phase = Phase::Waiting;
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.waiting.push_front(index);
             }
@@ -285,9 +297,12 @@ impl Outbound {
                 continue;
             };
             match &slot.entry {
-                Entry::Sent(_) | Entry::Released => lost.push(id),
-                Entry::Waiting(publish) if publish.is_dup() => lost.push(id),
-                Entry::Waiting(_) | Entry::Subscribe(_) | Entry::Unsubscribe(_) | Entry::Free => {}
+                Entry::Publish(_, Phase::Sent) | Entry::Released => lost.push(id),
+                Entry::Publish(publish, Phase::Waiting) if publish.is_dup() => lost.push(id),
+                Entry::Publish(_, Phase::Waiting)
+                | Entry::Subscribe(_)
+                | Entry::Unsubscribe(_)
+                | Entry::Free => {}
             }
         }
         for &id in lost.iter() {
@@ -344,8 +359,8 @@ impl Outbound {
         }
         slot.id = id.get();
         slot.round = (id.get().wrapping_sub(1) / capacity).wrapping_add(1);
-        let sent = matches!(entry, Entry::Sent(_) | Entry::Released);
-        let waiting = matches!(entry, Entry::Waiting(_));
+        let sent = matches!(entry, Entry::Publish(_, Phase::Sent) | Entry::Released);
+        let waiting = matches!(entry, Entry::Publish(_, Phase::Waiting));
         slot.entry = entry;
         self.free.retain(|&free| free != index);
         self.used = self.used.saturating_add(1);
@@ -424,7 +439,7 @@ mod tests {
                 table.remove(id).unwrap();
             }
             let id = table
-                .insert(|_| Entry::Waiting(publish(crate::types::QoS::AtLeastOnce)))
+                .insert(|_| Entry::Publish(publish(crate::types::QoS::AtLeastOnce), Phase::Waiting))
                 .unwrap();
             assert!(!held.contains(&id), "{id} handed out twice");
             held.push(id);
@@ -450,7 +465,9 @@ mod tests {
         let ids: Vec<_> = (0..3)
             .map(|_| {
                 table
-                    .insert(|_| Entry::Waiting(publish(crate::types::QoS::ExactlyOnce)))
+                    .insert(|_| {
+                        Entry::Publish(publish(crate::types::QoS::ExactlyOnce), Phase::Waiting)
+                    })
                     .unwrap()
             })
             .collect();
@@ -464,7 +481,7 @@ mod tests {
         let mut resend = Vec::new();
         table.resend_order(&mut resend);
         assert_eq!(resend, [(ids[0], false), (ids[2], false), (ids[1], true)]);
-        assert!(matches!(table.get(ids[0]), Some(Entry::Sent(p)) if p.is_dup()));
+        assert!(matches!(table.get(ids[0]), Some(Entry::Publish(p, Phase::Sent)) if p.is_dup()));
         table.defer(&[ids[0], ids[2]]);
         assert_eq!(table.in_flight(), 1);
         assert_eq!(table.pop_waiting(), Some(ids[0]));

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::event::{Connected, DisconnectReason, Disconnected, Event, PublishError, ServerLimits};
 use super::inbound::{Arrival, Release};
-use super::outbound::Entry;
+use super::outbound::{Entry, Phase};
 use super::transmit::Pending;
 use super::{AuthExchange, Client, Farewell, State};
 use crate::error::{PeerError, ProtocolError};
@@ -164,7 +164,7 @@ impl Client {
             }
             // This server may take less than the one the message first went to.
             let verdict = match self.outbound.get(id) {
-                Some(Entry::Sent(publish)) => self.sendable(publish),
+                Some(Entry::Publish(publish, Phase::Sent)) => self.sendable(publish),
                 _ => continue,
             };
             if let Err(error) = verdict {
@@ -239,7 +239,7 @@ impl Client {
 
     fn on_puback(&mut self, ack: &PubAck<Bytes>) -> Result<(), ProtocolError> {
         match self.outbound.get(ack.packet_id) {
-            Some(Entry::Sent(publish)) if publish.qos() == QoS::AtLeastOnce => {}
+            Some(Entry::Publish(publish, Phase::Sent)) if publish.qos() == QoS::AtLeastOnce => {}
             // An identifier the client holds for another flow.
             Some(_) => return Err(ProtocolError::AckMismatch(PacketType::PubAck)),
             // Nothing held: a duplicate, harmless.
@@ -263,7 +263,7 @@ impl Client {
     fn on_pubrec(&mut self, rec: &PubRec<Bytes>) -> Result<(), ProtocolError> {
         let id = rec.packet_id;
         match self.outbound.get(id) {
-            Some(Entry::Sent(publish)) if publish.qos() == QoS::ExactlyOnce => {}
+            Some(Entry::Publish(publish, Phase::Sent)) if publish.qos() == QoS::ExactlyOnce => {}
             // A repeated PUBREC: the PUBREL goes again.
             Some(Entry::Released) => {
                 self.pending

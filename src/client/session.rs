@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use bytes::{BufMut, Bytes};
 
-use super::outbound::Entry;
+use super::outbound::{Entry, Phase};
 use super::{Client, State};
 use crate::codec::Limits;
 use crate::decoder::{DecodeFailure, Decoder};
@@ -143,9 +143,9 @@ impl SessionState {
                         return Err(SessionStateError::Unexpected(Some(PacketType::Publish)));
                     };
                     let entry = if publish.is_dup() {
-                        Entry::Sent(publish)
+                        Entry::Publish(publish, Phase::Sent)
                     } else {
-                        Entry::Waiting(publish)
+                        Entry::Publish(publish, Phase::Waiting)
                     };
                     state.outgoing.push((id, entry));
                 }
@@ -171,12 +171,12 @@ impl SessionState {
     ) -> Result<(), EncodeError> {
         for (id, entry) in &self.outgoing {
             let packet = match entry {
-                Entry::Sent(publish) => {
+                Entry::Publish(publish, Phase::Sent) => {
                     let mut publish = publish.clone();
                     publish.delivery = publish.delivery.with_dup(true);
                     Packet::Publish(publish)
                 }
-                Entry::Waiting(publish) => Packet::Publish(publish.clone()),
+                Entry::Publish(publish, Phase::Waiting) => Packet::Publish(publish.clone()),
                 Entry::Released => Packet::PubRel(PubRel::new(*id)),
                 Entry::Subscribe(subscribe) => Packet::Subscribe((**subscribe).clone()),
                 Entry::Unsubscribe(unsubscribe) => Packet::Unsubscribe((**unsubscribe).clone()),

@@ -8,7 +8,7 @@ use bytes::{BufMut, Bytes};
 use bytestring::ByteString;
 
 use super::Client;
-use super::outbound::Entry;
+use super::outbound::{Entry, Phase};
 use crate::error::EncodeError;
 use crate::packet::{
     Auth, Disconnect, Outgoing, PingReq, PubAck, PubComp, PubRec, PubRel, TopicAliasUse,
@@ -225,7 +225,7 @@ impl Client {
         let len = match item {
             Pending::Connect => self.connect.as_ref()?.encoded_len(version),
             Pending::Publish(id) => match self.outbound.get(*id)? {
-                Entry::Sent(publish) => {
+                Entry::Publish(publish, Phase::Sent) => {
                     let outgoing = self.outgoing_for(publish)?;
                     publish.encoded_len_for(version, &outgoing)
                 }
@@ -305,7 +305,7 @@ impl Client {
                 }
             }
             Pending::Publish(id) => {
-                if let Some(Entry::Sent(publish)) = self.outbound.get(*id)
+                if let Some(Entry::Publish(publish, Phase::Sent)) = self.outbound.get(*id)
                     && let Some(outgoing) = self.outgoing_for(publish)
                 {
                     publish.encode_for(version, &outgoing, buf)?;
