@@ -235,9 +235,11 @@ impl Client {
                 "the client already holds a session",
             ));
         }
-        if state.incoming.len() > usize::from(self.config.receive_maximum.get()) {
+        // The table holds up to twice the Receive Maximum when re-deliveries arrive.
+        let limit = usize::from(self.config.receive_maximum.get()).saturating_mul(2);
+        if state.incoming.len() > limit {
             return Err(UsageError::SessionDoesNotFit(
-                "more QoS 2 identifiers than receive_maximum",
+                "more QoS 2 identifiers than twice receive_maximum",
             ));
         }
         for (id, entry) in state.outgoing {
