@@ -77,19 +77,16 @@ impl Inbound {
                 .filter(|awaiting| awaiting.qos == QoS::AtLeastOnce && !(only_new && awaiting.dup))
                 .count()
         };
-        let (outstanding, limit) = if dup {
-            let all = self.qos2.len().saturating_add(qos1(false));
-            (all, usize::from(limit).saturating_mul(2))
-        } else {
-            let new = self
-                .qos2
-                .len()
-                .saturating_sub(self.qos2_dup.len())
-                .saturating_add(qos1(true));
-            (new, usize::from(limit))
-        };
+        let all = self.qos2.len().saturating_add(qos1(false));
+        let new = self
+            .qos2
+            .len()
+            .saturating_sub(self.qos2_dup.len())
+            .saturating_add(qos1(true));
+        let limit = usize::from(limit);
+        let over = all >= limit.saturating_mul(2) || (!dup && new >= limit);
         let counted = qos == QoS::ExactlyOnce || manual;
-        if counted && outstanding >= limit {
+        if counted && over {
             return Arrival::OverLimit;
         }
         if qos == QoS::ExactlyOnce
