@@ -361,7 +361,7 @@ impl<P: Policy> Broker<P> {
         if session.will_at.is_some_and(|at| at <= now) {
             session.will_at = None;
             if let Some(will) = session.will.take() {
-                self.publish_will(*will, key);
+                self.publish_will(*will);
             }
         }
         let Some(session) = self.session(key) else {
@@ -396,7 +396,7 @@ impl<P: Policy> Broker<P> {
         if session.will_at.is_some()
             && let Some(will) = session.will.take()
         {
-            self.publish_will(*will, key);
+            self.publish_will(*will);
         }
         for filter in core::mem::take(&mut session.filters) {
             self.subscriptions.unsubscribe(&filter, key);
@@ -409,13 +409,13 @@ impl<P: Policy> Broker<P> {
         }
     }
 
-    fn publish_will(&mut self, will: crate::packet::Will<Bytes>, origin: SessionKey) {
+    fn publish_will(&mut self, will: crate::packet::Will<Bytes>) {
         let mut publish = Publish::new(will.topic, will.payload.into_inner());
         publish.delivery = crate::packet::Delivery::new(will.qos, crate::types::PacketId::MIN);
         publish.retain = will.retain;
         publish.properties.message_expiry_interval = will.properties.message_expiry_interval;
         publish.properties.message = will.properties.message;
-        let _ = origin;
+        // The client is gone: No Local has no publishing connection to spare.
         self.route(publish, None);
     }
 }

@@ -8,9 +8,8 @@ use bytes::Bytes;
 use super::connection::{Ack, Out, Phase};
 use super::event::{CloseReason, ConnectionHandle};
 use super::session::{Delivery, SessionKey};
-use super::{Broker, Policy, Timer};
+use super::{Broker, Policy};
 use crate::decoder::Reply;
-use crate::error::PeerError;
 use crate::packet::{
     Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish, SubAck, Subscribe, UnsubAck,
     Unsubscribe,
@@ -183,19 +182,17 @@ impl<P: Policy> Broker<P> {
         } else {
             PubAckReasonCode::NotAuthorized
         };
-        let code = |routed: bool| -> u8 {
-            if !version.is_v5() || allowed {
-                let _ = routed;
-                PubAckReasonCode::Success.as_u8()
-            } else {
-                refused.as_u8()
-            }
+        // 3.x has no refusing acknowledgement: a refused message is acknowledged and dropped.
+        let code = if !version.is_v5() || allowed {
+            PubAckReasonCode::Success.as_u8()
+        } else {
+            refused.as_u8()
         };
         if qos == QoS::AtLeastOnce {
             if allowed {
                 self.route(publish, Some(key));
             }
-            self.send(handle, Out::Ack(Ack::PubAck(id, code(allowed))));
+            self.send(handle, Out::Ack(Ack::PubAck(id, code)));
             return;
         }
         // QoS 2: [MQTT-4.3.3-9]/[MQTT-4.3.3-10] (5.0): delivered once, PUBREC until PUBREL.
@@ -210,7 +207,7 @@ impl<P: Policy> Broker<P> {
                 self.route(publish, Some(key));
             }
         }
-        self.send(handle, Out::Ack(Ack::PubRec(id, code(allowed))));
+        self.send(handle, Out::Ack(Ack::PubRec(id, code)));
         if !allowed && version.is_v5() {
             // A refusing PUBREC ends the flow ([MQTT-4.3.3-9] in 5.0).
             if let Some(session) = self.session_mut(key) {
@@ -489,7 +486,5 @@ impl<P: Policy> Broker<P> {
             self.end_connection(handle, true);
         }
         self.close(handle, CloseReason::ClientDisconnected, None);
-        let _ = Timer::Retained;
-        let _: Option<PeerError> = None;
     }
 }

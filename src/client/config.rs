@@ -41,6 +41,8 @@ pub struct ClientConfig {
     /// Unacknowledged QoS 1 and 2 messages the server may send at once: the 5.0 Receive
     /// Maximum (a server that exceeds it is disconnected with 0x93), and in 3.1 and 3.1.1 the
     /// bound on the QoS 2 identifiers remembered, past which the connection is closed.
+    /// Re-deliveries (DUP), which the server may no longer count, are held to twice it, so
+    /// the table holds at most twice this many identifiers.
     pub receive_maximum: NonZeroU16,
     /// The largest packet accepted, fixed header included: the 5.0 Maximum Packet Size (a
     /// server that exceeds it is disconnected with 0x95), and the decoder's limit in every
