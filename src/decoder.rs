@@ -193,6 +193,39 @@ impl Decoder {
         self
     }
 
+    /// Takes up the stream of another connection: the bytes it left unread (from
+    /// [`suspend`](Self::suspend)), the version its CONNECT named (`None` before it), and its
+    /// limits. One working decoder thus serves many connections, which hold only their
+    /// unread bytes between reads (nothing at all when idle). A failure is forgotten: the
+    /// caller resumes only streams that have not failed.
+    pub(crate) fn resume(
+        &mut self,
+        unread: BytesMut,
+        version: Option<ProtocolVersion>,
+        limits: Limits,
+    ) {
+        if !unread.is_empty() || !self.buf.is_empty() {
+            self.buf = unread;
+        }
+        self.shared = Bytes::new();
+        self.version = version;
+        self.limits = limits;
+        self.failed = None;
+    }
+
+    /// The bytes not yet decoded, for [`resume`](Self::resume) to take up later; empty (and
+    /// holding no heap) when every packet was read, in which case the decoder keeps its buffer
+    /// for the next stream.
+    pub(crate) fn suspend(&mut self) -> BytesMut {
+        self.unshare_input();
+        self.shared = Bytes::new();
+        if self.buf.is_empty() {
+            BytesMut::new()
+        } else {
+            core::mem::take(&mut self.buf)
+        }
+    }
+
     /// Appends received bytes, copying them; ignored once decoding has failed.
     pub fn push(&mut self, data: &[u8]) {
         if self.failed.is_none() {

@@ -3,10 +3,8 @@
 //! packet before CONNECT, packets only a server sends; nothing after a violation is handled;
 //! and peer input never makes the broker panic or write an invalid packet (bounded sweeps).
 //!
-//! 3.1.1 MQTT-4.8.0-2 (close the connection on a transient error such as a full buffer while
-//! handling a packet) has no counterpart to provoke: the core owns no buffer a peer can fill
-//! (a packet above the Maximum Packet Size is refused as such, tested here), and its queues
-//! drop and count rather than fail.
+//! 3.1.1 MQTT-4.8.0-2 (close the connection on a transient error such as a full buffer) is
+//! proven in `broker_input.rs`, on the one buffer a peer can fill.
 
 mod common;
 

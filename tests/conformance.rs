@@ -345,11 +345,6 @@ const NOT_COVERED_ON_THE_BROKER: &[(&str, &str)] = &[
         "bridging: a driver's concern, outside the core",
     ),
     (
-        "v311:MQTT-4.8.0-2",
-        "a transient error such as a full buffer: the core has none a peer can fill; its \
-         queues drop and count instead",
-    ),
-    (
         "v5:MQTT-3.3.4-5",
         "the broker sends one copy per session with every Subscription Identifier, which \
          v5:MQTT-3.3.4-4 covers; the multiple-copies form does not apply",

@@ -226,7 +226,10 @@ impl<P: Policy> Broker<P> {
         }
 
         // The connection takes its client's limits and joins the session.
-        let max_packet_size = self.config.max_packet_size;
+        // The connect timeout's timer gives way to the Keep Alive's.
+        if let Some(deadline) = self.connection(handle).and_then(|conn| conn.deadline) {
+            self.timers.remove(&(deadline, Timer::Connection(handle)));
+        }
         if let Some(conn) = self.connection_mut(handle) {
             conn.phase = Phase::Connected;
             conn.version = version;
@@ -241,8 +244,6 @@ impl<P: Policy> Broker<P> {
                 conn.max_packet_size = properties.maximum_packet_size.map(|size| size.get());
                 conn.problem_information = properties.request_problem_information.unwrap_or(true);
             }
-            conn.decoder
-                .set_limits(crate::codec::Limits::new(max_packet_size));
         }
         if let Some(deadline) = self.connection(handle).and_then(|conn| conn.deadline) {
             self.timers.insert((deadline, Timer::Connection(handle)));

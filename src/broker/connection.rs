@@ -1,15 +1,14 @@
-//! One network connection on the broker: its decoder, its phase, the limits its client set,
-//! and the packets queued for it.
+//! One network connection on the broker: the bytes it sent that are not yet decoded, its
+//! phase, the limits its client set, and the packets queued for it.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::session::{Delivery, SessionKey};
-use crate::decoder::Decoder;
 use crate::packet::{ConnAck, Connect, SubAck, UnsubAck};
 use crate::reason::DisconnectReasonCode;
 use crate::time::Instant;
@@ -72,7 +71,10 @@ pub(crate) enum Out {
 #[derive(Debug)]
 pub(crate) struct Connection {
     pub(crate) phase: Phase,
-    pub(crate) decoder: Decoder,
+    /// Received bytes not yet decoded: the start of a packet, or packets that wait for the
+    /// driver's verdict on the CONNECT. Empty, and holding no heap, when idle: the broker
+    /// decodes every connection with one working decoder.
+    pub(crate) unread: BytesMut,
     pub(crate) version: ProtocolVersion,
     pub(crate) session: Option<SessionKey>,
     /// When the connection is closed for silence: the connect timeout, then one and a half
@@ -98,10 +100,10 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    pub(crate) fn new(decoder: Decoder, deadline: Instant) -> Self {
+    pub(crate) fn new(deadline: Instant) -> Self {
         Self {
             phase: Phase::AwaitingConnect,
-            decoder,
+            unread: BytesMut::new(),
             version: ProtocolVersion::V3_1_1,
             session: None,
             deadline: Some(deadline),

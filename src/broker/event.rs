@@ -72,4 +72,7 @@ pub enum CloseReason {
     KeepAliveTimeout,
     /// Another connection took the session over (5.0: DISCONNECT 0x8E queued).
     SessionTakenOver,
+    /// The client sent more than one maximum-size packet's worth behind a CONNECT that
+    /// waited for the driver's verdict: the broker holds no more for it.
+    BufferFull,
 }

@@ -178,6 +178,8 @@ pub struct Broker<P = AllowAll> {
     subscriptions: Subscriptions<SessionKey>,
     retained: Retained<RetainedMessage>,
     store: Store,
+    /// The decoder every connection's input goes through, one connection at a time.
+    decoder: Decoder,
     events: VecDeque<Event>,
     /// Connections with bytes to write, in the order they got them.
     ready: VecDeque<ConnectionHandle>,
@@ -200,6 +202,7 @@ impl Broker<AllowAll> {
 impl<P: Policy> Broker<P> {
     /// A broker whose permissions come from `policy`.
     pub fn with_policy(config: BrokerConfig, policy: P) -> Self {
+        let decoder = Decoder::server(Limits::new(config.max_packet_size)).keep_buffer();
         Self {
             config,
             policy,
@@ -212,6 +215,7 @@ impl<P: Policy> Broker<P> {
             subscriptions: Subscriptions::new(),
             retained: Retained::new(),
             store: Store::default(),
+            decoder,
             events: VecDeque::new(),
             ready: VecDeque::new(),
             timers: BTreeSet::new(),
@@ -253,7 +257,6 @@ impl<P: Policy> Broker<P> {
         if self.open_connections >= self.config.max_connections {
             return Err(UsageError::QueueFull("connection table"));
         }
-        let decoder = Decoder::server(Limits::new(self.config.max_packet_size));
         let deadline = now.saturating_add(self.config.connect_timeout);
         let index = match self.free_connections.pop() {
             Some(index) => index,
@@ -271,7 +274,7 @@ impl<P: Policy> Broker<P> {
             return Err(UsageError::QueueFull("connection table"));
         };
         slot.generation = slot.generation.wrapping_add(1);
-        slot.connection = Some(Box::new(Connection::new(decoder, deadline)));
+        slot.connection = Some(Box::new(Connection::new(deadline)));
         let handle = ConnectionHandle {
             index,
             generation: slot.generation,
@@ -290,9 +293,8 @@ impl<P: Policy> Broker<P> {
         if matches!(conn.phase, Phase::Closing) {
             return;
         }
-        conn.decoder.push(data);
         self.stats.bytes_in = self.stats.bytes_in.saturating_add(data.len() as u64);
-        self.process_input(connection);
+        self.process_input(connection, |decoder| decoder.push(data));
     }
 
     /// Bytes received on `connection`, handed over without a copy: the messages they hold
@@ -305,10 +307,8 @@ impl<P: Policy> Broker<P> {
         if matches!(conn.phase, Phase::Closing) {
             return;
         }
-        let len = data.len() as u64;
-        conn.decoder.push_bytes(data);
-        self.stats.bytes_in = self.stats.bytes_in.saturating_add(len);
-        self.process_input(connection);
+        self.stats.bytes_in = self.stats.bytes_in.saturating_add(data.len() as u64);
+        self.process_input(connection, |decoder| decoder.push_bytes(data));
     }
 
     /// The socket of `connection` closed. An open connection ends abnormally: its Will is
@@ -359,7 +359,7 @@ impl<P: Policy> Broker<P> {
         let connect = self.take_authenticating(connection)?;
         self.complete_connect(connection, connect);
         // Packets that arrived behind the CONNECT waited for the verdict.
-        self.process_input(connection);
+        self.process_input(connection, |_| {});
         Ok(())
     }
 
@@ -495,7 +495,7 @@ impl<P: Policy> Broker<P> {
         if let Some(conn) = self.connection_mut(handle) {
             conn.phase = Phase::Closing;
             conn.deadline = None;
-            conn.decoder = Decoder::server(Limits::new(0));
+            conn.unread = bytes::BytesMut::new();
         }
         self.mark_ready(handle);
         self.events.push_back(Event::Close {

@@ -21,8 +21,47 @@ use crate::reason::{
 use crate::types::QoS;
 
 impl<P: Policy> Broker<P> {
-    /// Decodes and handles every complete packet received on `handle`, until it closes.
-    pub(super) fn process_input(&mut self, handle: ConnectionHandle) {
+    /// Decodes and handles every complete packet received on `handle`, until it closes or
+    /// waits for the driver's verdict on its CONNECT, after `push` gave the working decoder
+    /// what arrived; the bytes left unread go back to the connection.
+    pub(super) fn process_input(
+        &mut self,
+        handle: ConnectionHandle,
+        push: impl FnOnce(&mut crate::decoder::Decoder),
+    ) {
+        let limits = crate::codec::Limits::new(self.config.max_packet_size);
+        let Some(conn) = self.connection_mut(handle) else {
+            return;
+        };
+        if matches!(conn.phase, Phase::Closing) {
+            return;
+        }
+        let unread = core::mem::take(&mut conn.unread);
+        let version = (!matches!(conn.phase, Phase::AwaitingConnect)).then_some(conn.version);
+        self.decoder.resume(unread, version, limits);
+        push(&mut self.decoder);
+        self.decode_all(handle);
+        let unread = self.decoder.suspend();
+        let Some(conn) = self.connection_mut(handle) else {
+            return;
+        };
+        if matches!(conn.phase, Phase::Closing) {
+            return;
+        }
+        // Packets behind a CONNECT wait for the driver's verdict, up to one maximum-size
+        // packet's worth: past that, the buffer is full, a transient error that closes the
+        // connection (`[MQTT-4.8.0-2]` in 3.1.1).
+        let overflow = matches!(conn.phase, Phase::Authenticating(_))
+            && unread.len() > limits.max_packet_size as usize;
+        if overflow {
+            self.close(handle, CloseReason::BufferFull, None);
+        } else {
+            conn.unread = unread;
+        }
+    }
+
+    /// Handles the packets the working decoder holds for `handle`, until it closes or waits.
+    fn decode_all(&mut self, handle: ConnectionHandle) {
         loop {
             let Some(conn) = self.connection_mut(handle) else {
                 return;
@@ -30,7 +69,7 @@ impl<P: Policy> Broker<P> {
             if matches!(conn.phase, Phase::Closing | Phase::Authenticating(_)) {
                 return;
             }
-            let decoded = conn.decoder.decode();
+            let decoded = self.decoder.decode();
             match decoded {
                 Ok(Some(packet)) => self.handle_packet(handle, packet),
                 Ok(None) => return,
