@@ -56,10 +56,14 @@ fn heap_per_idle_session_does_not_grow() {
     });
     let mut handles = Vec::with_capacity(SESSIONS);
     let idle = allocation_counter::measure(|| {
-        for connect in &connects {
+        for (n, connect) in connects.iter().enumerate() {
             let handle = broker.accept(now).unwrap();
             broker.handle_data(now, handle, connect);
             handles.push(handle);
+            if n % 100 == 99 {
+                while broker.poll_transmit(&mut buf).is_some() {}
+                while broker.poll_event().is_some() {}
+            }
         }
         while broker.poll_transmit(&mut buf).is_some() {}
         while broker.poll_event().is_some() {}

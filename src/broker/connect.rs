@@ -320,6 +320,7 @@ impl<P: Policy> Broker<P> {
             return;
         }
         session.connection = None;
+        session.free_idle_flows();
         let expiry = session.expiry;
         if abnormal && let Some(will) = &session.will {
             // [MQTT-3.1.2-8] (3.1.1): published on an abnormal end; 5.0 after its delay, or
@@ -402,10 +403,11 @@ impl<P: Policy> Broker<P> {
         for filter in core::mem::take(&mut session.filters) {
             self.subscriptions.unsubscribe(&filter, key);
         }
-        for inflight in session.inflight {
+        let flows = session.take_flows();
+        for inflight in flows.inflight {
             self.store.release(inflight.delivery.message);
         }
-        for queued in session.queue {
+        for queued in flows.queue {
             self.store.release(queued.message);
         }
     }

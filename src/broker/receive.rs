@@ -266,13 +266,14 @@ impl<P: Policy> Broker<P> {
             return;
         };
         let is_qos1 = session
+            .flows()
             .inflight
             .get(at)
             .is_some_and(|inflight| inflight.delivery.qos == QoS::AtLeastOnce);
         if !is_qos1 {
             return;
         }
-        if let Some(inflight) = session.inflight.remove(at) {
+        if let Some(inflight) = session.flows_mut().inflight.remove(at) {
             self.store.release(inflight.delivery.message);
         }
         self.fill_window(key);
@@ -299,13 +300,13 @@ impl<P: Policy> Broker<P> {
         };
         if rec.reason_code.is_error() {
             // [MQTT-4.4.0-2] (5.0): the flow ends without PUBREL.
-            if let Some(inflight) = session.inflight.remove(at) {
+            if let Some(inflight) = session.flows_mut().inflight.remove(at) {
                 self.store.release(inflight.delivery.message);
             }
             self.fill_window(key);
             return;
         }
-        if let Some(inflight) = session.inflight.get_mut(at) {
+        if let Some(inflight) = session.flows_mut().inflight.get_mut(at) {
             inflight.released = true;
         }
         self.send(handle, Out::Ack(Ack::PubRel(rec.packet_id, 0)));
@@ -340,11 +341,12 @@ impl<P: Policy> Broker<P> {
             return;
         };
         if session
+            .flows()
             .inflight
             .get(at)
             .is_some_and(|inflight| inflight.released)
         {
-            if let Some(inflight) = session.inflight.remove(at) {
+            if let Some(inflight) = session.flows_mut().inflight.remove(at) {
                 self.store.release(inflight.delivery.message);
             }
             self.fill_window(key);

@@ -181,12 +181,13 @@ impl<P: Policy> Broker<P> {
         let Some(session) = self.session_mut(key) else {
             return;
         };
-        if session.queue.len() >= limits.0 || session.queued_bytes.saturating_add(size) > limits.1 {
+        let flows = session.flows_mut();
+        if flows.queue.len() >= limits.0 || flows.queued_bytes.saturating_add(size) > limits.1 {
             self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
             return;
         }
-        session.queued_bytes = session.queued_bytes.saturating_add(size);
-        session.queue.push_back(delivery.clone());
+        flows.queued_bytes = flows.queued_bytes.saturating_add(size);
+        flows.queue.push_back(delivery.clone());
         self.store.retain(delivery.message);
         self.fill_window(key);
     }
@@ -228,10 +229,11 @@ impl<P: Policy> Broker<P> {
             let Some(session) = self.session_mut(key) else {
                 return;
             };
-            if session.inflight.len() >= usize::from(window) {
+            let flows = session.flows();
+            if flows.queue.is_empty() || flows.inflight.len() >= usize::from(window) {
                 return;
             }
-            let Some(delivery) = session.queue.pop_front() else {
+            let Some(delivery) = session.flows_mut().queue.pop_front() else {
                 return;
             };
             let size = self
@@ -241,7 +243,8 @@ impl<P: Policy> Broker<P> {
             let Some(session) = self.session_mut(key) else {
                 return;
             };
-            session.queued_bytes = session.queued_bytes.saturating_sub(size);
+            let flows = session.flows_mut();
+            flows.queued_bytes = flows.queued_bytes.saturating_sub(size);
             let expired = self
                 .store
                 .get(delivery.message)
@@ -273,11 +276,12 @@ impl<P: Policy> Broker<P> {
             let Some(session) = self.session_mut(key) else {
                 return;
             };
-            let Some(id) = session.allocate_id() else {
-                session.queue.push_front(delivery);
+            let flows = session.flows_mut();
+            let Some(id) = flows.allocate_id() else {
+                flows.queue.push_front(delivery);
                 return;
             };
-            session.inflight.push_back(Inflight {
+            flows.inflight.push_back(Inflight {
                 id,
                 delivery: delivery.clone(),
                 released: false,
@@ -301,6 +305,7 @@ impl<P: Policy> Broker<P> {
             return;
         };
         let resend: Vec<Out> = session
+            .flows()
             .inflight
             .iter()
             .map(|inflight| {

@@ -85,14 +85,8 @@ pub(crate) struct Session {
     pub(crate) expires_at: Option<Instant>,
     /// Its subscriptions' filters, to remove them when the session ends.
     pub(crate) filters: Vec<ByteString>,
-    /// Deliveries sent, in sending order.
-    pub(crate) inflight: VecDeque<Inflight>,
-    /// Deliveries waiting: offline, or beyond the in-flight window.
-    pub(crate) queue: VecDeque<Delivery>,
-    pub(crate) queued_bytes: usize,
-    next_id: u16,
-    /// QoS 2 identifiers received, PUBREC sent, PUBREL awaited.
-    pub(crate) incoming_qos2: Vec<u16>,
+    /// Its message flows, boxed when it first has one: an idle session holds a pointer.
+    flows: Option<Box<Flows>>,
     /// The Will, and when it is due once the connection ended abnormally.
     pub(crate) will: Option<Box<Will<Bytes>>>,
     pub(crate) will_at: Option<Instant>,
@@ -107,14 +101,82 @@ impl Session {
             expiry: 0,
             expires_at: None,
             filters: Vec::new(),
+            flows: None,
+            will: None,
+            will_at: None,
+        }
+    
+    }
+
+    /// Its message flows; empty ones if it never had any.
+    pub(crate) fn flows(&self) -> &Flows {
+        self.flows.as_deref().unwrap_or(&NO_FLOWS)
+    }
+
+    /// Its message flows, allocated on first use.
+    pub(crate) fn flows_mut(&mut self) -> &mut Flows {
+        self.flows.get_or_insert_with(|| Box::new(Flows::new()))
+    }
+
+    /// Its message flows, taken away (the session ends).
+    pub(crate) fn take_flows(&mut self) -> Flows {
+        self.flows.take().map_or_else(Flows::new, |flows| *flows)
+    }
+
+    /// The in-flight delivery with `id`, by position.
+    pub(crate) fn inflight_position(&self, id: PacketId) -> Option<usize> {
+        self.flows().inflight_position(id)
+    }
+
+    /// Records an incoming QoS 2 identifier; false if it was already recorded.
+    pub(crate) fn receive_qos2(&mut self, id: PacketId) -> bool {
+        self.flows_mut().receive_qos2(id)
+    }
+
+    /// Forgets an incoming QoS 2 identifier; whether it was known.
+    pub(crate) fn release_qos2(&mut self, id: PacketId) -> bool {
+        self.flows.as_mut().is_some_and(|flows| flows.release_qos2(id))
+    }
+
+    /// Frees the flows' allocation if nothing is in them (the client went away).
+    pub(crate) fn free_idle_flows(&mut self) {
+        if self.flows.as_ref().is_some_and(|flows| flows.is_empty()) {
+            self.flows = None;
+        }
+    }
+}
+
+/// The flows of a session that ever had a message in flight, queued, or coming in at QoS 2.
+#[derive(Debug)]
+pub(crate) struct Flows {
+    /// Deliveries sent, in sending order.
+    pub(crate) inflight: VecDeque<Inflight>,
+    /// Deliveries waiting: offline, or beyond the in-flight window.
+    pub(crate) queue: VecDeque<Delivery>,
+    /// Payload bytes of `queue`.
+    pub(crate) queued_bytes: usize,
+    next_id: u16,
+    /// QoS 2 identifiers received, PUBREC sent, PUBREL awaited.
+    pub(crate) incoming_qos2: Vec<u16>,
+}
+
+/// The flows of a session that has none.
+static NO_FLOWS: Flows = Flows::new();
+
+impl Flows {
+    const fn new() -> Self {
+        Self {
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
             queued_bytes: 0,
             next_id: 0,
             incoming_qos2: Vec::new(),
-            will: None,
-            will_at: None,
         }
+    }
+
+    /// Whether nothing is in flight, queued or awaiting a PUBREL.
+    fn is_empty(&self) -> bool {
+        self.inflight.is_empty() && self.queue.is_empty() && self.incoming_qos2.is_empty()
     }
 
     /// A Packet Identifier no delivery in flight holds (`[MQTT-2.2.1-3]`); `None` if all
