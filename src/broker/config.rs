@@ -59,13 +59,17 @@ pub struct BrokerConfig {
     /// Accept a CONNECT without asking the driver. Off: every CONNECT becomes an
     /// [`Event::Authenticate`](super::Event::Authenticate) the driver answers.
     pub allow_anonymous: bool,
+    /// The key of the hash that indexes sessions by Client Identifier. A driver that has a
+    /// random source should set a random one at start: then no client can choose
+    /// identifiers that collide, which would cost lookups time (never correctness).
+    pub hash_seed: u64,
 }
 
 impl BrokerConfig {
     /// The defaults: 10,000 connections, 1 MiB packets, Receive Maximum 64 both ways, 1,000
     /// messages and 1 MiB queued per session, QoS 2, every feature available, 10 Topic
     /// Aliases, no Keep Alive maximum, sessions kept at most a day, 10 s to send CONNECT, 1,000
-    /// subscriptions per session, 200 topic levels, anonymous clients accepted.
+    /// subscriptions per session, 200 topic levels, anonymous clients accepted, hash seed 0.
     pub const DEFAULT: Self = Self {
         max_connections: 10_000,
         max_packet_size: 1024 * 1024,
@@ -85,6 +89,7 @@ impl BrokerConfig {
         max_subscriptions: 1000,
         max_topic_levels: crate::topic::DEFAULT_MAX_TOPIC_LEVELS,
         allow_anonymous: true,
+        hash_seed: 0,
     };
 }
 

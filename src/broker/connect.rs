@@ -112,25 +112,27 @@ impl<P: Policy> Broker<P> {
 
         // The Client Identifier, assigned if empty ([MQTT-3.1.3-6] in 3.1.1, [MQTT-3.2.2-16]
         // in 5.0, which returns it).
-        let client_id = if connect.client_id.as_str().is_empty() {
+        let client_id: Box<str> = if connect.client_id.as_str().is_empty() {
             // Unique among current sessions ([MQTT-3.2.2-16] in 5.0), including one a client
             // chose that looks assigned.
             let id = loop {
                 self.assigned_ids = self.assigned_ids.wrapping_add(1);
-                let id = ByteString::from(alloc::format!("auto-{:016x}", self.assigned_ids));
-                if !self.by_client_id.contains_key(&id) {
-                    break id;
+                let id = alloc::format!("auto-{:016x}", self.assigned_ids);
+                if self.find_session(&id).is_none() {
+                    break id.into_boxed_str();
                 }
             };
             if version.is_v5() {
-                connack.properties.assigned_client_identifier = MqttString::new(id.clone()).ok();
+                connack.properties.assigned_client_identifier =
+                    MqttString::new(ByteString::from(&*id)).ok();
             }
             id
         } else {
             // A copy of its own: a slice would keep the whole CONNECT's buffer alive for as
             // long as the session lives.
-            ByteString::from(connect.client_id.as_str())
+            Box::from(connect.client_id.as_str())
         };
+        let event_id = MqttString::new(ByteString::from(&*client_id)).unwrap_or_default();
 
         // Keep Alive, capped by the server's maximum (5.0 Server Keep Alive).
         let mut keep_alive = connect.keep_alive;
@@ -158,7 +160,7 @@ impl<P: Policy> Broker<P> {
 
         // Takeover ([MQTT-3.1.4-3] in 5.0): the old connection gets DISCONNECT 0x8E (5.0)
         // and is closed; its will is due as for any abnormal end.
-        let existing = self.by_client_id.get(&client_id).copied();
+        let existing = self.find_session(&client_id);
         if let Some(index) = existing {
             let old = self
                 .sessions
@@ -197,7 +199,7 @@ impl<P: Policy> Broker<P> {
         let session_present = resumed && version != ProtocolVersion::V3_1;
         let key = match key {
             Some(key) => key,
-            None => self.new_session(client_id.clone(), version),
+            None => self.new_session(client_id, version),
         };
         connack.session_present = session_present;
 
@@ -261,7 +263,7 @@ impl<P: Policy> Broker<P> {
         self.send(handle, Out::ConnAck(Box::new(connack)));
         self.events.push_back(Event::Connected {
             connection: handle,
-            client_id: MqttString::new(client_id).unwrap_or_default(),
+            client_id: event_id,
             version,
             session_present,
         });
@@ -279,7 +281,7 @@ impl<P: Policy> Broker<P> {
         })
     }
 
-    fn new_session(&mut self, client_id: ByteString, version: ProtocolVersion) -> SessionKey {
+    fn new_session(&mut self, client_id: Box<str>, version: ProtocolVersion) -> SessionKey {
         let index = match self.free_sessions.pop() {
             Some(index) => index,
             None => {
@@ -294,12 +296,12 @@ impl<P: Policy> Broker<P> {
         let generation = match self.sessions.get_mut(index as usize) {
             Some(slot) => {
                 slot.generation = slot.generation.wrapping_add(1);
-                slot.session = Some(Box::new(Session::new(client_id.clone(), version)));
+                self.by_client_id.insert(&client_id, index);
+                slot.session = Some(Box::new(Session::new(client_id, version)));
                 slot.generation
             }
             None => 0,
         };
-        self.by_client_id.insert(client_id, index);
         SessionKey { index, generation }
     }
 
@@ -394,7 +396,7 @@ impl<P: Policy> Broker<P> {
             return;
         };
         self.free_sessions.push(key.index);
-        self.by_client_id.remove(&session.client_id);
+        self.by_client_id.remove(&session.client_id, key.index);
         if session.will_at.is_some()
             && let Some(will) = session.will.take()
         {

@@ -72,9 +72,9 @@ pub(crate) enum Out {
 pub(crate) struct Connection {
     pub(crate) phase: Phase,
     /// Received bytes not yet decoded: the start of a packet, or packets that wait for the
-    /// driver's verdict on the CONNECT. Empty, and holding no heap, when idle: the broker
-    /// decodes every connection with one working decoder.
-    pub(crate) unread: BytesMut,
+    /// driver's verdict on the CONNECT. `None` when idle: the broker decodes every
+    /// connection with one working decoder.
+    pub(crate) unread: Option<Box<BytesMut>>,
     pub(crate) version: ProtocolVersion,
     pub(crate) session: Option<SessionKey>,
     /// When the connection is closed for silence: the connect timeout, then one and a half
@@ -89,7 +89,7 @@ pub(crate) struct Connection {
     /// Whether the client accepts Reason Strings and User Properties on acks (5.0).
     pub(crate) problem_information: bool,
     /// Topic Aliases the client set up towards the broker (5.0), by alias.
-    pub(crate) aliases: Vec<Option<TopicName<Bytes>>>,
+    pub(crate) aliases: Box<[Option<TopicName<Bytes>>]>,
     /// QoS 1 and 2 PUBLISH packets received and not yet acknowledged by the broker.
     pub(crate) unacknowledged: u16,
     pub(crate) out: VecDeque<Out>,
@@ -103,7 +103,7 @@ impl Connection {
     pub(crate) fn new(deadline: Instant) -> Self {
         Self {
             phase: Phase::AwaitingConnect,
-            unread: BytesMut::new(),
+            unread: None,
             version: ProtocolVersion::V3_1_1,
             session: None,
             deadline: Some(deadline),
@@ -111,7 +111,7 @@ impl Connection {
             receive_maximum: u16::MAX,
             max_packet_size: None,
             problem_information: true,
-            aliases: Vec::new(),
+            aliases: Box::new([]),
             unacknowledged: 0,
             out: VecDeque::new(),
             spill: None,

@@ -9,6 +9,7 @@ mod config;
 mod connect;
 mod connection;
 mod event;
+mod index;
 mod receive;
 mod retained;
 mod route;
@@ -18,17 +19,17 @@ mod subscriptions;
 mod transmit;
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
 use bytes::Bytes;
-use bytestring::ByteString;
 
 pub use config::BrokerConfig;
 pub use event::{CloseReason, ConnectionHandle, Event};
 pub use transmit::Transmit;
 
 use connection::{Connection, Out, Phase};
+use index::ClientIndex;
 use retained::Retained;
 use session::{Session, SessionKey};
 use store::{RetainedMessage, Store};
@@ -174,7 +175,7 @@ pub struct Broker<P = AllowAll> {
     open_connections: usize,
     sessions: Vec<SessionSlot>,
     free_sessions: Vec<u32>,
-    by_client_id: BTreeMap<ByteString, u32>,
+    by_client_id: ClientIndex,
     subscriptions: Subscriptions<SessionKey>,
     retained: Retained<RetainedMessage>,
     store: Store,
@@ -203,6 +204,7 @@ impl<P: Policy> Broker<P> {
     /// A broker whose permissions come from `policy`.
     pub fn with_policy(config: BrokerConfig, policy: P) -> Self {
         let decoder = Decoder::server(Limits::new(config.max_packet_size)).keep_buffer();
+        let by_client_id = ClientIndex::new(config.hash_seed);
         Self {
             config,
             policy,
@@ -211,7 +213,7 @@ impl<P: Policy> Broker<P> {
             open_connections: 0,
             sessions: Vec::new(),
             free_sessions: Vec::new(),
-            by_client_id: BTreeMap::new(),
+            by_client_id,
             subscriptions: Subscriptions::new(),
             retained: Retained::new(),
             store: Store::default(),
@@ -436,6 +438,14 @@ impl<P: Policy> Broker<P> {
         slot.session.as_deref()
     }
 
+    /// The slot of the session named `client_id`.
+    fn find_session(&self, client_id: &str) -> Option<u32> {
+        self.by_client_id.find(client_id, |index| {
+            let slot = self.sessions.get(index as usize)?;
+            slot.session.as_deref().map(|session| &*session.client_id)
+        })
+    }
+
     /// Frees a connection's slot, releasing the messages its queue still held.
     fn free_connection(&mut self, handle: ConnectionHandle) {
         let Some(slot) = self.connections.get_mut(handle.index as usize) else {
@@ -495,7 +505,7 @@ impl<P: Policy> Broker<P> {
         if let Some(conn) = self.connection_mut(handle) {
             conn.phase = Phase::Closing;
             conn.deadline = None;
-            conn.unread = bytes::BytesMut::new();
+            conn.unread = None;
         }
         self.mark_ready(handle);
         self.events.push_back(Event::Close {

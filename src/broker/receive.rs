@@ -18,6 +18,7 @@ use crate::reason::{
     ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, ReasonCode, SubAckReasonCode,
     UnsubAckReasonCode,
 };
+use crate::topic::TopicName;
 use crate::types::QoS;
 
 impl<P: Policy> Broker<P> {
@@ -36,7 +37,7 @@ impl<P: Policy> Broker<P> {
         if matches!(conn.phase, Phase::Closing) {
             return;
         }
-        let unread = core::mem::take(&mut conn.unread);
+        let unread = conn.unread.take().map(|unread| *unread).unwrap_or_default();
         let version = (!matches!(conn.phase, Phase::AwaitingConnect)).then_some(conn.version);
         self.decoder.resume(unread, version, limits);
         push(&mut self.decoder);
@@ -55,8 +56,8 @@ impl<P: Policy> Broker<P> {
             && unread.len() > limits.max_packet_size as usize;
         if overflow {
             self.close(handle, CloseReason::BufferFull, None);
-        } else {
-            conn.unread = unread;
+        } else if !unread.is_empty() {
+            conn.unread = Some(Box::new(unread));
         }
     }
 
@@ -167,10 +168,14 @@ impl<P: Policy> Broker<P> {
             match &publish.topic {
                 Some(topic) => {
                     if conn.aliases.len() <= index {
-                        conn.aliases.resize(index.saturating_add(1), None);
+                        let mut aliases = Vec::from(core::mem::take(&mut conn.aliases));
+                        aliases.resize(index.saturating_add(1), None);
+                        conn.aliases = aliases.into_boxed_slice();
                     }
                     if let Some(slot) = conn.aliases.get_mut(index) {
-                        *slot = Some(topic.clone());
+                        // A copy of its own: a slice would hold the buffer it was read in
+                        // for as long as the alias lives.
+                        *slot = TopicName::new(bytestring::ByteString::from(topic.as_str())).ok();
                     }
                 }
                 None => match conn.aliases.get(index).cloned().flatten() {
@@ -382,17 +387,16 @@ impl<P: Policy> Broker<P> {
                     SubAckReasonCode::UnspecifiedError
                 }
             };
-            let client_id = self.session(key).map(|session| session.client_id.clone());
             let code = if filter.is_shared() && !self.config.shared_subscriptions {
                 failure(SubAckReasonCode::SharedSubscriptionsNotSupported)
             } else if filter.has_wildcards() && !self.config.wildcard_subscriptions {
                 failure(SubAckReasonCode::WildcardSubscriptionsNotSupported)
             } else if filter.check_levels(self.config.max_topic_levels).is_err() {
                 failure(SubAckReasonCode::TopicFilterInvalid)
-            } else if !client_id
-                .as_ref()
-                .is_some_and(|id| self.policy.may_subscribe(id, filter.as_str()))
-            {
+            } else if !self.session(key).is_some_and(|session| {
+                self.policy
+                    .may_subscribe(&session.client_id, filter.as_str())
+            }) {
                 failure(SubAckReasonCode::NotAuthorized)
             } else {
                 let mut options = subscription.options;
@@ -413,7 +417,10 @@ impl<P: Policy> Broker<P> {
                         continue;
                     };
                     if !known && let Some(session) = self.session_mut(key) {
-                        session.filters.push(filter.clone().into_inner());
+                        // A copy of its own (a slice would hold the SUBSCRIBE's buffer), in a
+                        // list that grows by one: sessions hold few filters.
+                        session.filters.reserve_exact(1);
+                        session.filters.push(Box::from(filter.as_str()));
                     }
                     use crate::packet::RetainHandling;
                     let send_retained = !filter.is_shared()

@@ -35,8 +35,10 @@ impl<P: Policy> Broker<P> {
             // stored.
             let stored = self.store.get(id);
             let expires_at = stored.and_then(super::store::Stored::expires_at);
+            // A copy of its own: a slice would keep the whole buffer it was read in alive
+            // for as long as it is retained.
             let message = stored.filter(|_| !empty).map(|stored| RetainedMessage {
-                publish: stored.publish.clone(),
+                publish: stored.publish.detach(),
                 received_at: now,
             });
             // The store is bounded by the topic-level limit PUBLISH packets are held to.
@@ -189,6 +191,11 @@ impl<P: Policy> Broker<P> {
         flows.queued_bytes = flows.queued_bytes.saturating_add(size);
         flows.queue.push_back(delivery.clone());
         self.store.retain(delivery.message);
+        if connection.is_none() {
+            // Held for an absent client, maybe for long: no longer by the buffer it was
+            // read in.
+            self.store.detach(delivery.message);
+        }
         self.fill_window(key);
     }
 

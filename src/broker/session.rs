@@ -5,7 +5,6 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use bytes::Bytes;
-use bytestring::ByteString;
 
 use super::event::ConnectionHandle;
 use super::store::MessageId;
@@ -75,7 +74,7 @@ pub(crate) struct Inflight {
 /// A session; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub(crate) client_id: ByteString,
+    pub(crate) client_id: Box<str>,
     pub(crate) connection: Option<ConnectionHandle>,
     /// The protocol version of its last connection.
     pub(crate) version: ProtocolVersion,
@@ -84,7 +83,7 @@ pub(crate) struct Session {
     /// While disconnected: when the session ends.
     pub(crate) expires_at: Option<Instant>,
     /// Its subscriptions' filters, to remove them when the session ends.
-    pub(crate) filters: Vec<ByteString>,
+    pub(crate) filters: Vec<Box<str>>,
     /// Its message flows, boxed when it first has one: an idle session holds a pointer.
     flows: Option<Box<Flows>>,
     /// The Will, and when it is due once the connection ended abnormally.
@@ -93,7 +92,7 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(client_id: ByteString, version: ProtocolVersion) -> Self {
+    pub(crate) fn new(client_id: Box<str>, version: ProtocolVersion) -> Self {
         Self {
             client_id,
             connection: None,
@@ -105,7 +104,6 @@ impl Session {
             will: None,
             will_at: None,
         }
-    
     }
 
     /// Its message flows; empty ones if it never had any.
@@ -135,7 +133,9 @@ impl Session {
 
     /// Forgets an incoming QoS 2 identifier; whether it was known.
     pub(crate) fn release_qos2(&mut self, id: PacketId) -> bool {
-        self.flows.as_mut().is_some_and(|flows| flows.release_qos2(id))
+        self.flows
+            .as_mut()
+            .is_some_and(|flows| flows.release_qos2(id))
     }
 
     /// Frees the flows' allocation if nothing is in them (the client went away).

@@ -23,6 +23,8 @@ pub(crate) struct Stored {
     /// When it arrived, to count down its Message Expiry Interval.
     pub(crate) received_at: Instant,
     refs: u32,
+    /// Whether `publish` holds its own copy rather than slices of a receive buffer.
+    detached: bool,
 }
 
 impl Stored {
@@ -82,6 +84,7 @@ impl Store {
             publish,
             received_at,
             refs: 0,
+            detached: false,
         };
         match self.free.pop() {
             Some(index) => {
@@ -100,6 +103,17 @@ impl Store {
 
     pub(crate) fn get(&self, id: MessageId) -> Option<&Stored> {
         self.slots.get(id.0 as usize)?.as_ref()
+    }
+
+    /// Gives message `id` a copy of its own, so that holding it no longer holds the buffer
+    /// it was read in (done once, for a message kept for an absent client).
+    pub(crate) fn detach(&mut self, id: MessageId) {
+        if let Some(Some(stored)) = self.slots.get_mut(id.0 as usize)
+            && !stored.detached
+        {
+            stored.publish = stored.publish.detach();
+            stored.detached = true;
+        }
     }
 
     /// One more holder of `id`.
