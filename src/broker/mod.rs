@@ -5,6 +5,7 @@
 //! root; the types a driver meets on the way ([`Event`], [`Transmit`], [`ConnectionHandle`],
 //! [`Policy`], [`Stats`]) are here.
 
+mod auth;
 mod config;
 mod connect;
 mod connection;
