@@ -53,15 +53,15 @@ pub(crate) enum Turn {
 }
 
 impl Connection {
-    /// Whether the connection's CONNECT waits for the driver: nothing it sent afterwards is
-    /// read until the verdict (`[MQTT-3.1.4-6]` in 5.0), except, during an enhanced
-    /// authentication exchange, the client's answer to the broker's AUTH.
+    /// Whether the connection's CONNECT waits for the driver with what the client sent
+    /// afterwards unread: a refused CONNECT processes none of it (`[MQTT-3.1.4-6]` in 5.0),
+    /// an accepted one processes it after the CONNACK.
+    ///
+    /// During an enhanced authentication exchange the client may send nothing but AUTH (when
+    /// the broker asked) and DISCONNECT before CONNACK (`[MQTT-3.1.2-30]` in 5.0), so its
+    /// packets are read as they come: anything else is a Protocol Error at once.
     pub(crate) fn awaits_verdict(&self) -> bool {
-        matches!(self.phase, Phase::Authenticating(_))
-            && !self
-                .auth
-                .as_deref()
-                .is_some_and(|auth| auth.turn == Turn::Client)
+        matches!(self.phase, Phase::Authenticating(_)) && self.auth.is_none()
     }
 
     /// The exchange waiting for the driver, and whether it is the connecting one (not a
@@ -194,17 +194,13 @@ impl<P: Policy> Broker<P> {
             .connection_mut(connection)
             .ok_or(UsageError::NotConnected)?;
         let (maximum, problem_information) = conn.client_limits();
-        let (auth, connecting) = conn.driver_turn()?;
+        let (auth, _) = conn.driver_turn()?;
         let mut packet = Auth::new(AuthReasonCode::ContinueAuthentication);
         packet.properties = properties;
         packet.properties.authentication_method = Some(auth.method.clone());
         fit_auth(&mut packet, maximum, problem_information)?;
         auth.turn = Turn::Client;
         self.send(connection, Out::Auth(Box::new(packet)));
-        if connecting {
-            // The client's answer may be buffered already.
-            self.process_input(connection);
-        }
         Ok(())
     }
 
@@ -263,7 +259,6 @@ impl<P: Policy> Broker<P> {
         extra.reason_string = packet.properties.reason_string;
         extra.user_properties = packet.properties.user_properties;
         self.complete_connect_with(connection, connect, extra);
-        self.process_input(connection);
         Ok(())
     }
 

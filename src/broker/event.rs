@@ -35,8 +35,11 @@ pub enum Event {
     /// A method the driver does not know is refused with Bad authentication method (0x8C) or
     /// Not authorized (0x87) (`[MQTT-4.12.0-1]`).
     ///
-    /// The answer may come later (after a database or HTTP call): nothing the client sent
-    /// after the CONNECT is read until then, and the connect timeout keeps running.
+    /// The answer may come later (after a database or HTTP call), while the connect timeout
+    /// keeps running. Without an Authentication Method, nothing the client sent after the
+    /// CONNECT is read until then; with one, the client may send nothing but AUTH when asked
+    /// and DISCONNECT before its CONNACK (`[MQTT-3.1.2-30]`): anything else closes the
+    /// connection with CONNACK Protocol Error (0x82).
     Authenticate {
         /// The connection.
         connection: ConnectionHandle,
