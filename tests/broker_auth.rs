@@ -212,14 +212,15 @@ fn accept_connect_puts_the_method_in_connack() {
     assert_eq!(connack.properties.authentication_data, None);
 }
 
-/// The driver may refuse after any step of the exchange: the CONNACK carries its code, the
-/// connection closes, and nothing is connected.
+/// The driver may refuse at any step of the exchange, after the client's answer or while
+/// waiting for it: the CONNACK carries its code, the connection closes, nothing is
+/// connected, and an answer that arrives afterwards is not read.
 /// conformance: v5:MQTT-4.12.0-4, v5:MQTT-4.13.2-1
 #[test]
 fn refusal_after_a_challenge_sends_connack_and_closes() {
-    for code in [
-        ConnectReasonCode::NotAuthorized,
-        ConnectReasonCode::BadUserNameOrPassword,
+    for (code, answered) in [
+        (ConnectReasonCode::NotAuthorized, true),
+        (ConnectReasonCode::BadUserNameOrPassword, false),
     ] {
         let mut h = Harness::new(BrokerConfig::default());
         let conn = start(&mut h, auth_connect("dev1", None));
@@ -229,17 +230,24 @@ fn refusal_after_a_challenge_sends_connack_and_closes() {
             .unwrap();
         h.advance(0);
         h.sent(conn);
-        h.send(
-            conn,
-            auth(AuthReasonCode::ContinueAuthentication, METHOD, b"wrong"),
-        );
-        authentication_data(&mut h, conn);
+        let answer = auth(AuthReasonCode::ContinueAuthentication, METHOD, b"wrong");
+        if answered {
+            h.send(conn, answer.clone());
+            authentication_data(&mut h, conn);
+        }
         h.broker.refuse_connect(h.now, handle, code).unwrap();
         h.advance(0);
         assert_eq!(h.sent(conn), [refusal(code)], "{code:?}");
         assert_eq!(h.closed(conn), Some(CloseReason::Refused));
         assert_eq!(h.broker.stats().sessions, 0);
         assert_eq!(h.broker.stats().connections, 0);
+        h.send(conn, answer);
+        assert!(
+            h.events()
+                .iter()
+                .all(|event| matches!(event, Event::Close { .. })),
+            "{code:?}"
+        );
     }
 }
 
@@ -545,9 +553,9 @@ fn reauthentication_succeeds_while_messages_keep_flowing() {
     assert_eq!(h.sent(conn), [Packet::Auth(success)]);
 }
 
-/// A failed re-authentication: the driver's refusal sends DISCONNECT with its code (Not
-/// authorized) and closes the connection; the Will is published, as for any end the client
-/// did not ask for.
+/// A failed re-authentication: the driver's refusal, here while the client has the turn
+/// after a challenge, sends DISCONNECT with its code (Not authorized) and closes the
+/// connection; the Will is published, as for any end the client did not ask for.
 /// conformance: v5:MQTT-4.12.1-2, v5:MQTT-4.13.2-1
 #[test]
 fn failed_reauthentication_disconnects_with_the_code_and_closes() {
@@ -565,12 +573,18 @@ fn failed_reauthentication_disconnects_with_the_code_and_closes() {
     h.send(conn, auth(AuthReasonCode::ReAuthenticate, METHOD, b"stale"));
     reauthenticate(&mut h, conn);
     h.broker
+        .continue_authentication(h.now, handle, with_data(b"nonce"))
+        .unwrap();
+    h.broker
         .refuse_reauthentication(h.now, handle, DisconnectReasonCode::NotAuthorized)
         .unwrap();
     h.advance(0);
     assert_eq!(
         h.sent(conn),
-        [disconnect(DisconnectReasonCode::NotAuthorized)]
+        [
+            broker_auth(AuthReasonCode::ContinueAuthentication, b"nonce"),
+            disconnect(DisconnectReasonCode::NotAuthorized)
+        ]
     );
     assert_eq!(
         h.closed(conn),
@@ -609,7 +623,8 @@ fn reauthenticate_during_a_reauthentication_is_a_protocol_error() {
 /// The authentication commands are refused out of turn, with nothing sent: on a CONNECT
 /// without method, on a connected client with no exchange, while the client has the turn,
 /// `refuse_reauthentication` while connecting, `refuse_connect` during a re-authentication,
-/// and on a closed connection.
+/// and on a closed connection. (A refusal is allowed at any step of its exchange, the
+/// client's turn included: see the refusal tests.)
 #[test]
 fn commands_out_of_turn_are_usage_errors() {
     let mut h = Harness::new(BrokerConfig {
@@ -650,16 +665,12 @@ fn commands_out_of_turn_are_usage_errors() {
     assert_eq!(h.broker.accept_connect(h.now, handle), no_auth);
     assert_eq!(
         h.broker
-            .refuse_connect(h.now, handle, ConnectReasonCode::NotAuthorized),
-        no_auth
-    );
-    assert_eq!(
-        h.broker
             .refuse_reauthentication(h.now, handle, DisconnectReasonCode::NotAuthorized),
         no_auth
     );
     h.advance(0);
     assert_eq!(h.sent(waiting).len(), 1, "the one challenge");
+    assert_eq!(h.closed(waiting), None);
 
     // Connected, no exchange; then a re-authentication waiting for the driver.
     let conn = start(&mut h, auth_connect("dev1", None));
@@ -958,4 +969,63 @@ fn crate_client_completes_enhanced_authentication_and_reauthentication() {
     };
     assert_eq!(auth.properties.authentication_data, Some(binary(b"ok")));
     assert_eq!(net.peers[peer].connection, Some(connection));
+}
+
+/// The crate's own `Client` hears a failed re-authentication and a refused enhanced
+/// CONNECT: `Disconnected` with the broker's code, the connection closed on both sides.
+/// conformance: v5:MQTT-4.12.1-2, v5:MQTT-4.12.0-4
+#[test]
+fn crate_client_hears_refused_authentication() {
+    use mqtt_sansio::DisconnectReason;
+
+    let mut net = Network::new(BrokerConfig::default());
+    let peer = net.add(ClientConfig::default());
+    let options = ConnectOptions::new(V5, "dev1")
+        .unwrap()
+        .authentication(METHOD, None)
+        .unwrap();
+    net.connect(peer, options.clone());
+    let connection = net.peers[peer].connection.unwrap();
+    net.broker.accept_connect(net.now, connection).unwrap();
+    net.pump();
+    assert!(matches!(
+        &net.take_events(peer)[..],
+        [mqtt_sansio::Event::Connected(_)]
+    ));
+    net.peers[peer]
+        .client
+        .reauthenticate(net.now, Some(Bytes::from_static(b"stale")))
+        .unwrap();
+    net.pump();
+    net.broker
+        .refuse_reauthentication(net.now, connection, DisconnectReasonCode::NotAuthorized)
+        .unwrap();
+    net.pump();
+    let events = net.take_events(peer);
+    assert!(
+        matches!(&events[..], [mqtt_sansio::Event::Disconnected(d)]
+            if d.reason == DisconnectReason::ByServer(DisconnectReasonCode::NotAuthorized)),
+        "{events:?}"
+    );
+    assert_eq!(net.peers[peer].connection, None);
+    assert_eq!(net.broker.stats().connections, 0);
+
+    net.connect(peer, options);
+    let connection = net.peers[peer].connection.unwrap();
+    net.broker
+        .continue_authentication(net.now, connection, with_data(b"nonce"))
+        .unwrap();
+    net.pump();
+    net.take_events(peer);
+    net.broker
+        .refuse_connect(net.now, connection, ConnectReasonCode::NotAuthorized)
+        .unwrap();
+    net.pump();
+    let events = net.take_events(peer);
+    assert!(
+        matches!(&events[..], [mqtt_sansio::Event::Disconnected(d)]
+            if d.reason == DisconnectReason::Refused(ConnectReasonCode::NotAuthorized)),
+        "{events:?}"
+    );
+    assert_eq!(net.broker.stats().connections, 0);
 }

@@ -267,11 +267,13 @@ impl<P: Policy> Broker<P> {
     /// [`CloseReason::ReauthenticationRefused`]; its Will is published as for any end the
     /// client did not ask for.
     ///
+    /// It may be given at any step of the re-authentication, also while the broker waits for
+    /// the client's answer to a challenge.
+    ///
     /// # Errors
     ///
-    /// [`UsageError::NoAuthentication`] unless the connection is connected and waits for the
-    /// driver in a re-authentication (a connecting one is refused with
-    /// [`refuse_connect`](Self::refuse_connect)).
+    /// [`UsageError::NoAuthentication`] unless a re-authentication of the connection is under
+    /// way (a connecting exchange is refused with [`refuse_connect`](Self::refuse_connect)).
     pub fn refuse_reauthentication(
         &mut self,
         now: Instant,
@@ -282,7 +284,12 @@ impl<P: Policy> Broker<P> {
         let conn = self
             .connection_mut(connection)
             .ok_or(UsageError::NotConnected)?;
-        if conn.driver_turn()?.1 {
+        let reauthenticating = matches!(conn.phase, Phase::Connected)
+            && conn
+                .auth
+                .as_deref()
+                .is_some_and(|auth| auth.turn != Turn::Idle);
+        if !reauthenticating {
             return Err(UsageError::NoAuthentication);
         }
         self.close(

@@ -58,6 +58,9 @@ impl<P: Policy> Broker<P> {
         });
     }
 
+    /// The CONNECT waiting for the driver's verdict, to accept: during an enhanced
+    /// authentication exchange, not while the client has the turn (the broker's AUTH
+    /// challenge is unanswered).
     pub(super) fn take_authenticating(
         &mut self,
         handle: ConnectionHandle,
@@ -65,7 +68,6 @@ impl<P: Policy> Broker<P> {
         let conn = self
             .connection_mut(handle)
             .ok_or(UsageError::NotConnected)?;
-        // During an enhanced authentication exchange, not while the client has the turn.
         if conn
             .auth
             .as_deref()
@@ -73,6 +75,18 @@ impl<P: Policy> Broker<P> {
         {
             return Err(UsageError::NoAuthentication);
         }
+        self.take_connecting(handle)
+    }
+
+    /// The CONNECT waiting for the driver's verdict, to refuse: at any step of an enhanced
+    /// authentication exchange (`[MQTT-4.12.0-4]`).
+    pub(super) fn take_connecting(
+        &mut self,
+        handle: ConnectionHandle,
+    ) -> Result<Connect<Bytes>, UsageError> {
+        let conn = self
+            .connection_mut(handle)
+            .ok_or(UsageError::NotConnected)?;
         match core::mem::replace(&mut conn.phase, Phase::AwaitingConnect) {
             Phase::Authenticating(connect) => Ok(*connect),
             other => {
