@@ -2,13 +2,9 @@
 //! it advertises, Client Identifiers (assigned, refused), session takeover, refusals through
 //! the driver, and the connect timeout.
 //!
-//! Not tested yet, because the broker does not implement them (ids written without the
-//! `v5:` tag, since no test proves them): enhanced authentication (a CONNECT with an
-//! Authentication Method is refused 0x8C, tested here; the AUTH exchange would prove 5.0
-//! MQTT-4.12.0-2, MQTT-4.12.0-4, MQTT-4.12.0-5, MQTT-4.12.1-2, MQTT-3.15.2-2 and
-//! MQTT-3.15.2-3) and Response Information (5.0 MQTT-3.1.2-28: the broker never sends it, so
-//! the statement holds, but there is nothing to switch off yet). 3.1.1 MQTT-7.0.0-1 (a server
-//! that bridges) is outside the core.
+//! Enhanced authentication and re-authentication are tested in `broker_auth.rs`, Response
+//! Information in `broker_response_information.rs`. 3.1.1 MQTT-7.0.0-1 (a server that
+//! bridges) is outside the core.
 
 mod common;
 
@@ -614,19 +610,40 @@ fn socket_without_a_connect_is_closed_at_the_connect_timeout() {
     assert_eq!(h.broker.stats().connections, 0);
 }
 
-/// A 5.0 CONNECT asking for an authentication method the broker does not offer is refused
-/// with Bad authentication method (0x8C) and closed.
+/// A 5.0 CONNECT asking for an authentication method goes to the driver even though the
+/// broker accepts anonymous clients; a driver that does not offer the method refuses it with
+/// Bad authentication method (0x8C), and the connection is closed.
 /// conformance: v5:MQTT-4.12.0-1, v5:MQTT-3.2.2-7
 #[test]
 fn v5_connect_with_an_unknown_authentication_method_is_refused_0x8c() {
     let mut h = Harness::new(BrokerConfig::default());
     let mut connect = connect_packet(V5, "who");
     connect.properties.authentication_method = Some(text("NO-SUCH-METHOD"));
-    let (conn, connack, rest) = h.connect_with(connect);
+    let conn = h.open(V5);
+    h.send(conn, connect);
+    assert_eq!(h.sent(conn), [], "nothing before the driver's verdict");
+    let events = h.events();
+    let [Event::Authenticate { connect: asked, .. }] = &events[..] else {
+        panic!("expected Event::Authenticate, got {events:?}");
+    };
     assert_eq!(
-        connack,
-        ConnAck::new(false, ConnectReasonCode::BadAuthenticationMethod)
+        asked.properties.authentication_method.as_deref(),
+        Some("NO-SUCH-METHOD")
     );
-    assert_eq!(rest, []);
+    h.broker
+        .refuse_connect(
+            h.now,
+            h.handle(conn),
+            ConnectReasonCode::BadAuthenticationMethod,
+        )
+        .unwrap();
+    h.advance(0);
+    assert_eq!(
+        h.sent(conn),
+        [Packet::ConnAck(Box::new(ConnAck::new(
+            false,
+            ConnectReasonCode::BadAuthenticationMethod
+        )))]
+    );
     assert_eq!(h.closed(conn), Some(CloseReason::Refused));
 }

@@ -349,31 +349,6 @@ const NOT_COVERED_ON_THE_BROKER: &[(&str, &str)] = &[
         "the broker sends one copy per session with every Subscription Identifier, which \
          v5:MQTT-3.3.4-4 covers; the multiple-copies form does not apply",
     ),
-    (
-        "v5:MQTT-3.1.2-28",
-        "not implemented yet: Response Information",
-    ),
-    (
-        "v5:MQTT-4.12.0-2",
-        "not implemented yet: enhanced authentication",
-    ),
-    (
-        "v5:MQTT-4.12.0-4",
-        "not implemented yet: enhanced authentication",
-    ),
-    (
-        "v5:MQTT-4.12.0-5",
-        "not implemented yet: enhanced authentication",
-    ),
-    ("v5:MQTT-4.12.1-2", "not implemented yet: re-authentication"),
-    (
-        "v5:MQTT-3.15.2-2",
-        "not implemented yet: the broker sends no AUTH",
-    ),
-    (
-        "v5:MQTT-3.15.2-3",
-        "not implemented yet: the broker sends no AUTH",
-    ),
 ];
 
 /// Every `v311:`/`v5:` citation in the files of one side: `tests/{side}_*.rs` and

@@ -1,5 +1,6 @@
 //! What a [`Broker`](super::Broker) allows and how long it waits: every limit and timer.
 
+use alloc::string::String;
 use core::time::Duration;
 
 use crate::types::QoS;
@@ -63,13 +64,35 @@ pub struct BrokerConfig {
     /// random source should set a random one at start: then no client can choose
     /// identifiers that collide, which would cost lookups time (never correctness).
     pub hash_seed: u64,
+    /// What a 5.0 client that sets Request Response Information to 1 gets as Response
+    /// Information in its CONNACK, as the basis of the Response Topics it will use: this
+    /// prefix followed by its Client Identifier (the assigned one, if the broker assigned it).
+    /// With `Some("reply/")`, client `dev1` gets `reply/dev1`. A client that does not ask
+    /// (Request Response Information 0 or absent) never gets it (`[MQTT-3.1.2-28]` in 5.0),
+    /// nor does a 3.x client; neither does one whose Maximum Packet Size leaves no room for
+    /// it. `None`: never sent.
+    ///
+    /// The broker does not reserve the topics: pair this with a [`Policy`](super::Policy)
+    /// that lets only the client itself subscribe under its prefix.
+    ///
+    /// ```
+    /// use mqtt_sansio::BrokerConfig;
+    ///
+    /// let config = BrokerConfig {
+    ///     response_information: Some("reply/".into()),
+    ///     ..BrokerConfig::default()
+    /// };
+    /// assert_eq!(config.response_information.as_deref(), Some("reply/"));
+    /// ```
+    pub response_information: Option<String>,
 }
 
 impl BrokerConfig {
     /// The defaults: 10,000 connections, 1 MiB packets, Receive Maximum 64 both ways, 1,000
     /// messages and 1 MiB queued per session, QoS 2, every feature available, 10 Topic
     /// Aliases, no Keep Alive maximum, sessions kept at most a day, 10 s to send CONNECT, 1,000
-    /// subscriptions per session, 200 topic levels, anonymous clients accepted, hash seed 0.
+    /// subscriptions per session, 200 topic levels, anonymous clients accepted, no Response
+    /// Information, hash seed 0.
     pub const DEFAULT: Self = Self {
         max_connections: 10_000,
         max_packet_size: 1024 * 1024,
@@ -90,6 +113,7 @@ impl BrokerConfig {
         max_topic_levels: crate::topic::DEFAULT_MAX_TOPIC_LEVELS,
         allow_anonymous: true,
         hash_seed: 0,
+        response_information: None,
     };
 }
 

@@ -7,6 +7,7 @@ use core::time::Duration;
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use super::auth::Turn;
 use super::connection::{Out, Phase};
 use super::event::{CloseReason, ConnectionHandle, Event};
 use super::session::{Session, SessionKey};
@@ -14,7 +15,7 @@ use super::{Broker, Policy, SessionSlot, Timer};
 use crate::codec::MqttString;
 use crate::error::UsageError;
 use crate::packet::{ConnAck, Connect, Publish};
-use crate::property::MaximumQos;
+use crate::property::{ConnAckProperties, MaximumQos};
 use crate::reason::ConnectReasonCode;
 use crate::types::{ProtocolVersion, QoS};
 
@@ -23,16 +24,6 @@ impl<P: Policy> Broker<P> {
     pub(super) fn on_connect(&mut self, handle: ConnectionHandle, connect: Connect<Bytes>) {
         if let Some(conn) = self.connection_mut(handle) {
             conn.version = connect.protocol_version;
-        }
-        // 5.0 enhanced authentication is not offered: a CONNECT that asks for it is refused
-        // with Bad authentication method (0x8C).
-        if connect.properties.authentication_method.is_some() {
-            self.refuse(
-                handle,
-                connect.protocol_version,
-                ConnectReasonCode::BadAuthenticationMethod,
-            );
-            return;
         }
         // [MQTT-3.2.2-12], [MQTT-3.2.2-13] (5.0): a Will the broker could not publish.
         if let Some(will) = &connect.will {
@@ -48,12 +39,17 @@ impl<P: Policy> Broker<P> {
                 return;
             }
         }
-        if self.config.allow_anonymous {
+        // 5.0 enhanced authentication (§4.12): a CONNECT with an Authentication Method is
+        // the driver's to judge, whether anonymous clients are allowed or not.
+        let method = connect.properties.authentication_method.as_ref();
+        if method.is_none() && self.config.allow_anonymous {
             self.complete_connect(handle, connect);
             return;
         }
+        let auth = method.map(|method| Box::new(super::auth::own_method(method)));
         let copy = Box::new(connect.clone());
         if let Some(conn) = self.connection_mut(handle) {
+            conn.auth = auth;
             conn.phase = Phase::Authenticating(Box::new(connect));
         }
         self.events.push_back(Event::Authenticate {
@@ -62,7 +58,29 @@ impl<P: Policy> Broker<P> {
         });
     }
 
+    /// The CONNECT waiting for the driver's verdict, to accept: during an enhanced
+    /// authentication exchange, not while the client has the turn (the broker's AUTH
+    /// challenge is unanswered).
     pub(super) fn take_authenticating(
+        &mut self,
+        handle: ConnectionHandle,
+    ) -> Result<Connect<Bytes>, UsageError> {
+        let conn = self
+            .connection_mut(handle)
+            .ok_or(UsageError::NotConnected)?;
+        if conn
+            .auth
+            .as_deref()
+            .is_some_and(|auth| auth.turn == Turn::Client)
+        {
+            return Err(UsageError::NoAuthentication);
+        }
+        self.take_connecting(handle)
+    }
+
+    /// The CONNECT waiting for the driver's verdict, to refuse: at any step of an enhanced
+    /// authentication exchange (`[MQTT-4.12.0-4]`).
+    pub(super) fn take_connecting(
         &mut self,
         handle: ConnectionHandle,
     ) -> Result<Connect<Bytes>, UsageError> {
@@ -106,9 +124,24 @@ impl<P: Policy> Broker<P> {
 
     /// Connects an accepted CONNECT to its session and queues the CONNACK.
     pub(super) fn complete_connect(&mut self, handle: ConnectionHandle, connect: Connect<Bytes>) {
+        self.complete_connect_with(handle, connect, ConnAckProperties::new());
+    }
+
+    /// Connects an accepted CONNECT to its session and queues the CONNACK, which carries
+    /// `extra` from the driver (Authentication Data, Reason String, User Properties) beside
+    /// what the broker sets.
+    pub(super) fn complete_connect_with(
+        &mut self,
+        handle: ConnectionHandle,
+        connect: Connect<Bytes>,
+        extra: ConnAckProperties<Bytes>,
+    ) {
         let now = self.now;
         let version = connect.protocol_version;
         let mut connack = ConnAck::new(false, ConnectReasonCode::Success);
+        if version.is_v5() {
+            connack.properties = extra;
+        }
 
         // The Client Identifier, assigned if empty ([MQTT-3.1.3-6] in 3.1.1, [MQTT-3.2.2-16]
         // in 5.0, which returns it).
@@ -225,6 +258,26 @@ impl<P: Policy> Broker<P> {
                 (!config.subscription_identifiers).then_some(false);
             properties.shared_subscription_available =
                 (!config.shared_subscriptions).then_some(false);
+            // [MQTT-3.1.2-28]: Response Information only when the client asked for it.
+            if connect.properties.request_response_information == Some(true)
+                && let Some(prefix) = &config.response_information
+            {
+                let value = alloc::format!("{prefix}{}", event_id.as_str());
+                properties.response_information = MqttString::new(ByteString::from(value)).ok();
+            }
+        }
+        // [MQTT-4.12.0-5]: the successful CONNACK of an enhanced authentication carries the
+        // CONNECT's Authentication Method; [MQTT-4.12.0-6]: none without one.
+        let method = self
+            .connection_mut(handle)
+            .and_then(|conn| conn.auth.as_deref_mut())
+            .map(|auth| {
+                auth.turn = Turn::Idle;
+                auth.method.clone()
+            });
+        if version.is_v5() {
+            connack.properties.authentication_method = method;
+            fit_connack(&mut connack, &connect);
         }
 
         // The connection takes its client's limits and joins the session.
@@ -422,5 +475,30 @@ impl<P: Policy> Broker<P> {
         publish.properties.message = will.properties.message;
         // The client is gone: No Local has no publishing connection to spare.
         self.route(publish, None);
+    }
+}
+
+/// Fits a successful 5.0 CONNACK within the client's Maximum Packet Size (`[MQTT-3.1.2-24]`
+/// in 5.0) by leaving out what the client can do without, in this order: the Reason String
+/// and User Properties (`[MQTT-3.2.2-19]`, `[MQTT-3.2.2-20]`), then the Response
+/// Information. The Authentication Method and Data were checked to fit before.
+fn fit_connack(connack: &mut ConnAck<Bytes>, connect: &Connect<Bytes>) {
+    let Some(maximum) = connect.properties.maximum_packet_size else {
+        return;
+    };
+    let limit = usize::try_from(maximum.get()).unwrap_or(usize::MAX);
+    let too_large = |connack: &ConnAck<Bytes>| {
+        connack
+            .encoded_len(ProtocolVersion::V5)
+            .map_or(true, |len| len > limit)
+    };
+    if too_large(connack) {
+        connack.properties.reason_string = None;
+    }
+    if too_large(connack) {
+        connack.properties.user_properties = Default::default();
+    }
+    if too_large(connack) {
+        connack.properties.response_information = None;
     }
 }

@@ -9,7 +9,7 @@ use core::time::Duration;
 use bytes::{Bytes, BytesMut};
 
 use super::session::{Delivery, SessionKey};
-use crate::packet::{ConnAck, Connect, SubAck, UnsubAck};
+use crate::packet::{Auth, ConnAck, Connect, SubAck, UnsubAck};
 use crate::reason::DisconnectReasonCode;
 use crate::time::Instant;
 use crate::topic::TopicName;
@@ -65,6 +65,8 @@ pub(crate) enum Out {
     UnsubAck(Box<UnsubAck<Bytes>>),
     PingResp,
     Disconnect(DisconnectReasonCode),
+    /// A 5.0 AUTH of the enhanced authentication exchange.
+    Auth(Box<Auth<Bytes>>),
 }
 
 /// A connection; see the module docs.
@@ -88,6 +90,9 @@ pub(crate) struct Connection {
     pub(crate) max_packet_size: Option<u32>,
     /// Whether the client accepts Reason Strings and User Properties on acks (5.0).
     pub(crate) problem_information: bool,
+    /// The 5.0 enhanced authentication of a CONNECT with an Authentication Method: the
+    /// method, and whose turn it is in an exchange under way (`None` without a method).
+    pub(crate) auth: Option<Box<super::auth::Authentication>>,
     /// Topic Aliases the client set up towards the broker (5.0), by alias.
     pub(crate) aliases: Box<[Option<TopicName<Bytes>>]>,
     /// QoS 1 and 2 PUBLISH packets received and not yet acknowledged by the broker.
@@ -111,6 +116,7 @@ impl Connection {
             receive_maximum: u16::MAX,
             max_packet_size: None,
             problem_information: true,
+            auth: None,
             aliases: Box::new([]),
             unacknowledged: 0,
             out: VecDeque::new(),

@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use bytes::Bytes;
 
 use crate::codec::MqttString;
-use crate::packet::Connect;
+use crate::packet::{Auth, Connect};
 use crate::reason::DisconnectReasonCode;
 use crate::types::ProtocolVersion;
 
@@ -23,15 +23,58 @@ pub struct ConnectionHandle {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// A CONNECT waiting for the driver's verdict (the broker does not accept anonymous
-    /// clients): check its credentials, then call
-    /// [`accept_connect`](super::Broker::accept_connect) or
-    /// [`refuse_connect`](super::Broker::refuse_connect).
+    /// A CONNECT waiting for the driver's verdict: every CONNECT when the broker does not
+    /// accept anonymous clients, and, whatever
+    /// [`allow_anonymous`](super::BrokerConfig::allow_anonymous) says, every 5.0 CONNECT with
+    /// an Authentication Method (enhanced authentication, §4.12). Check its credentials, then
+    /// call [`accept_connect`](super::Broker::accept_connect) or
+    /// [`refuse_connect`](super::Broker::refuse_connect); for an Authentication Method also
+    /// [`accept_authentication`](super::Broker::accept_authentication) (a CONNACK with final
+    /// Authentication Data) or
+    /// [`continue_authentication`](super::Broker::continue_authentication) (an AUTH challenge).
+    /// A method the driver does not know is refused with Bad authentication method (0x8C) or
+    /// Not authorized (0x87) (`[MQTT-4.12.0-1]`).
+    ///
+    /// The answer may come later (after a database or HTTP call), while the connect timeout
+    /// keeps running. Without an Authentication Method, nothing the client sent after the
+    /// CONNECT is read until then; with one, the client may send nothing but AUTH when asked
+    /// and DISCONNECT before its CONNACK (`[MQTT-3.1.2-30]`): anything else closes the
+    /// connection with CONNACK Protocol Error (0x82).
     Authenticate {
         /// The connection.
         connection: ConnectionHandle,
-        /// The CONNECT, with the Client Identifier, User Name and Password.
+        /// The CONNECT, with the Client Identifier, User Name and Password, and the
+        /// Authentication Method and Data.
         connect: Box<Connect<Bytes>>,
+    },
+    /// The client's answer to an AUTH challenge from
+    /// [`continue_authentication`](super::Broker::continue_authentication): an AUTH Continue
+    /// authentication (0x18) with the same Authentication Method, carrying its Authentication
+    /// Data. Answer it as the event that led to the challenge: while connecting with
+    /// [`accept_authentication`](super::Broker::accept_authentication),
+    /// [`continue_authentication`](super::Broker::continue_authentication) or
+    /// [`refuse_connect`](super::Broker::refuse_connect); in a re-authentication with
+    /// [`accept_authentication`](super::Broker::accept_authentication),
+    /// [`continue_authentication`](super::Broker::continue_authentication) or
+    /// [`refuse_reauthentication`](super::Broker::refuse_reauthentication).
+    AuthenticationData {
+        /// The connection.
+        connection: ConnectionHandle,
+        /// The client's AUTH.
+        auth: Box<Auth<Bytes>>,
+    },
+    /// A connected 5.0 client that authenticated with an Authentication Method asks to
+    /// re-authenticate (AUTH 0x19, §4.12.1), with the same method and its first
+    /// Authentication Data. Its messages keep flowing meanwhile. Answer with
+    /// [`accept_authentication`](super::Broker::accept_authentication) (AUTH Success),
+    /// [`continue_authentication`](super::Broker::continue_authentication) (an AUTH challenge)
+    /// or [`refuse_reauthentication`](super::Broker::refuse_reauthentication) (DISCONNECT, then
+    /// close).
+    Reauthenticate {
+        /// The connection.
+        connection: ConnectionHandle,
+        /// The client's AUTH.
+        auth: Box<Auth<Bytes>>,
     },
     /// A client is connected: its CONNACK is queued.
     Connected {
@@ -75,4 +118,8 @@ pub enum CloseReason {
     /// The client sent more than one maximum-size packet's worth behind a CONNECT that
     /// waited for the driver's verdict: the broker holds no more for it.
     BufferFull,
+    /// The driver refused a re-authentication with
+    /// [`refuse_reauthentication`](super::Broker::refuse_reauthentication); a DISCONNECT with
+    /// this code was queued.
+    ReauthenticationRefused(DisconnectReasonCode),
 }

@@ -5,6 +5,7 @@
 //! root; the types a driver meets on the way ([`Event`], [`Transmit`], [`ConnectionHandle`],
 //! [`Policy`], [`Stats`]) are here.
 
+mod auth;
 mod config;
 mod connect;
 mod connection;
@@ -147,7 +148,8 @@ struct SessionSlot {
 /// 2. Write what [`poll_transmit`](Self::poll_transmit) hands out, one connection per call,
 ///    until it returns `None`: one write per socket per wake-up.
 /// 3. Handle every [`Event`] from [`poll_event`](Self::poll_event): answer
-///    [`Event::Authenticate`], and close the sockets [`Event::Close`] names once their last
+///    [`Event::Authenticate`], [`Event::AuthenticationData`] and [`Event::Reauthenticate`]
+///    (now or later), and close the sockets [`Event::Close`] names once their last
 ///    bytes are written. Commands given here queue bytes too: go back to step 2.
 /// 4. Sleep until a socket is readable or [`poll_timeout`](Self::poll_timeout) passes.
 ///
@@ -351,7 +353,9 @@ impl<P: Policy> Broker<P> {
 
     // ---- commands ----
 
-    /// Accepts a CONNECT that [`Event::Authenticate`] asked about.
+    /// Accepts a CONNECT that [`Event::Authenticate`] asked about; with an Authentication
+    /// Method, the CONNACK carries it (see
+    /// [`accept_authentication`](Self::accept_authentication) for final Authentication Data).
     pub fn accept_connect(
         &mut self,
         now: Instant,
@@ -366,7 +370,8 @@ impl<P: Policy> Broker<P> {
     }
 
     /// Refuses a CONNECT that [`Event::Authenticate`] asked about, with `code` (a 3.x client
-    /// gets the return code of the same meaning, or Not authorized).
+    /// gets the return code of the same meaning, or Not authorized); in an enhanced
+    /// authentication exchange, at any step.
     pub fn refuse_connect(
         &mut self,
         now: Instant,
@@ -374,7 +379,7 @@ impl<P: Policy> Broker<P> {
         code: crate::reason::ConnectReasonCode,
     ) -> Result<(), UsageError> {
         self.now = now;
-        let connect = self.take_authenticating(connection)?;
+        let connect = self.take_connecting(connection)?;
         self.refuse(connection, connect.protocol_version, code);
         Ok(())
     }

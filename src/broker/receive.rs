@@ -67,7 +67,7 @@ impl<P: Policy> Broker<P> {
             let Some(conn) = self.connection_mut(handle) else {
                 return;
             };
-            if matches!(conn.phase, Phase::Closing | Phase::Authenticating(_)) {
+            if matches!(conn.phase, Phase::Closing) || conn.awaits_verdict() {
                 return;
             }
             let decoded = self.decoder.decode();
@@ -92,7 +92,7 @@ impl<P: Policy> Broker<P> {
                                 false, code,
                             ))))
                         }
-                        Reply::Disconnect(code) => Some(Out::Disconnect(code)),
+                        Reply::Disconnect(code) => self.protocol_farewell(handle, code),
                         _ => None,
                     };
                     let code = failure.error.disconnect_reason_code();
@@ -104,11 +104,8 @@ impl<P: Policy> Broker<P> {
     }
 
     /// A protocol error: 5.0 DISCONNECT with `code`, 3.x close (`[MQTT-4.8.0-1]`).
-    fn violation(&mut self, handle: ConnectionHandle, code: DisconnectReasonCode) {
-        let v5 = self
-            .connection(handle)
-            .is_some_and(|conn| conn.version.is_v5());
-        let farewell = v5.then_some(Out::Disconnect(code));
+    pub(super) fn violation(&mut self, handle: ConnectionHandle, code: DisconnectReasonCode) {
+        let farewell = self.protocol_farewell(handle, code);
         self.close(handle, CloseReason::ProtocolError(code), farewell);
     }
 
@@ -139,7 +136,13 @@ impl<P: Policy> Broker<P> {
             (Packet::Disconnect(disconnect), Some(key)) => {
                 self.on_disconnect(handle, key, &disconnect);
             }
-            // Anything before CONNECT is refused by the decoder; AUTH is not offered.
+            (Packet::Auth(auth), _) => self.on_auth(handle, auth),
+            // A client may give up during an enhanced authentication exchange.
+            (Packet::Disconnect(_), None) => {
+                self.close(handle, CloseReason::ClientDisconnected, None);
+            }
+            // Anything before CONNECT is refused by the decoder; anything but AUTH and
+            // DISCONNECT before CONNACK is a Protocol Error ([MQTT-3.1.2-30] in 5.0).
             _ => self.violation(handle, DisconnectReasonCode::ProtocolError),
         }
     }

@@ -183,6 +183,7 @@ fn encoded_len(out: &Out, store: &Store, version: ProtocolVersion, now: Instant)
         Out::UnsubAck(unsuback) => unsuback.encoded_len(version),
         Out::PingResp => PingResp.encoded_len(version),
         Out::Disconnect(code) => Disconnect::<bytes::Bytes>::new(*code).encoded_len(version),
+        Out::Auth(auth) => auth.encoded_len(version),
     };
     len.ok()
 }
@@ -216,6 +217,9 @@ fn encode(
         }
         Out::Disconnect(code) => {
             Disconnect::<bytes::Bytes>::new(*code).encode(version, buf)?;
+        }
+        Out::Auth(auth) => {
+            auth.encode(version, buf)?;
         }
     }
     Ok(())
