@@ -16,6 +16,9 @@ use crate::types::{PacketType, ProtocolVersion, Side};
 /// packet instead of living on in an idle connection.
 const LARGE_PACKET: usize = 4 * 1024;
 
+/// The least a decoder that keeps its buffer grows it by.
+const READ_CHUNK: usize = 8 * 1024;
+
 /// Frames the byte stream one side of a connection receives into [`Packet<Bytes>`]s that share
 /// the stream buffer's storage, checking the rules of the connection as well as those of each
 /// packet.
@@ -204,8 +207,12 @@ impl Decoder {
         version: Option<ProtocolVersion>,
         limits: Limits,
     ) {
-        if !unread.is_empty() || !self.buf.is_empty() {
+        if unread.len() >= LARGE_PACKET {
             self.buf = unread;
+        } else {
+            // A few bytes: copied into the buffer kept for reading, and its spare room.
+            self.buf.clear();
+            self.append(&unread);
         }
         self.shared = Bytes::new();
         self.version = version;
@@ -221,6 +228,12 @@ impl Decoder {
         self.shared = Bytes::new();
         if self.buf.is_empty() {
             BytesMut::new()
+        } else if self.buf.len() < LARGE_PACKET {
+            // A few bytes: copied out at their size, rather than taking the buffer with its
+            // spare room (which the next stream reads into).
+            let unread = BytesMut::from(&self.buf[..]);
+            self.buf.clear();
+            unread
         } else {
             core::mem::take(&mut self.buf)
         }
@@ -230,8 +243,19 @@ impl Decoder {
     pub fn push(&mut self, data: &[u8]) {
         if self.failed.is_none() {
             self.unshare_input();
-            self.buf.extend_from_slice(data);
+            self.append(data);
         }
+    }
+
+    /// Appends to the receive buffer. A decoder that keeps its buffer grows it by at least
+    /// [`READ_CHUNK`] at a time, so that the packets of many reads are cut from one
+    /// allocation, rather than each read allocating its own.
+    fn append(&mut self, data: &[u8]) {
+        let spare = self.buf.capacity().saturating_sub(self.buf.len());
+        if self.keep_buffer && spare < data.len() {
+            self.buf.reserve(data.len().max(READ_CHUNK));
+        }
+        self.buf.extend_from_slice(data);
     }
 
     /// Appends received bytes without copying them: the packets complete within `data` are

@@ -204,7 +204,7 @@ impl<P: Policy> Broker<P> {
             self.violation(handle, DisconnectReasonCode::ProtocolError);
             return;
         };
-        let too_deep = topic.levels().count() > self.config.max_topic_levels;
+        let too_deep = topic.level_count() > self.config.max_topic_levels;
         let allowed = !too_deep
             && self
                 .session(key)

@@ -274,10 +274,12 @@ impl<K: Copy + Ord> Subscriptions<K> {
                 continue;
             };
             let tail = topic.get(at..).unwrap_or_default();
-            let (level, next) = match tail.split_once('/') {
-                Some((level, _)) => (
-                    level,
-                    Some(at.saturating_add(level.len()).saturating_add(1)),
+            // A byte search: `/` is ASCII, and levels are short enough that a plain loop
+            // beats a general string searcher.
+            let (level, next) = match tail.bytes().position(|byte| byte == b'/') {
+                Some(end) => (
+                    tail.get(..end).unwrap_or_default(),
+                    Some(at.saturating_add(end).saturating_add(1)),
                 ),
                 None => (tail, None),
             };
