@@ -13,6 +13,7 @@ mod receive;
 mod retained;
 mod route;
 mod session;
+mod snapshot;
 mod store;
 mod subscriptions;
 mod transmit;
@@ -26,6 +27,7 @@ use bytestring::ByteString;
 
 pub use config::BrokerConfig;
 pub use event::{CloseReason, ConnectionHandle, Event};
+pub use snapshot::SnapshotError;
 pub use transmit::Transmit;
 
 use connection::{Connection, Out, Phase};
