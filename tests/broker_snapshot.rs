@@ -4,6 +4,8 @@
 //! another origin; the clients reconnect and find their sessions as they left them.
 
 mod common;
+#[path = "../fuzz/src/restore.rs"]
+pub mod restore;
 
 use allocation_counter::measure;
 use bytes::Bytes;
@@ -412,23 +414,24 @@ fn trailing_bytes_other_formats_and_versions_are_refused() {
     }
 }
 
+/// The snapshot of [`format_version_1_reads_as_documented`], in hex.
+const FORMAT_V1: &str = "4D514253 01
+     00000001 0000000000000000 32 0A 0003 612F62 0001 00 2158
+     00000000
+     00000001
+       0001 63  04  00015180  0000000005265C00  00
+       00000001 0003 612F23 01 00000000
+       00000000
+       00000001 01 00000000 00000000
+       00000000";
+
 /// Format version 1 as its documentation spells it, written by hand: one message, no retained
 /// message, one 3.1.1 session "c" (no expiry, no will) subscribed to `a/#` at QoS 1 with the
 /// message queued, its session ending a day (the default maximum) after the snapshot; it
 /// restores, and the client gets the message on resuming.
 #[test]
 fn format_version_1_reads_as_documented() {
-    let snapshot = common::hex(
-        "4D514253 01
-         00000001 0000000000000000 32 0A 0003 612F62 0001 00 2158
-         00000000
-         00000001
-           0001 63  04  00015180  0000000005265C00  00
-           00000001 0003 612F23 01 00000000
-           00000000
-           00000001 01 00000000 00000000
-           00000000",
-    );
+    let snapshot = common::hex(FORMAT_V1);
     let broker = Broker::restore(BrokerConfig::default(), AllowAll, Instant::ZERO, &snapshot);
     let mut h = Harness::new(BrokerConfig::default());
     h.broker = broker.expect("restore");
@@ -534,27 +537,45 @@ fn huge_counts_allocate_nothing_for_records_that_are_not_there() {
 }
 
 proptest! {
-    /// Random bytes, after the header or not, never make `restore` panic.
+    /// Random bytes, after the header or not, never make `restore` panic (the check of the
+    /// `broker_restore` fuzz target: what it accepts snapshots to canonical bytes).
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), header in any::<bool>()) {
         let mut input = if header { b"MQBS\x01".to_vec() } else { Vec::new() };
         input.extend_from_slice(&bytes);
-        let _ = Broker::restore(BrokerConfig::default(), AllowAll, Instant::ZERO, &input);
+        restore::broker_restore(&input);
     }
 
-    /// A real snapshot with bytes changed never makes `restore` panic; what it restores can be
-    /// snapshotted again.
+    /// A real snapshot with bytes changed never makes `restore` panic, and what it restores
+    /// snapshots to canonical bytes.
     #[test]
     fn corrupted_snapshots_never_panic(changes in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
-        let snapshot = sample_snapshot();
-        let mut input = snapshot.to_vec();
+        let mut input = sample_snapshot().to_vec();
         for (at, byte) in changes {
             let at = at.index(input.len());
             input[at] = byte;
         }
-        if let Ok(broker) = Broker::restore(BrokerConfig::default(), AllowAll, Instant::ZERO, &input) {
-            prop_assert!(broker.snapshot(Instant::ZERO).is_ok());
+        restore::broker_restore(&input);
+    }
+}
+
+/// The seed corpus of the `broker_restore` fuzz target holds the current snapshot of the
+/// first process and the hand-written vector (`MQTT_SANSIO_WRITE_SEEDS=1` writes them).
+#[test]
+fn fuzz_seeds_are_current_snapshots() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/broker_restore");
+    let seeds = [
+        ("first-process", sample_snapshot().to_vec()),
+        ("format-v1", common::hex(FORMAT_V1)),
+    ];
+    for (name, data) in seeds {
+        let path = dir.join(name);
+        if std::env::var_os("MQTT_SANSIO_WRITE_SEEDS").is_some() {
+            std::fs::write(&path, &data).expect("write seed");
         }
+        let committed =
+            std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        assert_eq!(committed, data, "{} is stale", path.display());
     }
 }
 
