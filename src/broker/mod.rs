@@ -3,7 +3,8 @@
 //!
 //! See [`Broker`] for the run loop. [`Broker`] and [`BrokerConfig`] are also at the crate
 //! root; the types a driver meets on the way ([`Event`], [`Transmit`], [`ConnectionHandle`],
-//! [`Policy`], [`Stats`]) are here.
+//! [`Policy`], [`Stats`]) are here. [`Broker::snapshot`] and [`Broker::restore`] carry the
+//! durable state across a restart, in the format [`snapshot`] describes.
 
 mod config;
 mod connect;
@@ -13,7 +14,7 @@ mod receive;
 mod retained;
 mod route;
 mod session;
-mod snapshot;
+pub mod snapshot;
 mod store;
 mod subscriptions;
 mod transmit;

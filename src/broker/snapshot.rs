@@ -138,11 +138,11 @@ const MIN_QUEUED: usize = 1 + 4 + 4;
 /// Why bytes are not a snapshot [`Broker::restore`] can restore.
 ///
 /// ```
-/// use mqtt_sansio::broker::SnapshotError;
+/// use mqtt_sansio::broker::{AllowAll, SnapshotError};
 /// use mqtt_sansio::{Broker, BrokerConfig, Instant};
 ///
-/// let error = Broker::restore(BrokerConfig::default(), mqtt_sansio::broker::AllowAll, Instant::ZERO, b"MQBS\x09")
-///     .unwrap_err();
+/// let config = BrokerConfig::default();
+/// let error = Broker::restore(config, AllowAll, Instant::ZERO, b"MQBS\x09").unwrap_err();
 /// assert_eq!(error, SnapshotError::Version(9));
 /// assert_eq!(error.to_string(), "broker snapshot format version 9 is not supported");
 /// ```
@@ -191,7 +191,8 @@ impl<P: Policy> Broker<P> {
     /// let mut broker = Broker::new(BrokerConfig::default());
     /// let connection = broker.accept(Instant::ZERO)?;
     /// // CONNECT of "dev1" in 3.1.1 with Clean Session 0: its session outlives the connection.
-    /// broker.handle_data(Instant::ZERO, connection, b"\x10\x10\x00\x04MQTT\x04\x00\x00\x3c\x00\x04dev1");
+    /// let connect = b"\x10\x10\x00\x04MQTT\x04\x00\x00\x3c\x00\x04dev1";
+    /// broker.handle_data(Instant::ZERO, connection, connect);
     ///
     /// let snapshot = broker.snapshot(Instant::from_millis(5_000))?;
     /// assert!(snapshot.starts_with(b"MQBS\x01"));
