@@ -10,6 +10,8 @@ pub mod broker;
 #[cfg(feature = "arbitrary")]
 #[path = "client.rs"]
 pub mod client;
+#[path = "restore.rs"]
+pub mod restore;
 
 use crate::topic_reference;
 #[cfg(feature = "arbitrary")]
@@ -38,6 +40,7 @@ pub const TARGETS: &[&str] = &[
     "topic_match",
     "client_session",
     "broker_session",
+    "broker_restore",
 ];
 
 /// Runs the check of fuzz target `target` on `data`; `false` if there is no such target.
@@ -58,6 +61,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
             client::client_session(data);
         }
         "broker_session" => broker::broker_session(data),
+        "broker_restore" => restore::broker_restore(data),
         _ => return false,
     }
     true

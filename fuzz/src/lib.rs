@@ -10,6 +10,7 @@ mod topic_reference;
 
 pub use checks::broker::broker_session;
 pub use checks::client::client_session;
+pub use checks::restore::broker_restore;
 pub use checks::{
     decode_connect, decode_v5, decode_v31, decode_v311, roundtrip, stream_chunks, topic_match,
 };

@@ -3,7 +3,8 @@
 //!
 //! See [`Broker`] for the run loop. [`Broker`] and [`BrokerConfig`] are also at the crate
 //! root; the types a driver meets on the way ([`Event`], [`Transmit`], [`ConnectionHandle`],
-//! [`Policy`], [`Stats`]) are here.
+//! [`Policy`], [`Stats`]) are here. [`Broker::snapshot`] and [`Broker::restore`] carry the
+//! durable state across a restart, in the format [`snapshot`] describes.
 
 mod auth;
 mod config;
@@ -15,6 +16,7 @@ mod receive;
 mod retained;
 mod route;
 mod session;
+pub mod snapshot;
 mod store;
 mod subscriptions;
 mod transmit;
@@ -27,6 +29,7 @@ use bytes::Bytes;
 
 pub use config::BrokerConfig;
 pub use event::{CloseReason, ConnectionHandle, Event};
+pub use snapshot::SnapshotError;
 pub use transmit::Transmit;
 
 use connection::{Connection, Out, Phase};

@@ -236,6 +236,29 @@ impl<K: Copy + Ord> Subscriptions<K> {
         removed
     }
 
+    /// The options and identifier of `key`'s subscription to `filter`, compared level by
+    /// level as [`unsubscribe`](Self::unsubscribe) does (a `$share/{group}/{filter}` names
+    /// its membership of that group), if it has one.
+    #[must_use]
+    pub fn get(
+        &self,
+        filter: &str,
+        key: K,
+    ) -> Option<(SubscriptionOptions, Option<SubscriptionId>)> {
+        let (group, filter) = split_shared(filter);
+        let mut at = ROOT;
+        for level in filter.split('/') {
+            at = self.nodes.get(at)?.child(level)?.index();
+        }
+        let node = self.nodes.get(at)?;
+        let entries = match group {
+            None => &node.subscribers,
+            Some(name) => &node.groups.iter().find(|g| *g.name == *name)?.members,
+        };
+        let found = entries.binary_search_by(|probe| probe.key.cmp(&key)).ok()?;
+        entries.get(found).map(|entry| (entry.options, entry.id))
+    }
+
     /// Pushes onto `out` every subscription whose filter matches `topic`: every non-shared
     /// one, and for each matching share group one member, taken in turn (round robin) among
     /// those `is_eligible` accepts (connected sessions, say), or the next in turn if it
