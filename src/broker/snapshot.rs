@@ -202,11 +202,12 @@ impl<P: Policy> Broker<P> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn snapshot(&self, now: Instant) -> Result<Vec<u8>, EncodeError> {
-        let sessions: Vec<Written<'_>> = self
-            .by_client_id
-            .values()
-            .filter_map(|&index| {
-                let slot = self.sessions.get(index as usize)?;
+        let mut sessions: Vec<Written<'_>> = self
+            .sessions
+            .iter()
+            .enumerate()
+            .filter_map(|(index, slot)| {
+                let index = u32::try_from(index).ok()?;
                 let session = slot.session.as_deref()?;
                 // A connected session that ends with its connection: only its Will is left.
                 let ends = session.connection.is_some() && session.expiry == 0;
@@ -224,6 +225,8 @@ impl<P: Policy> Broker<P> {
                 })
             })
             .collect();
+        // In Client Identifier order, so that equal states write equal bytes.
+        sessions.sort_unstable_by(|a, b| a.session.client_id.cmp(&b.session.client_id));
 
         // The stored messages, each once, by first reference.
         let mut table: BTreeMap<MessageId, u32> = BTreeMap::new();
@@ -232,11 +235,12 @@ impl<P: Policy> Broker<P> {
             if !full {
                 continue;
             }
-            let deliveries = session
+            let flows = session.flows();
+            let deliveries = flows
                 .inflight
                 .iter()
                 .map(|inflight| &inflight.delivery)
-                .chain(session.queue.iter());
+                .chain(flows.queue.iter());
             for delivery in deliveries {
                 if table.contains_key(&delivery.message) {
                     continue;
@@ -419,7 +423,7 @@ impl<P: Policy> Broker<P> {
             index,
             generation: 1,
         };
-        let mut session = Session::new(ByteString::from(client_id), version);
+        let mut session = Session::new(Box::from(client_id), version);
 
         // Session Expiry, capped as on a new connection.
         let maximum = self.config.max_session_expiry;
@@ -474,7 +478,7 @@ impl<P: Policy> Broker<P> {
             self.subscriptions
                 .subscribe(&filter, key, options, id)
                 .map_err(|_| SnapshotError::Limit("subscription trie"))?;
-            session.filters.push(filter.into_inner());
+            session.filters.push(Box::from(filter.as_str()));
         }
 
         let count = input.count(MIN_INFLIGHT)?;
@@ -492,7 +496,7 @@ impl<P: Policy> Broker<P> {
                 return Err(SnapshotError::Invalid("packet identifier in flight twice"));
             }
             self.store.retain(delivery.message);
-            session.inflight.push_back(Inflight {
+            session.flows_mut().inflight.push_back(Inflight {
                 id,
                 delivery,
                 released,
@@ -510,21 +514,23 @@ impl<P: Policy> Broker<P> {
                 .store
                 .get(delivery.message)
                 .map_or(0, |stored| stored.publish.payload.len());
-            session.queued_bytes = session.queued_bytes.saturating_add(size);
-            if session.queued_bytes > self.config.max_queued_bytes {
+            let flows = session.flows_mut();
+            flows.queued_bytes = flows.queued_bytes.saturating_add(size);
+            if flows.queued_bytes > self.config.max_queued_bytes {
                 return Err(SnapshotError::Limit("max_queued_bytes"));
             }
             self.store.retain(delivery.message);
-            session.queue.push_back(delivery);
+            session.flows_mut().queue.push_back(delivery);
         }
 
         let count = input.count(2)?;
         for _ in 0..count {
             let id = input.u16()?;
-            if id == 0 || session.incoming_qos2.last().is_some_and(|&last| last >= id) {
+            let incoming = &mut session.flows_mut().incoming_qos2;
+            if id == 0 || incoming.last().is_some_and(|&last| last >= id) {
                 return Err(SnapshotError::Invalid("incoming QoS 2 identifiers"));
             }
-            session.incoming_qos2.push(id);
+            incoming.push(id);
         }
 
         let next = [session.will_at, session.expires_at]
@@ -538,7 +544,7 @@ impl<P: Policy> Broker<P> {
             generation: key.generation,
             session: Some(Box::new(session)),
         });
-        self.by_client_id.insert(ByteString::from(client_id), index);
+        self.by_client_id.insert(client_id, index);
         Ok(())
     }
 
@@ -662,7 +668,8 @@ fn write_session<P: Policy>(
         out.put_u32(id.map_or(0, SubscriptionId::get));
     }
 
-    let inflight: Vec<_> = session
+    let flows = session.flows();
+    let inflight: Vec<_> = flows
         .inflight
         .iter()
         .filter_map(|inflight| Some((inflight, *table.get(&inflight.delivery.message)?)))
@@ -674,7 +681,7 @@ fn write_session<P: Policy>(
         put_delivery(out, &inflight.delivery, index, released)?;
     }
 
-    let queue: Vec<_> = session
+    let queue: Vec<_> = flows
         .queue
         .iter()
         .filter_map(|delivery| Some((delivery, *table.get(&delivery.message)?)))
@@ -684,8 +691,8 @@ fn write_session<P: Policy>(
         put_delivery(out, delivery, index, 0)?;
     }
 
-    put_count(out, session.incoming_qos2.len())?;
-    for &id in &session.incoming_qos2 {
+    put_count(out, flows.incoming_qos2.len())?;
+    for &id in &flows.incoming_qos2 {
         out.put_u16(id);
     }
     Ok(())
