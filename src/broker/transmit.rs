@@ -87,6 +87,19 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
+        // The common case, a delivery that fits, is measured and written in one pass.
+        if let Out::Publish { delivery, id, dup } = &out
+            && let Some(stored) = store.get(delivery.message)
+        {
+            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now));
+            let mut slice = buf.get_mut(written..).unwrap_or_default();
+            if let Ok(len) = stored.publish.encode_for(version, &outgoing, &mut slice) {
+                written = written.saturating_add(len);
+                packets = packets.saturating_add(1);
+                release(&out, store);
+                continue;
+            }
+        }
         let Some(len) = encoded_len(&out, store, version, now) else {
             release(&out, store);
             continue;
