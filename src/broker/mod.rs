@@ -197,6 +197,19 @@ pub struct Broker<P = AllowAll> {
     retained_scratch: Vec<RetainedMessage>,
 }
 
+/// The connection `handle` names in `connections`, if it is still open: a look-up that
+/// borrows the slab alone, so that the broker's other fields stay usable beside it.
+fn connection_in(
+    connections: &mut [ConnectionSlot],
+    handle: ConnectionHandle,
+) -> Option<&mut Connection> {
+    let slot = connections.get_mut(handle.index as usize)?;
+    if slot.generation != handle.generation {
+        return None;
+    }
+    slot.connection.as_deref_mut()
+}
+
 impl Broker<AllowAll> {
     /// A broker that allows every client everything.
     #[must_use]
@@ -415,11 +428,7 @@ impl<P: Policy> Broker<P> {
     // ---- internals: slots ----
 
     fn connection_mut(&mut self, handle: ConnectionHandle) -> Option<&mut Connection> {
-        let slot = self.connections.get_mut(handle.index as usize)?;
-        if slot.generation != handle.generation {
-            return None;
-        }
-        slot.connection.as_deref_mut()
+        connection_in(&mut self.connections, handle)
     }
 
     fn connection(&self, handle: ConnectionHandle) -> Option<&Connection> {

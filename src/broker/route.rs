@@ -153,23 +153,29 @@ impl<P: Policy> Broker<P> {
                 return;
             }
             if delivery.qos == QoS::AtMostOnce {
+                // The hot path of fan-out: one look-up of the connection.
+                let max_queued = self.config.max_queued_messages;
+                let Some(conn) = super::connection_in(&mut self.connections, handle) else {
+                    return;
+                };
                 // A client that does not read: its QoS 0 messages are dropped past the
                 // session's queue limit, so its connection's queue stays bounded.
-                let backlog = self.connection(handle).map_or(0, |conn| conn.out.len());
-                if backlog >= self.config.max_queued_messages {
+                if conn.out.len() >= max_queued {
                     self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
                     return;
                 }
-                self.store.retain(delivery.message);
+                let message = delivery.message;
+                conn.out.push_back(Out::Publish {
+                    delivery,
+                    id: None,
+                    dup: false,
+                });
+                if !conn.ready {
+                    conn.ready = true;
+                    self.ready.push_back(handle);
+                }
+                self.store.retain(message);
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
-                self.send(
-                    handle,
-                    Out::Publish {
-                        delivery,
-                        id: None,
-                        dup: false,
-                    },
-                );
                 return;
             }
         } else if delivery.qos == QoS::AtMostOnce {
@@ -201,11 +207,14 @@ impl<P: Policy> Broker<P> {
 
     /// Whether a delivery fits the client's Maximum Packet Size.
     fn fits(&self, handle: ConnectionHandle, message: MessageId, delivery: &Delivery) -> bool {
-        let (Some(conn), Some(stored)) = (self.connection(handle), self.store.get(message)) else {
+        let Some(conn) = self.connection(handle) else {
             return false;
         };
         let Some(maximum) = conn.max_packet_size else {
             return true;
+        };
+        let Some(stored) = self.store.get(message) else {
+            return false;
         };
         let outgoing = Outgoing {
             delivery: Wire::new(delivery.qos, PacketId::MAX),

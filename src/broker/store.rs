@@ -7,8 +7,9 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use crate::packet::Publish;
+use crate::packet::{Delivery, Outgoing, Publish};
 use crate::time::Instant;
+use crate::types::ProtocolVersion;
 
 /// A message in the [`Store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,6 +26,22 @@ pub(crate) struct Stored {
     refs: u32,
     /// Whether `publish` holds its own copy rather than slices of a receive buffer.
     detached: bool,
+    /// The head of its plain QoS 0 deliveries, for 3.x and for 5.0 subscribers.
+    heads: [Option<CachedHead>; 2],
+}
+
+/// The longest head [`Stored::plain_head`] keeps.
+const CACHED_HEAD: usize = 30;
+
+/// The encoded head (fixed header, topic, 5.0 properties) of a QoS 0 delivery that carries
+/// nothing of its subscriber's (no Subscription Identifier, no Message Expiry to count down):
+/// the same bytes for every subscriber of one protocol family, so a fan-out writes it once and
+/// copies it to each.
+#[derive(Clone, Copy, Debug)]
+struct CachedHead {
+    retain: bool,
+    len: u8,
+    bytes: [u8; CACHED_HEAD],
 }
 
 impl Stored {
@@ -42,6 +59,42 @@ impl Stored {
         let interval = self.publish.properties.message_expiry_interval?;
         let waited = now.saturating_duration_since(self.received_at).as_secs();
         Some(interval.saturating_sub(u32::try_from(waited).unwrap_or(u32::MAX)))
+    }
+
+    /// The head of a plain QoS 0 delivery of this message (see [`CachedHead`]) to a
+    /// `version` subscriber with RETAIN `retain`, written on first use; `None` when the
+    /// message has a Message Expiry (counted down per delivery) or a head too long to keep.
+    ///
+    /// Returns the head and the payload. Only worth it for a message with other deliveries
+    /// still to write: `None` for its last holder.
+    pub(crate) fn plain_head(
+        &mut self,
+        version: ProtocolVersion,
+        retain: bool,
+    ) -> Option<(&[u8], &[u8])> {
+        if self.refs <= 1 || self.publish.properties.message_expiry_interval.is_some() {
+            return None;
+        }
+        let slot = self.heads.get_mut(usize::from(version.is_v5()))?;
+        if slot.is_none_or(|head| head.retain != retain) {
+            let outgoing = Outgoing {
+                retain,
+                ..Outgoing::new(Delivery::AtMostOnce)
+            };
+            let mut bytes = [0u8; CACHED_HEAD];
+            let len = self
+                .publish
+                .encode_head_for(version, &outgoing, &mut &mut bytes[..])
+                .ok()?;
+            *slot = Some(CachedHead {
+                retain,
+                len: u8::try_from(len).ok()?,
+                bytes,
+            });
+        }
+        let head = slot.as_ref()?;
+        let head = head.bytes.get(..usize::from(head.len))?;
+        Some((head, self.publish.payload.as_ref()))
     }
 
     /// Whether the message has expired at `now`.
@@ -85,6 +138,7 @@ impl Store {
             received_at,
             refs: 0,
             detached: false,
+            heads: [None; 2],
         };
         match self.free.pop() {
             Some(index) => {
@@ -103,6 +157,10 @@ impl Store {
 
     pub(crate) fn get(&self, id: MessageId) -> Option<&Stored> {
         self.slots.get(id.0 as usize)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, id: MessageId) -> Option<&mut Stored> {
+        self.slots.get_mut(id.0 as usize)?.as_mut()
     }
 
     /// Gives message `id` a copy of its own, so that holding it no longer holds the buffer

@@ -87,6 +87,26 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
+        // A plain QoS 0 delivery: the message's cached head, then its payload.
+        if let Out::Publish {
+            delivery, id: None, ..
+        } = &out
+            && delivery.sub_ids.as_slice().is_empty()
+            && let Some(stored) = store.get_mut(delivery.message)
+            && let Some((head, payload)) = stored.plain_head(version, delivery.retain)
+        {
+            let total = head.len().saturating_add(payload.len());
+            let room = buf.get_mut(written..).unwrap_or_default();
+            if let Some(to) = room.get_mut(..total) {
+                let (to_head, to_payload) = to.split_at_mut(head.len());
+                to_head.copy_from_slice(head);
+                to_payload.copy_from_slice(payload);
+                written = written.saturating_add(total);
+                packets = packets.saturating_add(1);
+                release(&out, store);
+                continue;
+            }
+        }
         // The common case, a delivery that fits, is measured and written in one pass.
         if let Out::Publish { delivery, id, dup } = &out
             && let Some(stored) = store.get(delivery.message)
