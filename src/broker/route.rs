@@ -178,6 +178,36 @@ impl<P: Policy> Broker<P> {
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
                 return;
             }
+            // QoS 1 and 2 with room in the window and none waiting: straight into flight,
+            // as `fill_window` would move it.
+            let window = self.connection(handle).map_or(0, |conn| {
+                usize::from(self.config.max_inflight.min(conn.receive_maximum))
+            });
+            let Some(session) = self.session_mut(key) else {
+                return;
+            };
+            let flows = session.flows_mut();
+            if flows.queue.is_empty()
+                && flows.inflight.len() < window
+                && let Some(id) = flows.allocate_id()
+            {
+                flows.inflight.push_back(Inflight {
+                    id,
+                    delivery: delivery.clone(),
+                    released: false,
+                });
+                self.store.retain(delivery.message);
+                self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+                self.send(
+                    handle,
+                    Out::Publish {
+                        delivery,
+                        id: Some(id),
+                        dup: false,
+                    },
+                );
+                return;
+            }
         } else if delivery.qos == QoS::AtMostOnce {
             // QoS 0 is not queued for an absent client.
             return;
