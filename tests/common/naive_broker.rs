@@ -1,0 +1,438 @@
+//! A deliberately naive reference broker for the model test of the broker core
+//! (`tests/broker_model.rs`): lists and linear scans only, no trie, no slab, no shared message
+//! store, written from the spec's text rather than from `src/broker/`.
+//!
+//! It knows sessions (with their subscriptions, the deliveries in flight and the ones queued),
+//! retained messages and a clock, and says which PUBLISH packets each client must receive, in
+//! which order, with which QoS, RETAIN and DUP flags and Subscription Identifiers. It knows
+//! nothing about wills, shared subscriptions, message expiry, topic aliases, packet sizes or
+//! queue limits: the model test keeps out of all of them.
+
+use std::fmt;
+
+use mqtt_sansio::{ProtocolVersion, QoS, RetainHandling};
+
+/// Whether `filter` matches `topic` (sections 4.7.1 and 4.7.2), level by level: `+` takes any
+/// one level, `#` (always last) any number of levels including none, so `a/#` matches `a`; a
+/// filter that begins with a wildcard does not match a topic that begins with `$`.
+pub(crate) fn topic_matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+        return false;
+    }
+    let filter: Vec<&str> = filter.split('/').collect();
+    let topic: Vec<&str> = topic.split('/').collect();
+    let mut at = 0;
+    loop {
+        match (filter.get(at).copied(), topic.get(at).copied()) {
+            (Some("#"), _) => return true,
+            (None, None) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(want), Some(got)) if want == got => {}
+            _ => return false,
+        }
+        at += 1;
+    }
+}
+
+/// One PUBLISH packet the broker sends a client, as the client sees it.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Delivery {
+    /// The Topic Name.
+    pub(crate) topic: String,
+    /// The payload.
+    pub(crate) payload: Vec<u8>,
+    /// The QoS of the delivery.
+    pub(crate) qos: QoS,
+    /// The RETAIN flag.
+    pub(crate) retain: bool,
+    /// The DUP flag.
+    pub(crate) dup: bool,
+    /// The Subscription Identifiers, sorted: their order is not significant (5.0
+    /// `[MQTT-3.3.4-4]`).
+    pub(crate) sub_ids: Vec<u32>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?} q{}{}{}",
+            self.topic,
+            String::from_utf8_lossy(&self.payload),
+            self.qos as u8,
+            if self.retain { " R" } else { "" },
+            if self.dup { " D" } else { "" },
+        )?;
+        if !self.sub_ids.is_empty() {
+            write!(f, " ids{:?}", self.sub_ids)?;
+        }
+        Ok(())
+    }
+}
+
+/// One subscription of a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Subscription {
+    /// The Topic Filter, compared character by character.
+    pub(crate) filter: String,
+    /// The granted QoS (the broker grants what is asked: its Maximum QoS is 2).
+    pub(crate) qos: QoS,
+    /// No Local (5.0).
+    pub(crate) no_local: bool,
+    /// Retain As Published (5.0).
+    pub(crate) retain_as_published: bool,
+    /// Retain Handling (5.0).
+    pub(crate) retain_handling: RetainHandling,
+    /// The Subscription Identifier of the SUBSCRIBE that made it (5.0).
+    pub(crate) id: Option<u32>,
+}
+
+/// The connection a session is attached to, as far as deliveries care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Link {
+    /// Whether the client acknowledges every QoS 1 and 2 PUBLISH at once (PUBACK, or PUBREC
+    /// then PUBCOMP); if not, it never does and they stay in flight.
+    pub(crate) acks: bool,
+    /// QoS 1 and 2 PUBLISH packets the broker may have unacknowledged on it: the client's
+    /// Receive Maximum (5.0), unlimited otherwise.
+    pub(crate) window: usize,
+}
+
+/// A session.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    /// The Client Identifier.
+    pub(crate) client_id: String,
+    /// The protocol version of its last connection.
+    pub(crate) version: ProtocolVersion,
+    /// Its connection, if it has one.
+    pub(crate) link: Option<Link>,
+    /// The Session Expiry Interval in force, in seconds.
+    pub(crate) expiry: u32,
+    /// While disconnected: when it ends, in milliseconds.
+    pub(crate) expires_at: Option<u64>,
+    /// Its subscriptions, in the order they were made.
+    pub(crate) subscriptions: Vec<Subscription>,
+    /// QoS 1 and 2 deliveries sent and not acknowledged, in sending order.
+    pub(crate) inflight: Vec<Delivery>,
+    /// QoS 1 and 2 deliveries waiting: for the client to come back, or for room in its window.
+    pub(crate) queue: Vec<Delivery>,
+}
+
+/// A retained message.
+#[derive(Clone, Debug)]
+pub(crate) struct Retained {
+    /// Its topic.
+    pub(crate) topic: String,
+    /// Its payload (never empty).
+    pub(crate) payload: Vec<u8>,
+    /// The QoS it was published with.
+    pub(crate) qos: QoS,
+}
+
+/// The reference broker; see the module docs.
+#[derive(Clone, Debug)]
+pub(crate) struct NaiveBroker {
+    /// The sessions, at most one per Client Identifier.
+    pub(crate) sessions: Vec<Session>,
+    /// The retained messages, at most one per topic.
+    pub(crate) retained: Vec<Retained>,
+    /// The clock, in milliseconds.
+    pub(crate) now: u64,
+    /// The longest Session Expiry Interval the broker grants, in seconds.
+    pub(crate) max_session_expiry: u32,
+    /// Deliveries made and not yet taken, in order: (Client Identifier, delivery).
+    out: Vec<(String, Delivery)>,
+}
+
+impl NaiveBroker {
+    /// An empty broker at time 0 that keeps sessions at most `max_session_expiry` seconds.
+    pub(crate) fn new(max_session_expiry: u32) -> Self {
+        Self {
+            sessions: Vec::new(),
+            retained: Vec::new(),
+            now: 0,
+            max_session_expiry,
+            out: Vec::new(),
+        }
+    }
+
+    /// The session of `client_id`, if there is one.
+    pub(crate) fn session(&self, client_id: &str) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.client_id == client_id)
+    }
+
+    fn position(&self, client_id: &str) -> Option<usize> {
+        self.sessions.iter().position(|s| s.client_id == client_id)
+    }
+
+    /// Whether `client_id` is connected.
+    pub(crate) fn is_connected(&self, client_id: &str) -> bool {
+        self.session(client_id).is_some_and(|s| s.link.is_some())
+    }
+
+    /// Every delivery made since the last call, in order, with its client.
+    pub(crate) fn take_out(&mut self) -> Vec<(String, Delivery)> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// A CONNECT of `client_id` is accepted. `asked_expiry` is the 5.0 Session Expiry Interval
+    /// (ignored in 3.x, where Clean Session 0 asks for a session that never expires). Returns
+    /// the Session Present flag of the CONNACK.
+    pub(crate) fn connect(
+        &mut self,
+        client_id: &str,
+        version: ProtocolVersion,
+        clean_start: bool,
+        asked_expiry: u32,
+        link: Link,
+    ) -> bool {
+        // Takeover: the old connection ends as any connection ends.
+        if self.is_connected(client_id) {
+            self.end_connection(client_id);
+        }
+        // Clean Start discards the session.
+        if clean_start && let Some(at) = self.position(client_id) {
+            self.sessions.remove(at);
+        }
+        let resumed = self.position(client_id).is_some();
+        let asked = if version.is_v5() {
+            asked_expiry
+        } else if clean_start {
+            0
+        } else {
+            u32::MAX
+        };
+        let expiry = asked.min(self.max_session_expiry);
+        if !resumed {
+            self.sessions.push(Session {
+                client_id: client_id.to_owned(),
+                version,
+                link: None,
+                expiry,
+                expires_at: None,
+                subscriptions: Vec::new(),
+                inflight: Vec::new(),
+                queue: Vec::new(),
+            });
+        }
+        let at = self.position(client_id).expect("just made");
+        let session = &mut self.sessions[at];
+        session.version = version;
+        session.link = Some(link);
+        session.expiry = expiry;
+        session.expires_at = None;
+        // A resumed session: what was in flight goes again, with DUP, in order; then what
+        // waited.
+        let resend: Vec<Delivery> = session
+            .inflight
+            .iter()
+            .map(|d| Delivery {
+                dup: true,
+                ..d.clone()
+            })
+            .collect();
+        for delivery in resend {
+            self.out.push((client_id.to_owned(), delivery));
+        }
+        self.fill(at);
+        // 3.1 has no Session Present flag.
+        resumed && version != ProtocolVersion::V3_1
+    }
+
+    /// `client_id` sends DISCONNECT; in 5.0 it may carry a new Session Expiry Interval.
+    pub(crate) fn disconnect(&mut self, client_id: &str, new_expiry: Option<u32>) {
+        let Some(at) = self.position(client_id) else {
+            return;
+        };
+        if let Some(expiry) = new_expiry {
+            let session = &mut self.sessions[at];
+            // 0 on CONNECT and more on DISCONNECT is a Protocol Error: the broker closes the
+            // connection, and the session (still at 0) ends all the same.
+            if session.expiry != 0 || expiry == 0 {
+                session.expiry = expiry.min(self.max_session_expiry);
+            }
+        }
+        self.end_connection(client_id);
+    }
+
+    /// `client_id`'s network connection ends: the session ends now (expiry 0) or starts
+    /// counting down.
+    pub(crate) fn end_connection(&mut self, client_id: &str) {
+        let Some(at) = self.position(client_id) else {
+            return;
+        };
+        let now = self.now;
+        let session = &mut self.sessions[at];
+        session.link = None;
+        match session.expiry {
+            0 => {
+                self.sessions.remove(at);
+            }
+            u32::MAX => {}
+            expiry => session.expires_at = Some(now + u64::from(expiry) * 1000),
+        }
+    }
+
+    /// Time passes: sessions whose expiry is due end.
+    pub(crate) fn advance(&mut self, millis: u64) {
+        self.now += millis;
+        let now = self.now;
+        self.sessions
+            .retain(|s| s.link.is_some() || s.expires_at.is_none_or(|at| at > now));
+    }
+
+    /// `client_id` subscribes to `subscriptions` in one SUBSCRIBE, handled as one SUBSCRIBE per
+    /// filter; retained messages follow. Every subscription is granted as asked.
+    pub(crate) fn subscribe(&mut self, client_id: &str, subscriptions: &[Subscription]) {
+        let Some(at) = self.position(client_id) else {
+            return;
+        };
+        let mut send_retained = Vec::new();
+        for subscription in subscriptions {
+            let session = &mut self.sessions[at];
+            let existing = session
+                .subscriptions
+                .iter()
+                .position(|s| s.filter == subscription.filter);
+            let send = match subscription.retain_handling {
+                RetainHandling::SendAtSubscribe => true,
+                RetainHandling::SendAtSubscribeIfNew => existing.is_none(),
+                RetainHandling::DoNotSend => false,
+            };
+            match existing {
+                Some(old) => session.subscriptions[old] = subscription.clone(),
+                None => session.subscriptions.push(subscription.clone()),
+            }
+            if send {
+                send_retained.push(subscription.clone());
+            }
+        }
+        for subscription in send_retained {
+            let found: Vec<Retained> = self
+                .retained
+                .iter()
+                .filter(|r| topic_matches(&subscription.filter, &r.topic))
+                .cloned()
+                .collect();
+            for retained in found {
+                let delivery = Delivery {
+                    topic: retained.topic,
+                    payload: retained.payload,
+                    qos: retained.qos.min(subscription.qos),
+                    retain: true,
+                    dup: false,
+                    sub_ids: subscription.id.into_iter().collect(),
+                };
+                self.deliver(at, delivery);
+            }
+        }
+    }
+
+    /// `client_id` unsubscribes from `filters`; for each, whether it had that subscription.
+    pub(crate) fn unsubscribe(&mut self, client_id: &str, filters: &[String]) -> Vec<bool> {
+        let Some(at) = self.position(client_id) else {
+            return Vec::new();
+        };
+        let session = &mut self.sessions[at];
+        filters
+            .iter()
+            .map(|filter| {
+                let before = session.subscriptions.len();
+                session.subscriptions.retain(|s| &s.filter != filter);
+                session.subscriptions.len() != before
+            })
+            .collect()
+    }
+
+    /// `client_id` publishes a message: it is kept or cleared as retained, and every session
+    /// with a matching subscription gets one delivery.
+    pub(crate) fn publish(
+        &mut self,
+        client_id: &str,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: &[u8],
+    ) {
+        if retain {
+            self.retained.retain(|r| r.topic != topic);
+            if !payload.is_empty() {
+                self.retained.push(Retained {
+                    topic: topic.to_owned(),
+                    payload: payload.to_vec(),
+                    qos,
+                });
+            }
+        }
+        for at in 0..self.sessions.len() {
+            let session = &self.sessions[at];
+            let own = session.client_id == client_id;
+            let matching: Vec<&Subscription> = session
+                .subscriptions
+                .iter()
+                .filter(|s| topic_matches(&s.filter, topic))
+                .filter(|s| !(s.no_local && own))
+                .collect();
+            let Some(granted) = matching.iter().map(|s| s.qos).max() else {
+                continue;
+            };
+            let mut sub_ids: Vec<u32> = matching.iter().filter_map(|s| s.id).collect();
+            sub_ids.sort_unstable();
+            let delivery = Delivery {
+                topic: topic.to_owned(),
+                payload: payload.to_vec(),
+                qos: qos.min(granted),
+                retain: retain && matching.iter().any(|s| s.retain_as_published),
+                dup: false,
+                sub_ids,
+            };
+            self.deliver(at, delivery);
+        }
+    }
+
+    /// Every connected client that acknowledges has done so: whatever waited for room in its
+    /// window goes out, in order.
+    pub(crate) fn settle(&mut self) {
+        for at in 0..self.sessions.len() {
+            loop {
+                let session = &mut self.sessions[at];
+                if !session.link.is_some_and(|link| link.acks) {
+                    break;
+                }
+                session.inflight.clear();
+                if session.queue.is_empty() {
+                    break;
+                }
+                self.fill(at);
+            }
+        }
+    }
+
+    /// One delivery for the session at `at`: QoS 0 goes out at once or is lost if the client
+    /// is away; QoS 1 and 2 join the queue, which moves into flight while the window has room.
+    fn deliver(&mut self, at: usize, delivery: Delivery) {
+        let session = &mut self.sessions[at];
+        if delivery.qos == QoS::AtMostOnce {
+            if session.link.is_some() {
+                self.out.push((session.client_id.clone(), delivery));
+            }
+            return;
+        }
+        session.queue.push(delivery);
+        self.fill(at);
+    }
+
+    /// Moves queued deliveries into flight while the connection's window has room.
+    fn fill(&mut self, at: usize) {
+        let session = &mut self.sessions[at];
+        let Some(link) = session.link else {
+            return;
+        };
+        while session.inflight.len() < link.window && !session.queue.is_empty() {
+            let delivery = session.queue.remove(0);
+            session.inflight.push(delivery.clone());
+            self.out.push((session.client_id.clone(), delivery));
+        }
+    }
+}
