@@ -87,12 +87,22 @@ pub(crate) struct Subscription {
     pub(crate) id: Option<u32>,
 }
 
+/// How a client answers the QoS 1 and 2 PUBLISH packets it receives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Answers {
+    /// At once and in full: PUBACK, or PUBREC and then PUBCOMP for the PUBREL.
+    All,
+    /// PUBACK and PUBREC, but never PUBCOMP: QoS 2 deliveries stay in flight, released.
+    NoPubComp,
+    /// Never: every QoS 1 and 2 delivery stays in flight.
+    Nothing,
+}
+
 /// The connection a session is attached to, as far as deliveries care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Link {
-    /// Whether the client acknowledges every QoS 1 and 2 PUBLISH at once (PUBACK, or PUBREC
-    /// then PUBCOMP); if not, it never does and they stay in flight.
-    pub(crate) acks: bool,
+    /// How the client answers.
+    pub(crate) answers: Answers,
     /// QoS 1 and 2 PUBLISH packets the broker may have unacknowledged on it: the client's
     /// Receive Maximum (5.0), unlimited otherwise.
     pub(crate) window: usize,
@@ -114,9 +124,22 @@ pub(crate) struct Session {
     /// Its subscriptions, in the order they were made.
     pub(crate) subscriptions: Vec<Subscription>,
     /// QoS 1 and 2 deliveries sent and not acknowledged, in sending order.
-    pub(crate) inflight: Vec<Delivery>,
+    pub(crate) inflight: Vec<Held>,
     /// QoS 1 and 2 deliveries waiting: for the client to come back, or for room in its window.
-    pub(crate) queue: Vec<Delivery>,
+    pub(crate) queue: Vec<Held>,
+}
+
+/// A delivery a session holds, and the message it is a copy of: every delivery of one
+/// PUBLISH shares it; each retained message sent for a SUBSCRIBE is a message of its own.
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    /// The message, by number.
+    pub(crate) message: u64,
+    /// The delivery.
+    pub(crate) delivery: Delivery,
+    /// QoS 2 in flight: PUBREC received, PUBREL sent, PUBCOMP awaited. A resumed session
+    /// re-sends the PUBREL, not the PUBLISH.
+    pub(crate) released: bool,
 }
 
 /// A retained message.
@@ -143,6 +166,12 @@ pub(crate) struct NaiveBroker {
     pub(crate) max_session_expiry: u32,
     /// Deliveries made and not yet taken, in order: (Client Identifier, delivery).
     out: Vec<(String, Delivery)>,
+    /// The number of the next message.
+    next_message: u64,
+    /// Messages routed: PUBLISH packets taken from clients and the driver.
+    pub(crate) messages_in: u64,
+    /// Deliveries sent for the first time (re-sends with DUP are not counted).
+    pub(crate) messages_out: u64,
 }
 
 impl NaiveBroker {
@@ -154,6 +183,9 @@ impl NaiveBroker {
             now: 0,
             max_session_expiry,
             out: Vec::new(),
+            next_message: 0,
+            messages_in: 0,
+            messages_out: 0,
         }
     }
 
@@ -178,7 +210,8 @@ impl NaiveBroker {
 
     /// A CONNECT of `client_id` is accepted. `asked_expiry` is the 5.0 Session Expiry Interval
     /// (ignored in 3.x, where Clean Session 0 asks for a session that never expires). Returns
-    /// the Session Present flag of the CONNACK.
+    /// whether a session was resumed (the CONNACK's Session Present, except in 3.1, which has
+    /// none).
     pub(crate) fn connect(
         &mut self,
         client_id: &str,
@@ -227,17 +260,17 @@ impl NaiveBroker {
         let resend: Vec<Delivery> = session
             .inflight
             .iter()
-            .map(|d| Delivery {
+            .filter(|held| !held.released)
+            .map(|held| Delivery {
                 dup: true,
-                ..d.clone()
+                ..held.delivery.clone()
             })
             .collect();
         for delivery in resend {
             self.out.push((client_id.to_owned(), delivery));
         }
         self.fill(at);
-        // 3.1 has no Session Present flag.
-        resumed && version != ProtocolVersion::V3_1
+        resumed
     }
 
     /// `client_id` sends DISCONNECT; in 5.0 it may carry a new Session Expiry Interval.
@@ -316,6 +349,7 @@ impl NaiveBroker {
                 .cloned()
                 .collect();
             for retained in found {
+                let message = self.new_message();
                 let delivery = Delivery {
                     topic: retained.topic,
                     payload: retained.payload,
@@ -324,7 +358,14 @@ impl NaiveBroker {
                     dup: false,
                     sub_ids: subscription.id.into_iter().collect(),
                 };
-                self.deliver(at, delivery);
+                self.deliver(
+                    at,
+                    Held {
+                        message,
+                        delivery,
+                        released: false,
+                    },
+                );
             }
         }
     }
@@ -345,11 +386,12 @@ impl NaiveBroker {
             .collect()
     }
 
-    /// `client_id` publishes a message: it is kept or cleared as retained, and every session
-    /// with a matching subscription gets one delivery.
+    /// `publisher` (a Client Identifier, or `None` for the driver) publishes a message: it is
+    /// kept or cleared as retained, and every session with a matching subscription gets one
+    /// delivery.
     pub(crate) fn publish(
         &mut self,
-        client_id: &str,
+        publisher: Option<&str>,
         topic: &str,
         qos: QoS,
         retain: bool,
@@ -365,9 +407,11 @@ impl NaiveBroker {
                 });
             }
         }
+        self.messages_in += 1;
+        let message = self.new_message();
         for at in 0..self.sessions.len() {
             let session = &self.sessions[at];
-            let own = session.client_id == client_id;
+            let own = publisher == Some(session.client_id.as_str());
             let matching: Vec<&Subscription> = session
                 .subscriptions
                 .iter()
@@ -387,39 +431,112 @@ impl NaiveBroker {
                 dup: false,
                 sub_ids,
             };
-            self.deliver(at, delivery);
+            self.deliver(
+                at,
+                Held {
+                    message,
+                    delivery,
+                    released: false,
+                },
+            );
         }
     }
 
-    /// Every connected client that acknowledges has done so: whatever waited for room in its
-    /// window goes out, in order.
+    fn new_message(&mut self) -> u64 {
+        self.next_message += 1;
+        self.next_message
+    }
+
+    /// The messages the sessions hold (queued or in flight), each counted once, and their
+    /// payload bytes.
+    pub(crate) fn held(&self) -> (usize, usize) {
+        let mut seen = std::collections::BTreeMap::new();
+        for session in &self.sessions {
+            for held in session.inflight.iter().chain(&session.queue) {
+                seen.insert(held.message, held.delivery.payload.len());
+            }
+        }
+        (seen.len(), seen.values().sum())
+    }
+
+    /// Every connected client has answered what it received: what is acknowledged leaves
+    /// the flight, a QoS 2 delivery answered by PUBREC alone is released, and whatever waited
+    /// for room in the window goes out, in order.
     pub(crate) fn settle(&mut self) {
         for at in 0..self.sessions.len() {
             loop {
                 let session = &mut self.sessions[at];
-                if !session.link.is_some_and(|link| link.acks) {
-                    break;
+                match session.link.map(|link| link.answers) {
+                    None | Some(Answers::Nothing) => break,
+                    Some(Answers::All) => session.inflight.clear(),
+                    Some(Answers::NoPubComp) => {
+                        session
+                            .inflight
+                            .retain(|held| held.delivery.qos == QoS::ExactlyOnce);
+                        for held in &mut session.inflight {
+                            held.released = true;
+                        }
+                    }
                 }
-                session.inflight.clear();
-                if session.queue.is_empty() {
-                    break;
-                }
+                let before = session.queue.len();
                 self.fill(at);
+                if self.sessions[at].queue.len() == before {
+                    break;
+                }
             }
+        }
+    }
+
+    /// After a SUBSCRIBE: `delivered` is what `client_id` received for it, in the order the
+    /// broker chose (the spec orders retained messages of different topics in no way), and
+    /// holds what the reference delivered. Deliveries still in flight take that order, since a
+    /// resumed session re-sends them in it.
+    pub(crate) fn adopt_order(&mut self, client_id: &str, delivered: &[Delivery]) {
+        let Some(at) = self.position(client_id) else {
+            return;
+        };
+        let session = &mut self.sessions[at];
+        // A client that leaves deliveries in flight has an unlimited window (the model test
+        // gives a Receive Maximum only to clients that answer everything): every delivery of
+        // the SUBSCRIBE it did not acknowledge is in flight, last.
+        let kept: Vec<&Delivery> = match session.link.map(|link| link.answers) {
+            None | Some(Answers::All) => return,
+            Some(Answers::NoPubComp) => delivered
+                .iter()
+                .filter(|d| d.qos == QoS::ExactlyOnce)
+                .collect(),
+            Some(Answers::Nothing) => delivered
+                .iter()
+                .filter(|d| d.qos != QoS::AtMostOnce)
+                .collect(),
+        };
+        let from = session
+            .inflight
+            .len()
+            .checked_sub(kept.len())
+            .expect("the SUBSCRIBE's deliveries are in flight");
+        let mut mine = session.inflight.split_off(from);
+        for delivery in kept {
+            let found = mine
+                .iter()
+                .position(|held| &held.delivery == delivery)
+                .expect("a delivery the reference made");
+            session.inflight.push(mine.remove(found));
         }
     }
 
     /// One delivery for the session at `at`: QoS 0 goes out at once or is lost if the client
     /// is away; QoS 1 and 2 join the queue, which moves into flight while the window has room.
-    fn deliver(&mut self, at: usize, delivery: Delivery) {
+    fn deliver(&mut self, at: usize, held: Held) {
         let session = &mut self.sessions[at];
-        if delivery.qos == QoS::AtMostOnce {
+        if held.delivery.qos == QoS::AtMostOnce {
             if session.link.is_some() {
-                self.out.push((session.client_id.clone(), delivery));
+                self.messages_out += 1;
+                self.out.push((session.client_id.clone(), held.delivery));
             }
             return;
         }
-        session.queue.push(delivery);
+        session.queue.push(held);
         self.fill(at);
     }
 
@@ -430,9 +547,11 @@ impl NaiveBroker {
             return;
         };
         while session.inflight.len() < link.window && !session.queue.is_empty() {
-            let delivery = session.queue.remove(0);
-            session.inflight.push(delivery.clone());
-            self.out.push((session.client_id.clone(), delivery));
+            let held = session.queue.remove(0);
+            self.messages_out += 1;
+            self.out
+                .push((session.client_id.clone(), held.delivery.clone()));
+            session.inflight.push(held);
         }
     }
 }
