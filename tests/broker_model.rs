@@ -99,14 +99,10 @@ enum Op {
     },
     /// One UNSUBSCRIBE.
     Unsubscribe { client: usize, filters: Vec<String> },
-    /// One PUBLISH.
+    /// One to three PUBLISH packets in one write.
     Publish {
         client: usize,
-        topic: String,
-        qos: QoS,
-        retain: bool,
-        /// 0: an empty payload; otherwise the payload names the step.
-        payload: u8,
+        messages: Vec<Message>,
     },
     /// The client ends its connection: DISCONNECT (in 5.0 maybe with a new Session Expiry
     /// Interval), or a socket that closes without one.
@@ -125,6 +121,19 @@ enum Op {
     },
     /// Time passes.
     Advance { millis: u64 },
+}
+
+/// One message a client publishes.
+#[derive(Clone, Debug)]
+struct Message {
+    topic: String,
+    qos: QoS,
+    retain: bool,
+    /// 0: an empty payload; otherwise the payload names the step and the message.
+    payload: u8,
+    /// QoS 1 and 2: the PUBLISH goes twice, the second time with DUP, before any answer. A
+    /// QoS 1 message is then routed twice, a QoS 2 message once (5.0 `[MQTT-4.3.3-10]`).
+    repeat: bool,
 }
 
 /// A client's live connection.
@@ -224,22 +233,11 @@ impl Run {
                 self.unsubscribe(client, &filters);
                 true
             }
-            Op::Publish {
-                client,
-                topic,
-                qos,
-                retain,
-                payload,
-            } => {
+            Op::Publish { client, messages } => {
                 if self.live[client].is_none() {
                     return;
                 }
-                let payload = if payload == 0 {
-                    Vec::new()
-                } else {
-                    format!("{payload}.{index}").into_bytes()
-                };
-                self.publish(client, &topic, qos, retain, &payload);
+                self.publish(client, index, &messages);
                 true
             }
             Op::Disconnect {
@@ -483,24 +481,50 @@ impl Run {
         self.harness.send(conn, unsubscribe);
     }
 
-    fn publish(&mut self, client: usize, name: &str, qos: QoS, retain: bool, payload: &[u8]) {
-        // A client publishes at most at the broker's Maximum QoS.
-        let qos = qos.min(self.maximum_qos);
-        self.log.push(format!(
-            "publish {} {name}={:?} q{} retain={retain}",
-            CLIENTS[client],
-            String::from_utf8_lossy(payload),
-            qos as u8
-        ));
+    fn publish(&mut self, client: usize, index: usize, messages: &[Message]) {
         let conn = self.live[client].as_ref().expect("connected").conn;
-        let mut publish = Publish::new(topic(name), bytes::Bytes::copy_from_slice(payload));
-        publish.retain = retain;
-        if qos != QoS::AtMostOnce {
-            publish.delivery = mqtt_sansio::Delivery::new(qos, self.harness.next_id(conn));
+        let mut packets = Vec::new();
+        let mut log = Vec::new();
+        for (number, message) in messages.iter().enumerate() {
+            // A client publishes at most at the broker's Maximum QoS.
+            let qos = message.qos.min(self.maximum_qos);
+            let repeat = message.repeat && qos != QoS::AtMostOnce;
+            let payload = if message.payload == 0 {
+                Vec::new()
+            } else {
+                format!("{}.{index}.{number}", message.payload).into_bytes()
+            };
+            let name = &message.topic;
+            let retain = message.retain;
+            log.push(format!(
+                "{name}={:?} q{} retain={retain}{}",
+                String::from_utf8_lossy(&payload),
+                qos as u8,
+                if repeat { " twice" } else { "" }
+            ));
+            let mut publish = Publish::new(topic(name), bytes::Bytes::copy_from_slice(&payload));
+            publish.retain = retain;
+            if qos != QoS::AtMostOnce {
+                publish.delivery = mqtt_sansio::Delivery::new(qos, self.harness.next_id(conn));
+            }
+            if repeat {
+                let mut again = publish.clone();
+                again.delivery = again.delivery.with_dup(true);
+                packets.push(Packet::from(publish));
+                packets.push(Packet::from(again));
+            } else {
+                packets.push(Packet::from(publish));
+            }
+            let sender = Some(CLIENTS[client]);
+            self.model.publish(sender, name, qos, retain, &payload);
+            // [MQTT-3.3.1-3]: the DUP of the PUBLISH received is not passed on.
+            if repeat && qos == QoS::AtLeastOnce {
+                self.model.publish(sender, name, qos, retain, &payload);
+            }
         }
-        self.model
-            .publish(Some(CLIENTS[client]), name, qos, retain, payload);
-        self.harness.send(conn, publish);
+        self.log
+            .push(format!("publish {} {}", CLIENTS[client], log.join(", ")));
+        self.harness.send_all(conn, packets);
     }
 
     fn driver_publish(&mut self, name: &str, qos: QoS, retain: bool, payload: &[u8]) {
@@ -904,20 +928,27 @@ fn op() -> impl Strategy<Value = Op> {
         });
     let unsubscribe = (client(), vec(filter(), 1..=2))
         .prop_map(|(client, filters)| Op::Unsubscribe { client, filters });
+    let message = || {
+        (
+            topic_name(),
+            qos(),
+            any::<bool>(),
+            prop_oneof![1 => Just(0u8), 5 => 1u8..=9],
+            prop_oneof![5 => Just(false), 1 => Just(true)],
+        )
+            .prop_map(|(topic, qos, retain, payload, repeat)| Message {
+                topic,
+                qos,
+                retain,
+                payload,
+                repeat,
+            })
+    };
     let publish = (
         client(),
-        topic_name(),
-        qos(),
-        any::<bool>(),
-        prop_oneof![1 => Just(0u8), 5 => 1u8..=9],
+        prop_oneof![4 => vec(message(), 1..=1), 1 => vec(message(), 2..=3)],
     )
-        .prop_map(|(client, topic, qos, retain, payload)| Op::Publish {
-            client,
-            topic,
-            qos,
-            retain,
-            payload,
-        });
+        .prop_map(|(client, messages)| Op::Publish { client, messages });
     let disconnect = (
         client(),
         any::<bool>(),
