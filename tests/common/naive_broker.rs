@@ -96,6 +96,9 @@ pub(crate) enum Answers {
     NoPubComp,
     /// Never: every QoS 1 and 2 delivery stays in flight.
     Nothing,
+    /// In full, but one step late: what arrived during a step is answered at the start of the
+    /// next (see [`NaiveBroker::answer_late`]), so deliveries wait for room in the window.
+    Late,
 }
 
 /// The connection a session is attached to, as far as deliveries care.
@@ -467,7 +470,7 @@ impl NaiveBroker {
             loop {
                 let session = &mut self.sessions[at];
                 match session.link.map(|link| link.answers) {
-                    None | Some(Answers::Nothing) => break,
+                    None | Some(Answers::Nothing | Answers::Late) => break,
                     Some(Answers::All) => session.inflight.clear(),
                     Some(Answers::NoPubComp) => {
                         session
@@ -501,13 +504,16 @@ impl NaiveBroker {
         // the SUBSCRIBE it did not acknowledge is in flight, last.
         let kept: Vec<&Delivery> = match session.link.map(|link| link.answers) {
             None | Some(Answers::All) => return,
+            // Nothing of this step is answered yet; with a Receive Maximum the model test
+            // lets a SUBSCRIBE bring at most one QoS 1 or 2 retained message, so what is
+            // in flight is known.
+            Some(Answers::Nothing | Answers::Late) => delivered
+                .iter()
+                .filter(|d| d.qos != QoS::AtMostOnce)
+                .collect(),
             Some(Answers::NoPubComp) => delivered
                 .iter()
                 .filter(|d| d.qos == QoS::ExactlyOnce)
-                .collect(),
-            Some(Answers::Nothing) => delivered
-                .iter()
-                .filter(|d| d.qos != QoS::AtMostOnce)
                 .collect(),
         };
         let from = session
@@ -523,6 +529,37 @@ impl NaiveBroker {
                 .expect("a delivery the reference made");
             session.inflight.push(mine.remove(found));
         }
+    }
+
+    /// The start of a step: every client that answers late answers what it received during
+    /// the last one: a QoS 1 delivery leaves the flight (PUBACK), a QoS 2 one is released
+    /// (PUBREC) or, released already, leaves it (PUBCOMP for the PUBREL that followed); then
+    /// the window fills again.
+    pub(crate) fn answer_late(&mut self) {
+        for at in 0..self.sessions.len() {
+            let session = &mut self.sessions[at];
+            if !session
+                .link
+                .is_some_and(|link| link.answers == Answers::Late)
+            {
+                continue;
+            }
+            session
+                .inflight
+                .retain(|held| held.delivery.qos == QoS::ExactlyOnce && !held.released);
+            for held in &mut session.inflight {
+                held.released = true;
+            }
+            self.fill(at);
+        }
+    }
+
+    /// The retained messages `filter` matches.
+    pub(crate) fn retained_matching(&self, filter: &str) -> Vec<&Retained> {
+        self.retained
+            .iter()
+            .filter(|r| topic_matches(filter, &r.topic))
+            .collect()
     }
 
     /// One delivery for the session at `at`: QoS 0 goes out at once or is lost if the client
