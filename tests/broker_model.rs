@@ -11,11 +11,19 @@
 //! that is not connected is skipped. The broker's Maximum QoS is drawn per case (mostly 2):
 //! subscriptions are granted at most that, and clients publish at most that. The clients are
 //! raw connections of the broker harness (`common/broker.rs`), so every packet is seen as
-//! sent. Each connection answers the QoS 1 and 2 PUBLISH packets it receives in one of three
-//! ways: in full and at once; with PUBACK and PUBREC but never PUBCOMP (its QoS 2 deliveries
-//! stay in flight, released); or not at all (its deliveries stay in flight). What stays in
-//! flight comes again when the session is resumed: a PUBLISH with DUP, or the PUBREL of a
-//! released one. A 5.0 client that answers in full may set a Receive Maximum of 1 to 3.
+//! sent. Each connection answers the QoS 1 and 2 PUBLISH packets it receives in one of four
+//! ways: in full and at once; in full but one step late (at the start of the next step, so
+//! that deliveries wait for room in the window); with PUBACK and PUBREC but never PUBCOMP (its
+//! QoS 2 deliveries stay in flight, released); or not at all (its deliveries stay in flight).
+//! What stays in flight comes again when the session is resumed: a PUBLISH with DUP, or the
+//! PUBREL of a released one. A 5.0 client that answers in full, at once or late, may set a
+//! Receive Maximum of 1 to 3.
+//!
+//! A client publishes one to three messages in one write. A QoS 1 or 2 message may go twice
+//! before any answer, the second time with DUP (QoS 1: two messages; QoS 2: one). For a QoS 2
+//! message the client may hold its PUBREL back until it next resumes its session, and then
+//! send the PUBREL, or first the PUBLISH again with DUP: the message is routed once. Packet
+//! Identifiers are drawn per client across connections, never one its session has open.
 //!
 //! Besides the deliveries, the driver checks that the CONNACK's Session Present is the
 //! reference's; that a taken-over connection is closed (5.0: after DISCONNECT 0x8E) and gets
@@ -42,9 +50,10 @@
 //! - resuming a session across 3.x and 5.0: a 5.0 session's No Local, Retain As Published and
 //!   Subscription Identifiers have no meaning for a 3.x connection, and the spec says nothing
 //!   of it, so such a CONNECT is made with Clean Start;
-//! - a Receive Maximum on a client that leaves deliveries in flight: which of several
-//!   retained messages go into flight first would depend on the order the broker finds them
-//!   in;
+//! - a Receive Maximum on a client that leaves deliveries in flight, and more than one QoS 1
+//!   or 2 retained message for one SUBSCRIBE of a client that answers late with one: which of
+//!   several retained messages go into flight first would depend on the order the broker
+//!   finds them in (such a SUBSCRIBE is sent with Retain Handling 2);
 //! - a Receive Maximum below what a resumed session has in flight: the broker re-sends all of
 //!   it at once (`resumed_session_resends_no_more_than_the_receive_maximum`, ignored), so such
 //!   a Receive Maximum is raised to that count;
@@ -56,7 +65,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU16;
 
 use common::broker::{Conn, Harness, pid, text, topic, topic_filter};
@@ -134,6 +143,9 @@ struct Message {
     /// QoS 1 and 2: the PUBLISH goes twice, the second time with DUP, before any answer. A
     /// QoS 1 message is then routed twice, a QoS 2 message once (5.0 `[MQTT-4.3.3-10]`).
     repeat: bool,
+    /// QoS 2: the client holds its PUBREL back until it resumes its session, and then sends
+    /// it, or first the PUBLISH again with DUP; the message is routed once all the same.
+    hold_release: bool,
 }
 
 /// A client's live connection.
@@ -169,6 +181,15 @@ struct Run {
     pubrels: Vec<HashSet<u16>>,
     /// The PUBREL packets a resumed session must re-send during the current step.
     expected_pubrels: Option<(usize, HashSet<u16>)>,
+    /// Per client: the Packet Identifier it used last (across connections, so that a new
+    /// one never meets an exchange its session still has open).
+    last_id: Vec<u16>,
+    /// Per client: QoS 2 messages it published whose PUBREL it will hold back, PUBREC not
+    /// yet received.
+    hold_back: Vec<HashMap<u16, Publish>>,
+    /// Per client: QoS 2 messages it published, PUBREC received, PUBREL held back until the
+    /// session is resumed.
+    unreleased: Vec<Vec<Publish>>,
     /// Every step so far, as run, for failure messages.
     log: Vec<String>,
 }
@@ -178,6 +199,8 @@ impl Run {
         let config = BrokerConfig {
             maximum_qos,
             max_inflight: u16::MAX,
+            // Room for every QoS 2 exchange a client leaves open.
+            receive_maximum: 1000,
             max_queued_messages: 1_000_000,
             max_queued_bytes: usize::MAX / 2,
             max_session_expiry: MAX_SESSION_EXPIRY,
@@ -192,6 +215,9 @@ impl Run {
             released: CLIENTS.iter().map(|_| HashSet::new()).collect(),
             pubrels: CLIENTS.iter().map(|_| HashSet::new()).collect(),
             expected_pubrels: None,
+            last_id: CLIENTS.iter().map(|_| 0).collect(),
+            hold_back: CLIENTS.iter().map(|_| HashMap::new()).collect(),
+            unreleased: CLIENTS.iter().map(|_| Vec::new()).collect(),
             log: Vec::new(),
         }
     }
@@ -229,7 +255,9 @@ impl Run {
             self.pubrels[client].clear();
             if self.model.session(id).is_none() {
                 self.released[client].clear();
+                self.unreleased[client].clear();
             }
+            assert!(self.hold_back[client].is_empty(), "a PUBREC never came");
         }
         self.check_state();
     }
@@ -380,6 +408,7 @@ impl Run {
             self.expected_pubrels = Some((client, self.released[client].clone()));
         } else {
             self.released[client].clear();
+            self.unreleased[client].clear();
         }
         // 3.1 has no Session Present flag.
         let session_present = resumed && version != ProtocolVersion::V3_1;
@@ -425,6 +454,40 @@ impl Run {
         // PUBREL packets the old connection got this step do not count for the new one.
         self.pubrels[client].clear();
         self.handle_all(client, rest);
+        // The QoS 2 exchanges the client left open: PUBREL, or the PUBLISH again with DUP
+        // (which the broker must answer with PUBREC and not route again).
+        let unreleased = std::mem::take(&mut self.unreleased[client]);
+        if !unreleased.is_empty() {
+            let packets: Vec<Packet> = unreleased
+                .into_iter()
+                .map(|publish| {
+                    let id = publish.packet_id().expect("QoS 2");
+                    if id.get() % 2 == 1 {
+                        let mut again = publish;
+                        again.delivery = again.delivery.with_dup(true);
+                        again.into()
+                    } else {
+                        PubRel::new(id).into()
+                    }
+                })
+                .collect();
+            self.harness.send_all(conn, packets);
+        }
+    }
+
+    /// A Packet Identifier for a new exchange of `client`: unused by its session.
+    fn next_id(&mut self, client: usize) -> mqtt_sansio::PacketId {
+        loop {
+            let id = self.last_id[client].wrapping_add(1).max(1);
+            self.last_id[client] = id;
+            let open = self.unreleased[client]
+                .iter()
+                .any(|p| p.packet_id().is_some_and(|p| p.get() == id))
+                || self.hold_back[client].contains_key(&id);
+            if !open {
+                return pid(id);
+            }
+        }
     }
 
     fn subscribe(
@@ -491,7 +554,7 @@ impl Run {
                 ))
                 .collect::<Vec<_>>()
         ));
-        let packet_id = self.harness.next_id(conn);
+        let packet_id = self.next_id(client);
         let mut subscribe = Subscribe::new(
             packet_id,
             subscriptions
@@ -526,7 +589,7 @@ impl Run {
             .push(format!("unsubscribe {} {filters:?}", CLIENTS[client]));
         let live = self.live[client].as_ref().expect("connected");
         let (conn, v5) = (live.conn, live.version.is_v5());
-        let packet_id = self.harness.next_id(conn);
+        let packet_id = self.next_id(client);
         let existed = self.model.unsubscribe(CLIENTS[client], filters);
         let codes = existed.into_iter().filter(|_| v5).map(|existed| {
             if existed {
@@ -557,16 +620,22 @@ impl Run {
             };
             let name = &message.topic;
             let retain = message.retain;
+            let hold = message.hold_release && qos == QoS::ExactlyOnce;
             log.push(format!(
-                "{name}={:?} q{} retain={retain}{}",
+                "{name}={:?} q{} retain={retain}{}{}",
                 String::from_utf8_lossy(&payload),
                 qos as u8,
-                if repeat { " twice" } else { "" }
+                if repeat { " twice" } else { "" },
+                if hold { " PUBREL held back" } else { "" }
             ));
             let mut publish = Publish::new(topic(name), bytes::Bytes::copy_from_slice(&payload));
             publish.retain = retain;
             if qos != QoS::AtMostOnce {
-                publish.delivery = mqtt_sansio::Delivery::new(qos, self.harness.next_id(conn));
+                let id = self.next_id(client);
+                publish.delivery = mqtt_sansio::Delivery::new(qos, id);
+                if hold {
+                    self.hold_back[client].insert(id.get(), publish.clone());
+                }
             }
             if repeat {
                 let mut again = publish.clone();
@@ -714,7 +783,7 @@ impl Run {
                 let Some(packet_id) = publish.packet_id() else {
                     return;
                 };
-                // [MQTT-2.2.1-3]: an identifier in flight is not used again.
+                // 5.0 [MQTT-2.2.1-4]: an identifier in flight is not used again.
                 assert!(
                     live.unacknowledged.insert(packet_id.get())
                         && !self.released[client].contains(&packet_id.get()),
@@ -750,7 +819,15 @@ impl Run {
                 }
             }
             Packet::PubRec(received) => {
-                self.harness.send(conn, PubRel::new(received.packet_id));
+                let id = received.packet_id.get();
+                if let Some(publish) = self.hold_back[client].remove(&id) {
+                    self.unreleased[client].push(publish);
+                } else if !self.unreleased[client]
+                    .iter()
+                    .any(|p| p.packet_id() == Some(received.packet_id))
+                {
+                    self.harness.send(conn, PubRel::new(received.packet_id));
+                }
             }
             Packet::PubAck(_) | Packet::PubComp(_) => {}
             packet @ (Packet::SubAck(_) | Packet::UnsubAck(_)) => {
@@ -1003,14 +1080,18 @@ fn op() -> impl Strategy<Value = Op> {
             any::<bool>(),
             prop_oneof![1 => Just(0u8), 5 => 1u8..=9],
             prop_oneof![5 => Just(false), 1 => Just(true)],
+            prop_oneof![4 => Just(false), 1 => Just(true)],
         )
-            .prop_map(|(topic, qos, retain, payload, repeat)| Message {
-                topic,
-                qos,
-                retain,
-                payload,
-                repeat,
-            })
+            .prop_map(
+                |(topic, qos, retain, payload, repeat, hold_release)| Message {
+                    topic,
+                    qos,
+                    retain,
+                    payload,
+                    repeat,
+                    hold_release,
+                },
+            )
     };
     let publish = (
         client(),
@@ -1075,28 +1156,35 @@ fn cases() -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
-    /// Over random connects, subscribes, publishes, disconnects and time steps of four clients
-    /// in 3.1, 3.1.1 and 5.0, the broker delivers what the naive reference broker does, to the
-    /// same clients, in the same order, with the same topic, payload, QoS, RETAIN and DUP flags
-    /// and Subscription Identifiers; it answers SUBSCRIBE and UNSUBSCRIBE as expected, keeps
-    /// the Receive Maximum, and holds the sessions, subscriptions and retained messages the
-    /// reference holds.
+    /// Over random connects, takeovers, subscribes, publishes, disconnects and time steps of
+    /// three clients in 3.1, 3.1.1 and 5.0, the broker delivers what the naive reference broker
+    /// does, to the same clients, in the same order, with the same topic, payload, QoS, RETAIN
+    /// and DUP flags and Subscription Identifiers; a resumed session re-sends what was in
+    /// flight (PUBLISH with DUP, or PUBREL) and a QoS 2 message is routed once however often
+    /// its PUBLISH comes; the broker answers CONNECT, SUBSCRIBE and UNSUBSCRIBE as expected,
+    /// keeps the Receive Maximum and its Packet Identifiers apart, and holds the sessions,
+    /// subscriptions, retained and stored messages the reference holds.
     ///
-    /// conformance: v5:MQTT-3.1.2-4, v5:MQTT-3.1.2-5, v5:MQTT-3.1.2-6, v5:MQTT-3.1.2-23,
-    /// v5:MQTT-3.1.4-3, v5:MQTT-3.3.1-1, v5:MQTT-3.3.1-3, v5:MQTT-3.3.1-5, v5:MQTT-3.3.1-6,
-    /// v5:MQTT-3.3.1-7, v5:MQTT-3.3.1-8, v5:MQTT-3.3.1-9, v5:MQTT-3.3.1-10, v5:MQTT-3.3.1-11,
-    /// v5:MQTT-3.3.1-12, v5:MQTT-3.3.1-13, v5:MQTT-3.3.2-3, v5:MQTT-3.3.4-2, v5:MQTT-3.3.4-3,
-    /// v5:MQTT-3.3.4-4, v5:MQTT-3.3.4-9, v5:MQTT-3.8.3-3, v5:MQTT-3.8.4-3, v5:MQTT-3.8.4-5,
-    /// v5:MQTT-3.8.4-7, v5:MQTT-3.8.4-8, v5:MQTT-3.10.4-1, v5:MQTT-3.10.4-2, v5:MQTT-4.1.0-2,
+    /// conformance: v5:MQTT-2.2.1-4, v5:MQTT-2.2.1-6, v5:MQTT-3.1.2-4, v5:MQTT-3.1.2-5,
+    /// v5:MQTT-3.1.2-6, v5:MQTT-3.1.2-23, v5:MQTT-3.1.4-3, v5:MQTT-3.2.2-2, v5:MQTT-3.2.2-3,
+    /// v5:MQTT-3.3.1-1, v5:MQTT-3.3.1-3, v5:MQTT-3.3.1-5, v5:MQTT-3.3.1-6, v5:MQTT-3.3.1-7,
+    /// v5:MQTT-3.3.1-8, v5:MQTT-3.3.1-9, v5:MQTT-3.3.1-10, v5:MQTT-3.3.1-11, v5:MQTT-3.3.1-12,
+    /// v5:MQTT-3.3.1-13, v5:MQTT-3.3.2-3, v5:MQTT-3.3.4-2, v5:MQTT-3.3.4-3, v5:MQTT-3.3.4-4,
+    /// v5:MQTT-3.3.4-9, v5:MQTT-3.8.3-3, v5:MQTT-3.8.4-1, v5:MQTT-3.8.4-2, v5:MQTT-3.8.4-3,
+    /// v5:MQTT-3.8.4-5, v5:MQTT-3.8.4-6, v5:MQTT-3.8.4-7, v5:MQTT-3.8.4-8, v5:MQTT-3.10.4-1,
+    /// v5:MQTT-3.10.4-2, v5:MQTT-3.10.4-3, v5:MQTT-3.10.4-4, v5:MQTT-3.10.4-5,
+    /// v5:MQTT-3.10.4-6, v5:MQTT-4.1.0-2, v5:MQTT-4.3.3-6, v5:MQTT-4.3.3-10,
     /// v5:MQTT-4.4.0-1, v5:MQTT-4.6.0-6, v5:MQTT-4.7.2-1, v5:MQTT-4.7.3-4, v5:MQTT-4.9.0-2,
-    /// v311:MQTT-3.1.2-4, v311:MQTT-3.1.2-5, v311:MQTT-3.1.2-6, v311:MQTT-3.1.2-7,
-    /// v311:MQTT-3.1.4-2, v311:MQTT-3.2.2-1, v311:MQTT-3.2.2-2, v311:MQTT-3.2.2-3,
-    /// v311:MQTT-3.3.1-1, v311:MQTT-3.3.1-3, v311:MQTT-3.3.1-5, v311:MQTT-3.3.1-6,
-    /// v311:MQTT-3.3.1-8, v311:MQTT-3.3.1-9, v311:MQTT-3.3.1-10, v311:MQTT-3.3.1-11,
-    /// v311:MQTT-3.3.1-12, v311:MQTT-3.3.2-3, v311:MQTT-3.3.5-1, v311:MQTT-3.8.4-3,
+    /// v311:MQTT-2.3.1-4, v311:MQTT-2.3.1-7, v311:MQTT-3.1.2-4, v311:MQTT-3.1.2-5,
+    /// v311:MQTT-3.1.2-6, v311:MQTT-3.1.2-7, v311:MQTT-3.1.4-2, v311:MQTT-3.2.2-1,
+    /// v311:MQTT-3.2.2-2, v311:MQTT-3.2.2-3, v311:MQTT-3.3.1-1, v311:MQTT-3.3.1-3,
+    /// v311:MQTT-3.3.1-5, v311:MQTT-3.3.1-6, v311:MQTT-3.3.1-8, v311:MQTT-3.3.1-9,
+    /// v311:MQTT-3.3.1-10, v311:MQTT-3.3.1-11, v311:MQTT-3.3.1-12, v311:MQTT-3.3.2-3,
+    /// v311:MQTT-3.3.5-1, v311:MQTT-3.8.4-1, v311:MQTT-3.8.4-2, v311:MQTT-3.8.4-3,
     /// v311:MQTT-3.8.4-4, v311:MQTT-3.8.4-5, v311:MQTT-3.8.4-6, v311:MQTT-3.10.4-1,
-    /// v311:MQTT-3.10.4-2, v311:MQTT-4.4.0-1, v311:MQTT-4.6.0-6, v311:MQTT-4.7.2-1,
-    /// v311:MQTT-4.7.3-4
+    /// v311:MQTT-3.10.4-2, v311:MQTT-3.10.4-3, v311:MQTT-3.10.4-4, v311:MQTT-3.10.4-5,
+    /// v311:MQTT-3.10.4-6, v311:MQTT-4.3.3-1, v311:MQTT-4.3.3-2, v311:MQTT-4.4.0-1,
+    /// v311:MQTT-4.6.0-6, v311:MQTT-4.7.2-1, v311:MQTT-4.7.3-4
     #[test]
     fn broker_delivers_what_a_naive_reference_broker_delivers(
         maximum_qos in maximum_qos(),
