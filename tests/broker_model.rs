@@ -1120,8 +1120,12 @@ fn op() -> impl Strategy<Value = Op> {
             retain,
             payload,
         });
+    // Now and then exactly a Session Expiry Interval, or a millisecond short of one.
     let advance = prop_oneof![
-        8 => 0u64..3_000,
+        6 => 0u64..3_000,
+        1 => Just(999u64),
+        1 => Just(1_000u64),
+        1 => Just(2_000u64),
         1 => Just(u64::from(MAX_SESSION_EXPIRY) * 1000),
     ]
     .prop_map(|millis| Op::Advance { millis });
@@ -1240,7 +1244,8 @@ fn reference_matching_follows_the_examples_of_section_4_7() {
 /// reconnect with Receive Maximum 1, bring one re-sent PUBLISH (DUP) and the other only after
 /// it is acknowledged. The broker re-sends both at once.
 ///
-/// conformance: v5:MQTT-3.3.4-9, v5:MQTT-4.9.0-1, v5:MQTT-4.9.0-2
+/// The statements it would prove (not cited for coverage while it fails): 5.0
+/// `[MQTT-3.3.4-9]`, `[MQTT-4.9.0-1]`, `[MQTT-4.9.0-2]`.
 #[test]
 #[ignore = "broker bug: a resumed session re-sends every delivery in flight past the new Receive Maximum"]
 fn resumed_session_resends_no_more_than_the_receive_maximum() {
