@@ -9,7 +9,9 @@
 //!
 //! A case begins by connecting every client, then runs up to 40 steps; a step for a client
 //! that is not connected is skipped. The broker's Maximum QoS is drawn per case (mostly 2):
-//! subscriptions are granted at most that, and clients publish at most that. The clients are
+//! subscriptions are granted at most that, and clients publish at most that. So is its own
+//! limit of deliveries in flight per client (mostly none, else 1 or 2), which bounds 3.x
+//! clients too. The clients are
 //! raw connections of the broker harness (`common/broker.rs`), so every packet is seen as
 //! sent. Each connection answers the QoS 1 and 2 PUBLISH packets it receives in one of four
 //! ways: in full and at once; in full but one step late (at the start of the next step, so
@@ -51,9 +53,10 @@
 //!   Subscription Identifiers have no meaning for a 3.x connection, and the spec says nothing
 //!   of it, so such a CONNECT is made with Clean Start;
 //! - a Receive Maximum on a client that leaves deliveries in flight, and more than one QoS 1
-//!   or 2 retained message for one SUBSCRIBE of a client that answers late with one: which of
-//!   several retained messages go into flight first would depend on the order the broker
-//!   finds them in (such a SUBSCRIBE is sent with Retain Handling 2);
+//!   or 2 retained message for one SUBSCRIBE of a client that does not answer everything at
+//!   once and has a window: which of several retained messages go into flight first would
+//!   depend on the order the broker finds them in (such a SUBSCRIBE is sent with Retain Handling 2 in 5.0, and not at all in
+//!   3.x);
 //! - a Receive Maximum below what a resumed session has in flight: the broker re-sends all of
 //!   it at once (`resumed_session_resends_no_more_than_the_receive_maximum`, ignored), so such
 //!   a Receive Maximum is raised to that count;
@@ -170,6 +173,8 @@ struct Run {
     harness: Harness,
     /// The broker's Maximum QoS: what it grants at most, and what clients publish at most.
     maximum_qos: QoS,
+    /// The broker's own limit of QoS 1 and 2 deliveries in flight per client.
+    max_inflight: u16,
     model: NaiveBroker,
     live: Vec<Option<Live>>,
     /// What each client received during the current step.
@@ -195,10 +200,10 @@ struct Run {
 }
 
 impl Run {
-    fn new(maximum_qos: QoS) -> Self {
+    fn new(maximum_qos: QoS, max_inflight: u16) -> Self {
         let config = BrokerConfig {
             maximum_qos,
-            max_inflight: u16::MAX,
+            max_inflight,
             // Room for every QoS 2 exchange a client leaves open.
             receive_maximum: 1000,
             max_queued_messages: 1_000_000,
@@ -209,6 +214,7 @@ impl Run {
         Self {
             harness: Harness::new(config),
             maximum_qos,
+            max_inflight,
             model: NaiveBroker::new(MAX_SESSION_EXPIRY),
             live: CLIENTS.iter().map(|_| None).collect(),
             received: CLIENTS.iter().map(|_| Vec::new()).collect(),
@@ -400,7 +406,10 @@ impl Run {
             connect.properties.session_expiry_interval = Some(expiry);
             connect.properties.receive_maximum = receive_maximum.and_then(NonZeroU16::new);
         }
-        let window = receive_maximum.map_or(usize::MAX, usize::from);
+        let window = receive_maximum
+            .unwrap_or(u16::MAX)
+            .min(self.max_inflight)
+            .into();
         let resumed =
             self.model
                 .connect(id, version, clean_start, expiry, Link { answers, window });
@@ -499,7 +508,12 @@ impl Run {
         let live = self.live[client].as_mut().expect("connected");
         let v5 = live.version.is_v5();
         let conn = live.conn;
-        let late_window = live.answers == Answers::Late && live.receive_maximum.is_some();
+        let windowed = live.answers != Answers::All
+            && self
+                .model
+                .session(CLIENTS[client])
+                .and_then(|s| s.link)
+                .is_some_and(|link| link.window < usize::from(u16::MAX));
         let id = id.filter(|_| v5);
         // What was asked: the granted QoS may be lower.
         let asked: Vec<QoS> = subscriptions.iter().map(|(_, qos, ..)| *qos).collect();
@@ -519,9 +533,10 @@ impl Run {
                 id,
             })
             .collect();
-        // A client that answers late with a Receive Maximum gets at most one QoS 1 or 2
-        // retained message per SUBSCRIBE: of several, which go into flight first and which
-        // wait would depend on the order the broker finds them in.
+        // A client that leaves deliveries in flight past the end of the step, with a window,
+        // gets at most one QoS 1 or 2 retained message per SUBSCRIBE: of several, which go
+        // into flight first and which wait would depend on the order the broker finds them
+        // in.
         let waiting: usize = subscriptions
             .iter()
             .filter(|s| s.retain_handling != RetainHandling::DoNotSend)
@@ -533,7 +548,15 @@ impl Run {
                     .count()
             })
             .sum();
-        if late_window && waiting > 1 {
+        if windowed && waiting > 1 {
+            if !v5 {
+                // 3.x has no Retain Handling: the SUBSCRIBE is not sent.
+                self.log.push(format!(
+                    "subscribe {} left out: {waiting} retained messages would wait",
+                    CLIENTS[client]
+                ));
+                return;
+            }
             for subscription in &mut subscriptions {
                 subscription.retain_handling = RetainHandling::DoNotSend;
             }
@@ -934,7 +957,10 @@ impl Run {
     }
 
     fn trace(&self) -> String {
-        let mut out = format!("broker Maximum QoS {}; steps:\n", self.maximum_qos as u8);
+        let mut out = format!(
+            "broker Maximum QoS {}, in flight at most {}; steps:\n",
+            self.maximum_qos as u8, self.max_inflight
+        );
         for (index, line) in self.log.iter().enumerate() {
             out.push_str(&format!("  {index:>2}: {line}\n"));
         }
@@ -1192,10 +1218,11 @@ proptest! {
     #[test]
     fn broker_delivers_what_a_naive_reference_broker_delivers(
         maximum_qos in maximum_qos(),
+        max_inflight in prop_oneof![3 => Just(u16::MAX), 1 => Just(1u16), 1 => Just(2u16)],
         start in connect_all(),
         ops in vec(op(), 1..=40),
     ) {
-        let mut run = Run::new(maximum_qos);
+        let mut run = Run::new(maximum_qos, max_inflight);
         for (index, op) in start.iter().enumerate() {
             run.step(index, op);
         }
