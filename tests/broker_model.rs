@@ -48,7 +48,7 @@
 //! - wills (they add publishes at timer-driven moments; `broker_will.rs` tests them);
 //! - Message Expiry and Maximum Packet Size (deliveries dropped by time or size);
 //! - queue limits: they are set high enough that nothing is ever dropped;
-//! - Topic Aliases, Keep Alive, authentication and the policy;
+//! - Topic Aliases, Keep Alive, authentication, the policy and assigned Client Identifiers;
 //! - resuming a session across 3.x and 5.0: a 5.0 session's No Local, Retain As Published and
 //!   Subscription Identifiers have no meaning for a 3.x connection, and the spec says nothing
 //!   of it, so such a CONNECT is made with Clean Start;
@@ -93,53 +93,80 @@ const MAX_SESSION_EXPIRY: u32 = 86_400;
 enum Op {
     /// A new connection for a client, taking over its old one if it has one.
     Connect {
+        /// Which client.
         client: usize,
+        /// The protocol version it speaks on the new connection.
         version: ProtocolVersion,
+        /// Clean Start (Clean Session in 3.x).
         clean_start: bool,
         /// The 5.0 Session Expiry Interval, in seconds.
         expiry: u32,
         /// How the client answers what it receives.
         answers: Answers,
-        /// The 5.0 Receive Maximum (only sent by a client that answers everything).
+        /// The 5.0 Receive Maximum (only sent by a client that answers everything, at once or
+        /// late).
         receive_maximum: Option<u16>,
     },
     /// One SUBSCRIBE with one or more filters and, in 5.0, maybe a Subscription Identifier.
     Subscribe {
+        /// Which client.
         client: usize,
+        /// Filter, QoS, No Local, Retain As Published and Retain Handling of each.
         subscriptions: Vec<(String, QoS, bool, bool, RetainHandling)>,
+        /// The Subscription Identifier.
         id: Option<u32>,
     },
     /// One UNSUBSCRIBE.
-    Unsubscribe { client: usize, filters: Vec<String> },
+    Unsubscribe {
+        /// Which client.
+        client: usize,
+        /// The filters, compared character by character.
+        filters: Vec<String>,
+    },
     /// One to three PUBLISH packets in one write.
     Publish {
+        /// Which client.
         client: usize,
+        /// The messages, in order.
         messages: Vec<Message>,
     },
     /// The client ends its connection: DISCONNECT (in 5.0 maybe with a new Session Expiry
     /// Interval), or a socket that closes without one.
     Disconnect {
+        /// Which client.
         client: usize,
+        /// The socket closes without a DISCONNECT.
         cut: bool,
+        /// The Session Expiry Interval the 5.0 DISCONNECT sets.
         expiry: Option<u32>,
     },
     /// The driver publishes a message ([`mqtt_sansio::Broker::publish`]): no publishing
     /// session, so No Local never applies.
     DriverPublish {
+        /// The Topic Name.
         topic: String,
+        /// The QoS.
         qos: QoS,
+        /// The RETAIN flag.
         retain: bool,
+        /// 0: an empty payload; otherwise the payload names the step.
         payload: u8,
     },
     /// Time passes.
-    Advance { millis: u64 },
+    Advance {
+        /// How much, in milliseconds.
+        millis: u64,
+    },
 }
 
 /// One message a client publishes.
 #[derive(Clone, Debug)]
 struct Message {
+    /// The Topic Name.
     topic: String,
+    /// The QoS asked (at most the broker's Maximum QoS is used).
     qos: QoS,
+    /// The RETAIN flag.
     retain: bool,
     /// 0: an empty payload; otherwise the payload names the step and the message.
     payload: u8,
@@ -153,9 +180,13 @@ struct Message {
 
 /// A client's live connection.
 struct Live {
+    /// The harness's connection.
     conn: Conn,
+    /// The version it speaks.
     version: ProtocolVersion,
+    /// How it answers QoS 1 and 2 deliveries.
     answers: Answers,
+    /// The Receive Maximum its CONNECT carried.
     receive_maximum: Option<u16>,
     /// Packet Identifiers of QoS 1 and 2 PUBLISH packets received and not yet acknowledged
     /// (PUBACK sent, or PUBCOMP sent).
@@ -170,12 +201,15 @@ struct Live {
 
 /// A case being run: the broker, the reference and the clients.
 struct Run {
+    /// The broker under test, with the clients' ends of its connections.
     harness: Harness,
     /// The broker's Maximum QoS: what it grants at most, and what clients publish at most.
     maximum_qos: QoS,
     /// The broker's own limit of QoS 1 and 2 deliveries in flight per client.
     max_inflight: u16,
+    /// The reference broker.
     model: NaiveBroker,
+    /// Each client's live connection, if it has one.
     live: Vec<Option<Live>>,
     /// What each client received during the current step.
     received: Vec<Vec<Delivery>>,
@@ -200,6 +234,7 @@ struct Run {
 }
 
 impl Run {
+    /// A case on a broker with this Maximum QoS and in-flight limit, and an empty reference.
     fn new(maximum_qos: QoS, max_inflight: u16) -> Self {
         let config = BrokerConfig {
             maximum_qos,
@@ -367,6 +402,7 @@ impl Run {
         }
     }
 
+    /// A CONNECT of `client` on a new connection, taking over the old one.
     fn connect(
         &mut self,
         client: usize,
@@ -499,6 +535,7 @@ impl Run {
         }
     }
 
+    /// One SUBSCRIBE of `client`, with the options its version can carry.
     fn subscribe(
         &mut self,
         client: usize,
@@ -607,6 +644,7 @@ impl Run {
         self.harness.send(conn, subscribe);
     }
 
+    /// One UNSUBSCRIBE of `client`.
     fn unsubscribe(&mut self, client: usize, filters: &[String]) {
         self.log
             .push(format!("unsubscribe {} {filters:?}", CLIENTS[client]));
@@ -628,6 +666,7 @@ impl Run {
         self.harness.send(conn, unsubscribe);
     }
 
+    /// `client` publishes `messages` in one write, in step `index` (which names payloads).
     fn publish(&mut self, client: usize, index: usize, messages: &[Message]) {
         let conn = self.live[client].as_ref().expect("connected").conn;
         let mut packets = Vec::new();
@@ -680,6 +719,7 @@ impl Run {
         self.harness.send_all(conn, packets);
     }
 
+    /// The driver publishes a message through the broker's API.
     fn driver_publish(&mut self, name: &str, qos: QoS, retain: bool, payload: &[u8]) {
         self.log.push(format!(
             "driver publishes {name}={:?} q{} retain={retain}",
@@ -701,6 +741,7 @@ impl Run {
         self.harness.advance(0);
     }
 
+    /// `client` ends its connection: DISCONNECT, or a cut socket.
     fn disconnect(&mut self, client: usize, cut: bool, expiry: Option<u32>) {
         let id = CLIENTS[client];
         let mut live = self.live[client].take().expect("connected");
@@ -956,6 +997,7 @@ impl Run {
         }
     }
 
+    /// The broker's settings and every step so far, for failure messages.
     fn trace(&self) -> String {
         let mut out = format!(
             "broker Maximum QoS {}, in flight at most {}; steps:\n",
@@ -970,10 +1012,12 @@ impl Run {
 
 // ---- strategies ----
 
+/// One of the clients.
 fn client() -> impl Strategy<Value = usize> {
     0..CLIENTS.len()
 }
 
+/// Any QoS.
 fn qos() -> impl Strategy<Value = QoS> {
     prop_oneof![
         Just(QoS::AtMostOnce),
@@ -1028,6 +1072,7 @@ fn filter() -> impl Strategy<Value = String> {
     })
 }
 
+/// A Retain Handling option, mostly 0.
 fn retain_handling() -> impl Strategy<Value = RetainHandling> {
     prop_oneof![
         2 => Just(RetainHandling::SendAtSubscribe),
@@ -1036,6 +1081,7 @@ fn retain_handling() -> impl Strategy<Value = RetainHandling> {
     ]
 }
 
+/// A protocol version, mostly 5.0.
 fn version() -> impl Strategy<Value = ProtocolVersion> {
     prop_oneof![
         1 => Just(ProtocolVersion::V3_1),
@@ -1078,6 +1124,7 @@ fn connect_all() -> impl Strategy<Value = Vec<Op>> {
         .collect::<Vec<_>>()
 }
 
+/// One step, weighted towards publishing and subscribing.
 fn op() -> impl Strategy<Value = Op> {
     let connect = connect(client());
     let subscription = (
