@@ -1,12 +1,16 @@
 //! A deliberately naive reference broker for the model test of the broker core
-//! (`tests/broker_model.rs`): lists and linear scans only, no trie, no slab, no shared message
-//! store, written from the spec's text rather than from `src/broker/`.
+//! (`tests/broker_model.rs`): lists and linear scans only, no trie and no slab, written from
+//! the spec's text rather than from `src/broker/`. Messages are numbered only so that the test
+//! can count how many the broker should be storing.
 //!
 //! It knows sessions (with their subscriptions, the deliveries in flight and the ones queued),
 //! retained messages and a clock, and says which PUBLISH packets each client must receive, in
-//! which order, with which QoS, RETAIN and DUP flags and Subscription Identifiers. It knows
-//! nothing about wills, shared subscriptions, message expiry, topic aliases, packet sizes or
-//! queue limits: the model test keeps out of all of them.
+//! which order, with which QoS, RETAIN and DUP flags and Subscription Identifiers. Where the
+//! spec leaves the server a choice it takes the one the broker documents: one copy for
+//! overlapping subscriptions (with every Subscription Identifier), QoS 0 messages not queued
+//! for an absent client, a session's queue feeding its window in order. It knows nothing about
+//! wills, shared subscriptions, message expiry, topic aliases, packet sizes or queue limits:
+//! the model test keeps out of all of them.
 
 use std::fmt;
 
