@@ -11,6 +11,7 @@
 pub(crate) mod broker;
 pub(crate) mod client;
 mod make;
+pub(crate) mod naive_broker;
 pub(crate) mod packets;
 pub(crate) mod pair;
 pub(crate) mod topic_reference;
