@@ -1316,12 +1316,10 @@ fn reference_matching_follows_the_examples_of_section_4_7() {
 /// A resumed session's deliveries in flight are re-sent no faster than the client's new
 /// Receive Maximum allows: two QoS 1 messages left unacknowledged on one connection, and a
 /// reconnect with Receive Maximum 1, bring one re-sent PUBLISH (DUP) and the other only after
-/// it is acknowledged. The broker re-sends both at once.
+/// it is acknowledged.
 ///
-/// The statements it would prove (not cited for coverage while it fails): 5.0
-/// `[MQTT-3.3.4-9]`, `[MQTT-4.9.0-1]`, `[MQTT-4.9.0-2]`.
+/// conformance: v5:MQTT-3.3.4-9, v5:MQTT-4.9.0-1, v5:MQTT-4.9.0-2
 #[test]
-#[ignore = "broker bug: a resumed session re-sends every delivery in flight past the new Receive Maximum"]
 fn resumed_session_resends_no_more_than_the_receive_maximum() {
     use common::broker::{deliveries, got, keep_session, publish};
 

@@ -281,7 +281,7 @@ impl<P: Policy> Broker<P> {
         if !is_qos1 {
             return;
         }
-        if let Some(inflight) = session.flows_mut().inflight.remove(at) {
+        if let Some(inflight) = session.flows_mut().remove_inflight(at) {
             self.store.release(inflight.delivery.message);
         }
         self.fill_window(key);
@@ -308,7 +308,7 @@ impl<P: Policy> Broker<P> {
         };
         if rec.reason_code.is_error() {
             // [MQTT-4.4.0-2] (5.0): the flow ends without PUBREL.
-            if let Some(inflight) = session.flows_mut().inflight.remove(at) {
+            if let Some(inflight) = session.flows_mut().remove_inflight(at) {
                 self.store.release(inflight.delivery.message);
             }
             self.fill_window(key);
@@ -354,7 +354,7 @@ impl<P: Policy> Broker<P> {
             .get(at)
             .is_some_and(|inflight| inflight.released)
         {
-            if let Some(inflight) = session.flows_mut().inflight.remove(at) {
+            if let Some(inflight) = session.flows_mut().remove_inflight(at) {
                 self.store.release(inflight.delivery.message);
             }
             self.fill_window(key);

@@ -188,6 +188,7 @@ impl<P: Policy> Broker<P> {
             };
             let flows = session.flows_mut();
             if flows.queue.is_empty()
+                && flows.unsent == 0
                 && flows.inflight.len() < window
                 && let Some(id) = flows.allocate_id()
             {
@@ -195,6 +196,7 @@ impl<P: Policy> Broker<P> {
                     id,
                     delivery: delivery.clone(),
                     released: false,
+                    unsent: false,
                 });
                 self.store.retain(delivery.message);
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
@@ -276,7 +278,28 @@ impl<P: Policy> Broker<P> {
                 return;
             };
             let flows = session.flows();
-            if flows.queue.is_empty() || flows.inflight.len() >= usize::from(window) {
+            if flows.on_the_wire() >= usize::from(window) {
+                return;
+            }
+            // First what a resumed session still owes the client, in order.
+            if flows.unsent != 0 {
+                let flows = session.flows_mut();
+                let next = flows.inflight.iter_mut().find(|inflight| inflight.unsent);
+                let Some(inflight) = next else {
+                    flows.unsent = 0;
+                    continue;
+                };
+                inflight.unsent = false;
+                let out = Out::Publish {
+                    delivery: inflight.delivery.clone(),
+                    id: Some(inflight.id),
+                    dup: true,
+                };
+                flows.unsent = flows.unsent.saturating_sub(1);
+                self.send(handle, out);
+                continue;
+            }
+            if flows.queue.is_empty() {
                 return;
             }
             let Some(delivery) = session.flows_mut().queue.pop_front() else {
@@ -331,6 +354,7 @@ impl<P: Policy> Broker<P> {
                 id,
                 delivery: delivery.clone(),
                 released: false,
+                unsent: false,
             });
             self.stats.messages_out = self.stats.messages_out.saturating_add(1);
             self.send(
@@ -345,27 +369,47 @@ impl<P: Policy> Broker<P> {
     }
 
     /// A resumed session: every delivery in flight goes again, in order, a PUBLISH with DUP
-    /// and a PUBREL as PUBREL (`[MQTT-4.4.0-1]`, `[MQTT-3.3.1-1]`).
+    /// and a PUBREL as PUBREL (`[MQTT-4.4.0-1]`, `[MQTT-3.3.1-1]`), as far as the client's
+    /// Receive Maximum allows (`[MQTT-3.3.4-9]` in 5.0): a delivery past it waits, marked
+    /// unsent, until acknowledgements make room (`fill_window` sends it then, with its
+    /// identifier and DUP). Released deliveries count against the window but their PUBRELs
+    /// always go: a PUBREL is not a PUBLISH.
     pub(super) fn resend_session(&mut self, key: SessionKey, handle: ConnectionHandle) {
-        let Some(session) = self.session(key) else {
+        let window = self.connection(handle).map_or(0, |conn| {
+            usize::from(self.config.max_inflight.min(conn.receive_maximum))
+        });
+        let Some(session) = self.session_mut(key) else {
             return;
         };
-        let resend: Vec<Out> = session
-            .flows()
+        if session.flows().inflight.is_empty() {
+            return;
+        }
+        let flows = session.flows_mut();
+        let mut on_the_wire = flows
             .inflight
             .iter()
-            .map(|inflight| {
-                if inflight.released {
-                    Out::Ack(Ack::PubRel(inflight.id, 0))
-                } else {
-                    Out::Publish {
-                        delivery: inflight.delivery.clone(),
-                        id: Some(inflight.id),
-                        dup: true,
-                    }
-                }
-            })
-            .collect();
+            .filter(|inflight| inflight.released)
+            .count();
+        let mut resend = Vec::with_capacity(flows.inflight.len());
+        let mut unsent = 0;
+        for inflight in &mut flows.inflight {
+            if inflight.released {
+                inflight.unsent = false;
+                resend.push(Out::Ack(Ack::PubRel(inflight.id, 0)));
+            } else if on_the_wire < window {
+                inflight.unsent = false;
+                on_the_wire = on_the_wire.saturating_add(1);
+                resend.push(Out::Publish {
+                    delivery: inflight.delivery.clone(),
+                    id: Some(inflight.id),
+                    dup: true,
+                });
+            } else {
+                inflight.unsent = true;
+                unsent += 1;
+            }
+        }
+        flows.unsent = unsent;
         for out in resend {
             self.send(handle, out);
         }

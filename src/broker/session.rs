@@ -69,6 +69,9 @@ pub(crate) struct Inflight {
     pub(crate) delivery: Delivery,
     /// PUBREC received, PUBREL sent: awaiting PUBCOMP.
     pub(crate) released: bool,
+    /// Sent on an earlier connection and not yet again on this one: a resumed session
+    /// re-sends only what the client's Receive Maximum allows, the rest as acks make room.
+    pub(crate) unsent: bool,
 }
 
 /// A session; see the module docs.
@@ -155,6 +158,8 @@ pub(crate) struct Flows {
     pub(crate) queue: VecDeque<Delivery>,
     /// Payload bytes of `queue`.
     pub(crate) queued_bytes: usize,
+    /// Deliveries of `inflight` marked `unsent`.
+    pub(crate) unsent: usize,
     next_id: u16,
     /// QoS 2 identifiers received, PUBREC sent, PUBREL awaited.
     pub(crate) incoming_qos2: Vec<u16>,
@@ -169,9 +174,24 @@ impl Flows {
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
             queued_bytes: 0,
+            unsent: 0,
             next_id: 0,
             incoming_qos2: Vec::new(),
         }
+    }
+
+    /// Deliveries in flight on the current connection: sent, and not yet acknowledged.
+    pub(crate) fn on_the_wire(&self) -> usize {
+        self.inflight.len().saturating_sub(self.unsent)
+    }
+
+    /// Removes the delivery in flight at `at`.
+    pub(crate) fn remove_inflight(&mut self, at: usize) -> Option<Inflight> {
+        let inflight = self.inflight.remove(at)?;
+        if inflight.unsent {
+            self.unsent = self.unsent.saturating_sub(1);
+        }
+        Some(inflight)
     }
 
     /// Whether nothing is in flight, queued or awaiting a PUBREL.

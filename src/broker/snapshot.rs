@@ -500,6 +500,7 @@ impl<P: Policy> Broker<P> {
                 id,
                 delivery,
                 released,
+                unsent: false,
             });
         }
 
