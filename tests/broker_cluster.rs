@@ -327,8 +327,9 @@ fn a_session_moves_to_another_broker_with_its_queued_message() {
 
 /// A connected client has reconnected elsewhere: exporting its session closes its
 /// connection as a takeover does (DISCONNECT 0x8E in 5.0, a plain close in 3.1.1), without
-/// writing the QoS 1 delivery it had not written yet; the delivery goes with the session
-/// and the client gets it again, DUP set, with its Packet Identifier, when it resumes on B.
+/// writing the QoS 1 delivery it had not written yet (nor another client's message stored
+/// since); both deliveries in flight go with the session, and the client gets them again,
+/// DUP set, when it resumes on B, the first with the Packet Identifier it had.
 ///
 /// conformance: v5:MQTT-3.1.4-3, v311:MQTT-3.1.4-2, v5:MQTT-4.4.0-1, v311:MQTT-4.4.0-1
 #[test]
@@ -338,15 +339,23 @@ fn exporting_a_connected_session_takes_it_over() {
         let mut b = Harness::new(config());
         let (client, _, _) = a.resume(version, "c", 3600);
         a.subscribe(client, "t", QoS::AtLeastOnce);
+        let (away, _, _) = a.resume(V5, "away", 3600);
+        a.subscribe(away, "secret", QoS::AtLeastOnce);
+        a.drop_socket(away);
         let publisher = a.connect(V5, "pub");
         a.send(publisher, publish("t", b"first", QoS::AtLeastOnce, 1));
         let first = only_publish(a.sent(client));
-        // The second is routed and not yet written when the export comes.
-        let bytes = a.encode(publisher, publish("t", b"second", QoS::AtLeastOnce, 2));
+        // The second is routed and not yet written when the export comes; then a message
+        // for another client is stored, maybe where the second was.
         let handle = a.handle(publisher);
+        let bytes = a.encode(publisher, publish("t", b"second", QoS::AtLeastOnce, 2));
         a.broker.handle_data(a.now, handle, &bytes);
-
         let export = a.broker.export_session(a.now, "c").unwrap().unwrap();
+        let bytes = a.encode(
+            publisher,
+            publish("secret", b"not c's", QoS::AtLeastOnce, 3),
+        );
+        a.broker.handle_data(a.now, handle, &bytes);
         a.advance(0);
         assert_eq!(a.closed(client), Some(CloseReason::SessionTakenOver));
         let sent = a.sent(client);
@@ -358,8 +367,8 @@ fn exporting_a_connected_session_takes_it_over() {
         } else {
             assert_eq!(sent, [], "3.1.1 has no DISCONNECT from the server");
         }
-        assert_eq!(a.broker.stats().sessions, 1, "pub's only");
-        assert_eq!(a.broker.stats().stored_messages, 0);
+        assert_eq!(a.broker.stats().sessions, 2, "pub's and away's");
+        assert_eq!(a.broker.stats().stored_messages, 1, "away's");
 
         b.broker.import_session(b.now, &export).unwrap();
         let (_, present, rest) = b.resume(version, "c", 3600);
