@@ -690,3 +690,51 @@ fn interest_filters_register_on_a_peer_as_they_are() {
     a.send(publisher, publish("x/y", b"m", QoS::AtMostOnce, 0));
     assert!(forwards(a.events()).is_empty());
 }
+
+/// The driver's order for a client that reconnects elsewhere: with anonymous clients
+/// refused, the CONNECT on B waits as `Event::Authenticate`; the driver moves the session
+/// from A meanwhile, then accepts, and the client resumes its session on B.
+///
+/// conformance: v5:MQTT-3.1.2-5, v5:MQTT-3.2.2-3
+#[test]
+fn a_connect_waits_for_its_session_to_arrive() {
+    let mut a = Harness::new(config());
+    let mut b = Harness::new(BrokerConfig {
+        allow_anonymous: false,
+        ..config()
+    });
+    let (client, _, _) = a.resume(V5, "c", 3600);
+    a.subscribe(client, "t", QoS::AtLeastOnce);
+    a.drop_socket(client);
+    let publisher = a.connect(V5, "pub");
+    a.send(publisher, publish("t", b"queued", QoS::AtLeastOnce, 1));
+
+    let client = b.open(V5);
+    b.send(client, keep_session(V5, "c", 3600));
+    let waiting = b.events();
+    let Some(Event::Authenticate {
+        connection,
+        connect,
+    }) = waiting.first()
+    else {
+        panic!("{waiting:?}");
+    };
+    assert_eq!(b.sent(client), [], "no CONNACK before the verdict");
+    let export = a
+        .broker
+        .export_session(a.now, connect.client_id.as_str())
+        .unwrap()
+        .unwrap();
+    b.broker.import_session(b.now, &export).unwrap();
+    b.broker.accept_connect(b.now, *connection).unwrap();
+    b.advance(0);
+    let mut sent = b.sent(client).into_iter();
+    match sent.next() {
+        Some(mqtt_sansio::Packet::ConnAck(connack)) => assert!(connack.session_present),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        deliveries(&sent.collect::<Vec<_>>()),
+        [got("t", b"queued", QoS::AtLeastOnce)]
+    );
+}

@@ -33,7 +33,12 @@
 //!   topics that start with `$`).
 //! - **Which broker holds a session**: the driver keeps one session per Client Identifier
 //!   in the cluster, by exporting it from the broker that holds it before a CONNECT with
-//!   that identifier is accepted elsewhere.
+//!   that identifier is accepted elsewhere. With
+//!   [`allow_anonymous`](super::BrokerConfig::allow_anonymous) off, every CONNECT waits as
+//!   [`Event::Authenticate`] for the driver's verdict: the driver asks the cluster who holds
+//!   the Client Identifier, imports the session, then calls
+//!   [`accept_connect`](Broker::accept_connect). (With it on, a CONNECT is accepted at once,
+//!   and a session imported afterwards would take the new connection over.)
 //!
 //! # Example: two brokers, one message
 //!

@@ -79,6 +79,15 @@
 //! reference, order and flag; truncated input, trailing bytes and inconsistencies are
 //! refused, and no input makes it panic. A snapshot restored and taken again at the same
 //! `now` is the same bytes.
+//!
+//! # One session
+//!
+//! [`Broker::export_session`] writes one session in this format, for
+//! [`Broker::import_session`] on another broker of a cluster: a snapshot whose `sessions` hold
+//! that one session, whose `messages` hold the messages its deliveries refer to, and whose
+//! `retained` is empty. Its client's connection, if it had one, was closed before it was
+//! written, so it is written as a disconnected session. The import checks it as a restore
+//! does, and refuses a snapshot of any other number of sessions or with retained messages.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -318,7 +327,9 @@ impl<P: Policy> Broker<P> {
     /// wrote, its times rebased on `now`: every session disconnected, waiting for its client
     /// (the [module docs](self) say what a restart does to wills and expiry). Wills and
     /// expiries already due at `now` are handled before it returns; the rest wait for
-    /// [`handle_timeout`](Self::handle_timeout) as usual.
+    /// [`handle_timeout`](Self::handle_timeout) as usual. With
+    /// [`report_interest`](BrokerConfig::report_interest) on, each filter the sessions
+    /// subscribe to is reported once as [`Event::Interest`](super::Event::Interest).
     ///
     /// # Errors
     ///
