@@ -738,3 +738,43 @@ fn a_connect_waits_for_its_session_to_arrive() {
         [got("t", b"queued", QoS::AtLeastOnce)]
     );
 }
+
+/// Every prefix of an export is refused without changing anything, and every export with one
+/// byte altered is either refused, changing nothing, or imported whole; none panics.
+#[test]
+fn an_altered_export_is_refused_whole_or_imported_whole() {
+    let mut a = Harness::new(config());
+    let (client, _, _) = a.resume(V5, "c", 3600);
+    a.subscribe(client, "t/#", QoS::ExactlyOnce);
+    a.drop_socket(client);
+    let publisher = a.connect(V5, "pub");
+    a.send(publisher, publish("t/1", b"one", QoS::AtLeastOnce, 1));
+    a.send(publisher, publish("t/2", b"two", QoS::ExactlyOnce, 2));
+    let export = a.broker.export_session(a.now, "c").unwrap().unwrap();
+
+    let untouched = |b: &mut Broker| {
+        let stats = b.stats();
+        assert_eq!(
+            (stats.sessions, stats.subscriptions, stats.stored_messages),
+            (0, 0, 0)
+        );
+        assert_eq!(b.poll_event(), None);
+    };
+    for len in 0..export.len() {
+        let mut b = Broker::new(config());
+        assert!(b.import_session(a.now, &export[..len]).is_err(), "{len}");
+        untouched(&mut b);
+    }
+    for at in 0..export.len() {
+        for flip in [0x01, 0x80, 0xff] {
+            let mut altered = export.clone();
+            altered[at] ^= flip;
+            let mut b = Broker::new(config());
+            if b.import_session(a.now, &altered).is_ok() {
+                assert_eq!(b.stats().sessions, 1, "byte {at} ^ {flip:#x}");
+            } else {
+                untouched(&mut b);
+            }
+        }
+    }
+}
