@@ -85,6 +85,20 @@ pub struct BrokerConfig {
     /// assert_eq!(config.response_information.as_deref(), Some("reply/"));
     /// ```
     pub response_information: Option<String>,
+    /// Report [`Event::Interest`](super::Event::Interest) when a Topic Filter gains its first
+    /// subscriber on this broker or loses its last one, so that a cluster driver can tell the
+    /// other nodes (or the other cores of the process) which messages this one wants. Off, a
+    /// single broker pays nothing for it; on, each SUBSCRIBE, UNSUBSCRIBE and session end pays
+    /// one more walk of the filter's levels per filter, and nothing per message.
+    ///
+    /// ```
+    /// use mqtt_sansio::BrokerConfig;
+    ///
+    /// let config = BrokerConfig { report_interest: true, ..BrokerConfig::default() };
+    /// assert!(!BrokerConfig::default().report_interest);
+    /// # drop(config);
+    /// ```
+    pub report_interest: bool,
 }
 
 impl BrokerConfig {
@@ -92,7 +106,7 @@ impl BrokerConfig {
     /// messages and 1 MiB queued per session, QoS 2, every feature available, 10 Topic
     /// Aliases, no Keep Alive maximum, sessions kept at most a day, 10 s to send CONNECT, 1,000
     /// subscriptions per session, 200 topic levels, anonymous clients accepted, no Response
-    /// Information, hash seed 0.
+    /// Information, hash seed 0, no interest reported.
     pub const DEFAULT: Self = Self {
         max_connections: 10_000,
         max_packet_size: 1024 * 1024,
@@ -114,6 +128,7 @@ impl BrokerConfig {
         allow_anonymous: true,
         hash_seed: 0,
         response_information: None,
+        report_interest: false,
     };
 }
 

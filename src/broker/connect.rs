@@ -456,7 +456,9 @@ impl<P: Policy> Broker<P> {
             self.publish_will(*will);
         }
         for filter in core::mem::take(&mut session.filters) {
-            self.subscriptions.unsubscribe(&filter, key);
+            if self.subscriptions.unsubscribe(&filter, key) {
+                self.interest_lost(&filter);
+            }
         }
         let flows = session.take_flows();
         for inflight in flows.inflight {

@@ -5,8 +5,9 @@ use alloc::boxed::Box;
 use bytes::Bytes;
 
 use crate::codec::MqttString;
-use crate::packet::{Auth, Connect};
+use crate::packet::{Auth, Connect, Publish};
 use crate::reason::DisconnectReasonCode;
+use crate::topic::TopicFilter;
 use crate::types::ProtocolVersion;
 
 /// One connection of a [`Broker`](super::Broker), from [`accept`](super::Broker::accept).
@@ -95,6 +96,55 @@ pub enum Event {
         connection: ConnectionHandle,
         /// Why.
         reason: CloseReason,
+    },
+    /// A Topic Filter gained its first subscriber on this broker (`gained`), or lost its last
+    /// one (an UNSUBSCRIBE, or the end, expiry or export of the sessions that held it), with
+    /// [`report_interest`](super::BrokerConfig::report_interest) on. A cluster driver tells
+    /// the other nodes, which register it with
+    /// [`add_remote_interest`](super::Broker::add_remote_interest) and forward what matches.
+    ///
+    /// Filters are counted as written: `a/#` and `a/+` are two interests, and a shared
+    /// subscription is reported whole (`$share/{group}/{filter}`), one interest per group. A
+    /// session that subscribes again to a filter it holds changes nothing. Restoring a
+    /// [`snapshot`](super::Broker::snapshot) and importing a session report what they add.
+    ///
+    /// ```
+    /// use mqtt_sansio::broker::Event;
+    /// use mqtt_sansio::{Broker, BrokerConfig, Instant};
+    ///
+    /// let config = BrokerConfig { report_interest: true, ..BrokerConfig::default() };
+    /// let mut broker = Broker::new(config);
+    /// let connection = broker.accept(Instant::ZERO)?;
+    /// // CONNECT of "dev1" in 3.1.1, then SUBSCRIBE to "a/#" at QoS 0.
+    /// broker.handle_data(Instant::ZERO, connection, b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04dev1");
+    /// broker.handle_data(Instant::ZERO, connection, b"\x82\x08\x00\x01\x00\x03a/#\x00");
+    /// assert!(matches!(broker.poll_event(), Some(Event::Connected { .. })));
+    /// match broker.poll_event() {
+    ///     Some(Event::Interest { filter, gained }) => assert!(filter.as_str() == "a/#" && gained),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), mqtt_sansio::UsageError>(())
+    /// ```
+    Interest {
+        /// The filter, exactly as subscribed.
+        filter: TopicFilter<Bytes>,
+        /// Whether it gained its first subscriber (`true`) or lost its last one (`false`).
+        gained: bool,
+    },
+    /// A message a client of this broker published (or a Will it published for one) matches
+    /// what `peer` registered with [`add_remote_interest`](super::Broker::add_remote_interest):
+    /// send it there, to be given to that broker's [`publish`](super::Broker::publish). One
+    /// event per peer and message, however many of its filters match; never for a message
+    /// the driver gave to [`publish`](super::Broker::publish), so that a message goes from
+    /// node to node once and never back.
+    ///
+    /// The message is as stored: its topic resolved from any Topic Alias, no Packet
+    /// Identifier of its own, its RETAIN flag and properties as published.
+    Forward {
+        /// The peer, as the driver named it.
+        peer: u32,
+        /// The message.
+        message: Box<Publish<Bytes>>,
     },
 }
 

@@ -4,9 +4,12 @@
 //! See [`Broker`] for the run loop. [`Broker`] and [`BrokerConfig`] are also at the crate
 //! root; the types a driver meets on the way ([`Event`], [`Transmit`], [`ConnectionHandle`],
 //! [`Policy`], [`Stats`]) are here. [`Broker::snapshot`] and [`Broker::restore`] carry the
-//! durable state across a restart, in the format [`snapshot`] describes.
+//! durable state across a restart, in the format [`snapshot`] describes. Brokers that run
+//! side by side (the nodes of a cluster, or one per CPU thread) exchange interest, messages
+//! and sessions through the hooks [`cluster`] describes.
 
 mod auth;
+pub mod cluster;
 mod config;
 mod connect;
 mod connection;
@@ -195,6 +198,8 @@ pub struct Broker<P = AllowAll> {
     assigned_ids: u64,
     matches: Vec<Match<SessionKey>>,
     retained_scratch: Vec<RetainedMessage>,
+    /// The peers' interests, for [`Event::Forward`].
+    cluster: cluster::Cluster,
 }
 
 /// The connection `handle` names in `connections`, if it is still open: a look-up that
@@ -244,6 +249,7 @@ impl<P: Policy> Broker<P> {
             assigned_ids: 0,
             matches: Vec::new(),
             retained_scratch: Vec::new(),
+            cluster: cluster::Cluster::default(),
         }
     }
 
@@ -401,14 +407,18 @@ impl<P: Policy> Broker<P> {
     }
 
     /// Publishes a message from the driver (a `$SYS/` topic, or a message another node of a
-    /// cluster received), to local subscribers only: it is not retained unless its RETAIN
-    /// flag is set, and it has no publishing session (No Local never applies).
+    /// cluster received, from its [`Event::Forward`]), to local subscribers only: it is not
+    /// retained unless its RETAIN flag is set, it has no publishing session (No Local never
+    /// applies), and it is never reported as [`Event::Forward`], so that a message forwarded
+    /// between brokers does not come back (see the [`cluster`] hooks).
     pub fn publish(&mut self, now: Instant, message: Publish<Bytes>) -> Result<(), UsageError> {
         self.now = now;
         if message.topic.is_none() {
             return Err(UsageError::MissingTopic);
         }
+        self.cluster.from_peer = true;
         self.route(message, None);
+        self.cluster.from_peer = false;
         Ok(())
     }
 

@@ -419,6 +419,9 @@ impl<P: Policy> Broker<P> {
                         codes.push(failure(SubAckReasonCode::QuotaExceeded));
                         continue;
                     };
+                    if !replaced {
+                        self.interest_gained(filter.as_str());
+                    }
                     if !known && let Some(session) = self.session_mut(key) {
                         // A copy of its own (a slice would hold the SUBSCRIBE's buffer), in a
                         // list that grows by one: sessions hold few filters.
@@ -494,6 +497,9 @@ impl<P: Policy> Broker<P> {
         let mut codes = Vec::with_capacity(unsubscribe.filters.len());
         for filter in unsubscribe.filters.iter() {
             let existed = self.subscriptions.unsubscribe(filter.as_str(), key);
+            if existed {
+                self.interest_lost(filter.as_str());
+            }
             if existed && let Some(session) = self.session_mut(key) {
                 session.filters.retain(|f| &**f != filter.as_str());
             }

@@ -83,6 +83,7 @@ impl<P: Policy> Broker<P> {
             start = end;
         }
         self.matches = matches;
+        self.forward(id);
         self.stats.messages_in = self.stats.messages_in.saturating_add(1);
         self.store.release_if_unused(id);
     }

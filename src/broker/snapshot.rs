@@ -79,6 +79,15 @@
 //! reference, order and flag; truncated input, trailing bytes and inconsistencies are
 //! refused, and no input makes it panic. A snapshot restored and taken again at the same
 //! `now` is the same bytes.
+//!
+//! # One session
+//!
+//! [`Broker::export_session`] writes one session in this format, for
+//! [`Broker::import_session`] on another broker of a cluster: a snapshot whose `sessions` hold
+//! that one session, whose `messages` hold the messages its deliveries refer to, and whose
+//! `retained` is empty. Its client's connection, if it had one, was closed before it was
+//! written, so it is written as a disconnected session. The import checks it as a restore
+//! does, and refuses a snapshot of any other number of sessions or with retained messages.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -124,10 +133,10 @@ const RELEASED: u8 = 0b1000;
 /// the property length (1).
 const MIN_PUBLISH: usize = 6;
 /// The fewest bytes of one message record.
-const MIN_MESSAGE: usize = 8 + MIN_PUBLISH;
+pub(super) const MIN_MESSAGE: usize = 8 + MIN_PUBLISH;
 /// The fewest bytes of one session: client id (2 + 1), level, expiry, expires in, will
 /// flags, and four counts.
-const MIN_SESSION: usize = 3 + 1 + 4 + 8 + 1 + 4 * 4;
+pub(super) const MIN_SESSION: usize = 3 + 1 + 4 + 8 + 1 + 4 * 4;
 /// The fewest bytes of one subscription.
 const MIN_SUBSCRIPTION: usize = 2 + 1 + 1 + 4;
 /// The fewest bytes of one delivery in flight.
@@ -227,11 +236,40 @@ impl<P: Policy> Broker<P> {
             .collect();
         // In Client Identifier order, so that equal states write equal bytes.
         sessions.sort_unstable_by(|a, b| a.session.client_id.cmp(&b.session.client_id));
+        self.write(now, &sessions, true)
+    }
 
+    /// One session at `now` in the snapshot format, with the messages its deliveries refer to
+    /// and no retained message: what [`export_session`](Self::export_session) hands out.
+    pub(super) fn write_session_alone(
+        &self,
+        now: Instant,
+        key: SessionKey,
+    ) -> Result<Option<Vec<u8>>, EncodeError> {
+        let Some(session) = self.session(key) else {
+            return Ok(None);
+        };
+        let written = Written {
+            key,
+            session,
+            full: true,
+        };
+        self.write(now, core::slice::from_ref(&written), false)
+            .map(Some)
+    }
+
+    /// Writes a snapshot of `sessions` (in Client Identifier order), the messages they refer
+    /// to and, if `with_retained`, the retained messages.
+    fn write(
+        &self,
+        now: Instant,
+        sessions: &[Written<'_>],
+        with_retained: bool,
+    ) -> Result<Vec<u8>, EncodeError> {
         // The stored messages, each once, by first reference.
         let mut table: BTreeMap<MessageId, u32> = BTreeMap::new();
         let mut messages: Vec<&Stored> = Vec::new();
-        for Written { session, full, .. } in &sessions {
+        for Written { session, full, .. } in sessions {
             if !full {
                 continue;
             }
@@ -267,6 +305,7 @@ impl<P: Policy> Broker<P> {
         let mut retained: Vec<&RetainedMessage> = self
             .retained
             .iter()
+            .filter(|_| with_retained)
             .filter(|(_, expires_at)| expires_at.is_none_or(|at| at > now))
             .map(|(message, _)| message)
             .collect();
@@ -278,7 +317,7 @@ impl<P: Policy> Broker<P> {
         }
 
         put_count(&mut out, sessions.len())?;
-        for written in &sessions {
+        for written in sessions {
             write_session(&mut out, self, written, &table, now)?;
         }
         Ok(out)
@@ -288,7 +327,9 @@ impl<P: Policy> Broker<P> {
     /// wrote, its times rebased on `now`: every session disconnected, waiting for its client
     /// (the [module docs](self) say what a restart does to wills and expiry). Wills and
     /// expiries already due at `now` are handled before it returns; the rest wait for
-    /// [`handle_timeout`](Self::handle_timeout) as usual.
+    /// [`handle_timeout`](Self::handle_timeout) as usual. With
+    /// [`report_interest`](BrokerConfig::report_interest) on, each filter the sessions
+    /// subscribe to is reported once as [`Event::Interest`](super::Event::Interest).
     ///
     /// # Errors
     ///
@@ -319,15 +360,7 @@ impl<P: Policy> Broker<P> {
         let mut input = Input::header(snapshot)?;
         let mut broker = Self::with_policy(config, policy);
         broker.now = now;
-
-        let count = input.count(MIN_MESSAGE)?;
-        let mut messages = Vec::new();
-        for _ in 0..count {
-            let age = input.u64()?;
-            let publish = input.publish()?;
-            let (received_at, publish) = rebase(now, age, publish);
-            messages.push(broker.store.insert(publish, received_at));
-        }
+        let messages = broker.read_messages(&mut input)?;
         // On an error the broker is dropped with whatever it holds so far.
         broker.restore_parts(&mut input, &messages)?;
         let left = input.left();
@@ -340,6 +373,43 @@ impl<P: Policy> Broker<P> {
         }
         broker.handle_timeout(now);
         Ok(broker)
+    }
+
+    /// Reads the message table into the store (with no reference yet), its times rebased on
+    /// the broker's `now`.
+    pub(super) fn read_messages(
+        &mut self,
+        input: &mut Input<'_>,
+    ) -> Result<Vec<MessageId>, SnapshotError> {
+        let now = self.now;
+        let count = input.count(MIN_MESSAGE)?;
+        let mut messages = Vec::new();
+        for _ in 0..count {
+            let age = input.u64()?;
+            let publish = input.publish()?;
+            let (received_at, publish) = rebase(now, age, publish);
+            messages.push(self.store.insert(publish, received_at));
+        }
+        Ok(messages)
+    }
+
+    /// Reads one session record, from its Client Identifier on, into a new session slot;
+    /// `previous` is the Client Identifier of the record before it, if any (they are sorted).
+    pub(super) fn read_session<'a>(
+        &mut self,
+        input: &mut Input<'a>,
+        previous: Option<&str>,
+        messages: &[MessageId],
+    ) -> Result<&'a str, SnapshotError> {
+        let client_id = input.string()?;
+        if client_id.is_empty() || MqttString::<Bytes>::new(ByteString::from(client_id)).is_err() {
+            return Err(SnapshotError::Invalid("client identifier"));
+        }
+        if previous.is_some_and(|before| before >= client_id) {
+            return Err(SnapshotError::Invalid("sessions out of order"));
+        }
+        self.restore_session(input, client_id, messages)?;
+        Ok(client_id)
     }
 
     /// Restores the retained messages and the sessions, after the message table.
@@ -392,17 +462,7 @@ impl<P: Policy> Broker<P> {
         let count = input.count(MIN_SESSION)?;
         let mut previous: Option<&str> = None;
         for _ in 0..count {
-            let client_id = input.string()?;
-            if client_id.is_empty()
-                || MqttString::<Bytes>::new(ByteString::from(client_id)).is_err()
-            {
-                return Err(SnapshotError::Invalid("client identifier"));
-            }
-            if previous.is_some_and(|before| before >= client_id) {
-                return Err(SnapshotError::Invalid("sessions out of order"));
-            }
-            previous = Some(client_id);
-            self.restore_session(input, client_id, messages)?;
+            previous = Some(self.read_session(input, previous, messages)?);
         }
         Ok(())
     }
@@ -478,6 +538,7 @@ impl<P: Policy> Broker<P> {
             self.subscriptions
                 .subscribe(&filter, key, options, id)
                 .map_err(|_| SnapshotError::Limit("subscription trie"))?;
+            self.interest_gained(filter.as_str());
             session.filters.push(Box::from(filter.as_str()));
         }
 
@@ -823,13 +884,13 @@ fn will_of(publish: Publish<Bytes>, delay: Option<u32>) -> Result<Will<Bytes>, S
 
 /// The snapshot being read: bounds-checked reads that fail with
 /// [`SnapshotError::Truncated`].
-struct Input<'a> {
+pub(super) struct Input<'a> {
     bytes: &'a [u8],
 }
 
 impl<'a> Input<'a> {
     /// The input after a checked header.
-    fn header(snapshot: &'a [u8]) -> Result<Self, SnapshotError> {
+    pub(super) fn header(snapshot: &'a [u8]) -> Result<Self, SnapshotError> {
         let Some(rest) = snapshot.strip_prefix(MAGIC.as_slice()) else {
             return Err(if MAGIC.starts_with(snapshot) {
                 SnapshotError::Truncated
@@ -845,7 +906,7 @@ impl<'a> Input<'a> {
     }
 
     /// Bytes not read yet.
-    fn left(&self) -> usize {
+    pub(super) fn left(&self) -> usize {
         self.bytes.len()
     }
 
@@ -876,7 +937,7 @@ impl<'a> Input<'a> {
 
     /// A count of records of at least `min_size` bytes each, refused as truncated if the
     /// bytes left cannot hold them (so nothing is allocated for records that are not there).
-    fn count(&mut self, min_size: usize) -> Result<usize, SnapshotError> {
+    pub(super) fn count(&mut self, min_size: usize) -> Result<usize, SnapshotError> {
         let count = self.u32()? as usize;
         if count.saturating_mul(min_size) > self.left() {
             return Err(SnapshotError::Truncated);

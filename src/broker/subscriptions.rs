@@ -259,6 +259,37 @@ impl<K: Copy + Ord> Subscriptions<K> {
         entries.get(found).map(|entry| (entry.options, entry.id))
     }
 
+    /// How many sessions subscribe to exactly `filter`, compared level by level as
+    /// [`unsubscribe`](Self::unsubscribe) does: for `$share/{group}/{filter}`, the members of
+    /// that group. One lookup per level; no allocation.
+    ///
+    /// ```text
+    /// subscribe("a/#", s1); subscribe("a/#", s2); subscribe("$share/g/a/#", s3)
+    /// subscribers("a/#") = 2    subscribers("$share/g/a/#") = 1    subscribers("a/+") = 0
+    /// ```
+    #[must_use]
+    pub fn subscribers(&self, filter: &str) -> usize {
+        let (group, filter) = split_shared(filter);
+        let mut at = ROOT;
+        for level in filter.split('/') {
+            match self.nodes.get(at).and_then(|node| node.child(level)) {
+                Some(child) => at = child.index(),
+                None => return 0,
+            }
+        }
+        let Some(node) = self.nodes.get(at) else {
+            return 0;
+        };
+        match group {
+            None => node.subscribers.len(),
+            Some(name) => node
+                .groups
+                .iter()
+                .find(|g| *g.name == *name)
+                .map_or(0, |g| g.members.len()),
+        }
+    }
+
     /// Pushes onto `out` every subscription whose filter matches `topic`: every non-shared
     /// one, and for each matching share group one member, taken in turn (round robin) among
     /// those `is_eligible` accepts (connected sessions, say), or the next in turn if it
@@ -949,6 +980,31 @@ mod tests {
     /// The keys of the subscriptions that match `topic`, sorted.
     fn keys(trie: &mut Subscriptions<u32>, topic: &str) -> Vec<u32> {
         matched(trie, topic).iter().map(|m| m.key).collect()
+    }
+
+    /// `subscribers` counts the sessions of one filter exactly, a share group's members apart
+    /// from the filter's own subscribers, and drops to zero when the last one leaves.
+    #[test]
+    fn subscribers_counts_one_filter_exactly() {
+        let mut trie = Subscriptions::new();
+        for key in [1u32, 2] {
+            trie.subscribe(&filter("a/#"), key, options(QoS::AtMostOnce), None)
+                .unwrap();
+        }
+        trie.subscribe(&filter("$share/g/a/#"), 3, options(QoS::AtMostOnce), None)
+            .unwrap();
+        assert_eq!(trie.subscribers("a/#"), 2);
+        assert_eq!(trie.subscribers("$share/g/a/#"), 1);
+        assert_eq!(trie.subscribers("$share/h/a/#"), 0);
+        assert_eq!(trie.subscribers("a/+"), 0);
+        assert_eq!(trie.subscribers("a"), 0);
+        assert!(trie.unsubscribe("a/#", 1));
+        assert_eq!(trie.subscribers("a/#"), 1);
+        assert!(trie.unsubscribe("a/#", 2));
+        assert_eq!(trie.subscribers("a/#"), 0);
+        assert_eq!(trie.subscribers("$share/g/a/#"), 1);
+        assert!(trie.unsubscribe("$share/g/a/#", 3));
+        assert_eq!(trie.subscribers("$share/g/a/#"), 0);
     }
 
     /// Section 4.7.1.2's examples of `#`, including that it matches its parent level.
