@@ -407,7 +407,7 @@ impl<P: Policy> Broker<P> {
                 });
             } else {
                 inflight.unsent = true;
-                unsent += 1;
+                unsent = unsent.saturating_add(1);
             }
         }
         flows.unsent = unsent;
