@@ -582,6 +582,7 @@ impl<P: Policy> Broker<P> {
             qos,
             retain: flags & RETAIN != 0,
             sub_ids,
+            group: None,
         })
     }
 }
