@@ -299,7 +299,7 @@ fn members_ending_session_hands_its_unacknowledged_messages_to_another() {
 
 /// A delivery handed over takes the new member's own subscription: its granted QoS, its
 /// Retain As Published and its Subscription Identifier.
-/// conformance: v5:MQTT-4.8.2-3, v5:MQTT-3.3.4-3
+/// conformance: v5:MQTT-4.8.2-3, v5:MQTT-3.3.4-3, v5:MQTT-3.3.1-13
 #[test]
 fn handed_over_delivery_takes_the_new_members_qos_and_subscription_identifier() {
     let mut h = broker(u16::MAX);
