@@ -23,9 +23,10 @@ const SHARED: &str = "$share/g/jobs";
 
 /// A broker that keeps at most `window` deliveries in flight to each client.
 fn broker(window: u16) -> Harness {
-    let mut config = BrokerConfig::default();
-    config.max_inflight = window;
-    Harness::new(config)
+    Harness::new(BrokerConfig {
+        max_inflight: window,
+        ..BrokerConfig::default()
+    })
 }
 
 /// Connects `client_id` as a member of the group at `qos`: with a Clean Start and no session

@@ -238,9 +238,9 @@ mod tests {
     /// both are cloned and queued on the routing path.
     #[test]
     fn deliveries_stay_small() {
-        assert!(core::mem::size_of::<SubIds>() <= 16);
-        assert!(core::mem::size_of::<Delivery>() <= 32);
-        assert!(core::mem::size_of::<Inflight>() <= 40);
+        assert!(size_of::<SubIds>() <= 16);
+        assert!(size_of::<Delivery>() <= 32);
+        assert!(size_of::<Inflight>() <= 40);
     }
 
     /// Identifiers pushed one by one come back in order, however many.
