@@ -7,9 +7,9 @@
 //! subscriptions the broker sends one copy (v5:MQTT-3.3.4-4, tested). Outbound Topic Aliases
 //! are not implemented: the broker sends none, which is what v5:MQTT-3.1.2-26,
 //! v5:MQTT-3.1.2-27 and v5:MQTT-3.3.2-11 are tested for; the aliasing policy will need its own
-//! tests. Neither is the hand-over of a shared subscription member's in-flight messages to
-//! another member when it disconnects; what is tested is that a QoS 2 delivery stays with its
-//! member (v5:MQTT-4.8.2-4, v5:MQTT-4.8.2-5).
+//! tests. A QoS 2 delivery to a shared subscription member stays with it (v5:MQTT-4.8.2-4,
+//! v5:MQTT-4.8.2-5); what a member that goes hands to the other members is tested in
+//! `broker_shared.rs`.
 
 mod common;
 

@@ -404,6 +404,8 @@ impl<P: Policy> Broker<P> {
                 self.timers.insert((at, Timer::Session(key)));
             }
         }
+        // Shared deliveries not sent yet go to a connected member (shared.rs).
+        self.hand_over_queued(key);
     }
 
     /// A session's will or expiry is due.
@@ -460,13 +462,8 @@ impl<P: Policy> Broker<P> {
                 self.interest_lost(&filter);
             }
         }
-        let flows = session.take_flows();
-        for inflight in flows.inflight {
-            self.store.release(inflight.delivery.message);
-        }
-        for queued in flows.queue {
-            self.store.release(queued.message);
-        }
+        // Shared deliveries go to another member of their group (shared.rs).
+        self.release_ended_flows(session.take_flows());
     }
 
     fn publish_will(&mut self, will: crate::packet::Will<Bytes>) {

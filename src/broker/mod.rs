@@ -19,9 +19,11 @@ mod receive;
 mod retained;
 mod route;
 mod session;
+mod shared;
 pub mod snapshot;
 mod store;
 mod subscriptions;
+mod sys;
 mod transmit;
 
 use alloc::boxed::Box;
@@ -49,7 +51,7 @@ use crate::codec::Limits;
 #[doc(hidden)]
 pub mod __internal {
     pub use super::retained::{Retained, RetainedSize};
-    pub use super::subscriptions::{Match, Subscriptions, TrieFull};
+    pub use super::subscriptions::{GroupId, Match, Subscriptions, TrieFull};
 }
 use crate::decoder::Decoder;
 use crate::error::UsageError;
@@ -115,6 +117,12 @@ pub struct Stats {
     pub dropped_too_large: u64,
     /// Deliveries dropped because their message expired while waiting.
     pub dropped_expired: u64,
+    /// Deliveries through a shared subscription that a member's ending session left and no
+    /// member of the group was left to take (see [`Broker`]'s shared subscriptions).
+    pub dropped_no_member: u64,
+    /// Deliveries through a shared subscription handed from a member that went to another
+    /// member of the group.
+    pub shared_handed_over: u64,
 }
 
 /// A timer behind [`Broker::poll_timeout`]: it may fire early (the deadline moved later),
@@ -174,6 +182,31 @@ struct SessionSlot {
 /// assert!(matches!(broker.poll_event(), Some(Event::Connected { .. })));
 /// # Ok::<(), mqtt_sansio::UsageError>(())
 /// ```
+///
+/// # Shared subscriptions
+///
+/// A `$share/{group}/{filter}` subscription joins share group `group` on `filter`, in every
+/// protocol version (as mosquitto does). Each message goes to one member of each matching
+/// group, in turn, connected members first, at the QoS granted to that member (5.0
+/// `[MQTT-4.8.2-3]`). A member that goes before a delivery is done leaves it as MQTT 5.0
+/// section 4.8.2 says:
+///
+/// - Deliveries not sent yet (queued) go to a connected member as soon as the member's
+///   connection ends; those no connected member can take stay queued for it.
+/// - A QoS 1 delivery sent and not acknowledged stays with its member while its session
+///   lives (it is sent again when the member resumes).
+/// - When the member's session ends (Session Expiry 0 or elapsed, or a Clean Start), its QoS 1
+///   deliveries in flight and all its queued ones go to another member, connected or not, as
+///   fresh deliveries (new Packet Identifier, DUP 0, that member's options and Subscription
+///   Identifier), counted in [`Stats::shared_handed_over`]. With no member left they are
+///   dropped and counted in [`Stats::dropped_no_member`].
+/// - A QoS 2 delivery sent stays with its member: completed if it resumes
+///   (`[MQTT-4.8.2-4]`), sent to no one else if its session ends first (`[MQTT-4.8.2-5]`).
+/// - A delivery the member refused (PUBACK or PUBREC 0x80 or above) is done: no other member
+///   is offered it (`[MQTT-4.8.2-6]`).
+///
+/// A snapshot does not record which group a delivery came through: after
+/// [`restore`](Self::restore), deliveries restored stay with their member.
 #[derive(Debug)]
 pub struct Broker<P = AllowAll> {
     config: BrokerConfig,

@@ -480,6 +480,7 @@ impl<P: Policy> Broker<P> {
                     qos,
                     retain: true,
                     sub_ids,
+                    group: None,
                 };
                 self.deliver(key, delivery);
                 self.store.release_if_unused(message);

@@ -127,6 +127,7 @@ impl<P: Policy> Broker<P> {
             qos: message_qos.min(granted),
             retain,
             sub_ids,
+            group: first.group,
         };
         self.deliver(key, delivery);
     }

@@ -644,6 +644,7 @@ impl<P: Policy> Broker<P> {
             qos,
             retain: flags & RETAIN != 0,
             sub_ids,
+            group: None,
         })
     }
 }

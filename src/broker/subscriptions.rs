@@ -84,7 +84,18 @@ pub struct Match<K> {
     /// its own: a client with a shared and a non-shared subscription that both match may get
     /// the message twice (MQTT 5.0 §4.8.2).
     pub shared: bool,
+    /// The share group of a shared match (`Some` exactly when `shared`): what a delivery
+    /// remembers, so that [`Subscriptions::next_member`] can find the group again.
+    pub group: Option<GroupId>,
 }
+
+/// A share group, named by a number the trie gives it when its first member joins and no
+/// other group gets while it lives: 4 bytes a delivery can carry without allocating. A group
+/// that goes with its last member takes its id with it; one that forms again on the same
+/// filter and name has a new one. Ids count up to `u32::MAX` before any is used again, and
+/// never while a group holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId(NonZeroU32);
 
 /// The subscription trie: Topic Filters and their subscribers, keyed by `K` (a session).
 ///
@@ -107,6 +118,11 @@ pub struct Subscriptions<K> {
     stack: Vec<(usize, Option<usize>)>,
     /// The path of [`unsubscribe`](Self::unsubscribe), kept to reuse its allocation.
     path: Vec<usize>,
+    /// Where each share group lives: the node of its filter. A node holding a group is never
+    /// pruned, so its index stays valid while the group does.
+    groups: BTreeMap<GroupId, u32>,
+    /// The id the next group is given, unless a live group holds it.
+    next_group: NonZeroU32,
 }
 
 impl<K: Copy + Ord> Subscriptions<K> {
@@ -126,6 +142,8 @@ impl<K: Copy + Ord> Subscriptions<K> {
             max_nodes: max_nodes.min(u32::MAX as usize),
             stack: Vec::new(),
             path: Vec::new(),
+            groups: BTreeMap::new(),
+            next_group: NonZeroU32::MIN,
         }
     }
 
@@ -174,6 +192,17 @@ impl<K: Copy + Ord> Subscriptions<K> {
         // Unreachable `None`: every node index in the trie names a slot, and the check above
         // leaves room for the nodes the path needs.
         let index = self.path_to(filter).ok_or(TrieFull)?;
+        let new_group = match group {
+            Some(name)
+                if !self
+                    .nodes
+                    .get(index)
+                    .is_some_and(|node| node.groups.iter().any(|g| *g.name == *name)) =>
+            {
+                Some(self.new_group_id(index))
+            }
+            _ => None,
+        };
         let node = self.nodes.get_mut(index).ok_or(TrieFull)?;
         let entry = Entry { key, options, id };
         let replaced = match group {
@@ -185,6 +214,7 @@ impl<K: Copy + Ord> Subscriptions<K> {
                         let mut groups = mem::take(&mut node.groups).into_vec();
                         groups.push(Group {
                             name: name.into(),
+                            id: new_group.ok_or(TrieFull)?,
                             members: Vec::new(),
                             next: 0,
                         });
@@ -224,10 +254,13 @@ impl<K: Copy + Ord> Subscriptions<K> {
                 }
             }
         }
-        let removed = self
+        let (removed, gone) = self
             .nodes
             .get_mut(at)
-            .is_some_and(|node| node.remove(group, key));
+            .map_or((false, None), |node| node.remove(group, key));
+        if let Some(gone) = gone {
+            self.groups.remove(&gone);
+        }
         if removed {
             self.len = self.len.saturating_sub(1);
             self.prune(&path, filter);
@@ -354,16 +387,52 @@ impl<K: Copy + Ord> Subscriptions<K> {
         self.stack = stack;
     }
 
+    /// The member of share group `group` whose turn it is, as a match of that group (the
+    /// turn moves past it): the first from the turn onwards that `is_eligible` accepts, or,
+    /// unless `only_eligible`, the one whose turn it is if it accepts none. `None` if the
+    /// group is gone (its last member left), or if `only_eligible` and it accepts none.
+    ///
+    /// This is how a broker hands a delivery to another member when the member it went to
+    /// leaves: a logarithmic lookup of the group, then the members in turn.
+    pub fn next_member(
+        &mut self,
+        group: GroupId,
+        is_eligible: impl Fn(K) -> bool,
+        only_eligible: bool,
+    ) -> Option<Match<K>> {
+        let index = *self.groups.get(&group)?;
+        let node = self.nodes.get_mut(index as usize)?;
+        let found = node.groups.iter_mut().find(|g| g.id == group)?;
+        if only_eligible && !found.members.iter().any(|entry| is_eligible(entry.key)) {
+            return None;
+        }
+        found
+            .take_turn(&is_eligible)
+            .map(|entry| entry.to_match(Some(group)))
+    }
+
+    /// A new group's id, recorded as living at node `index`.
+    fn new_group_id(&mut self, index: usize) -> GroupId {
+        loop {
+            let id = GroupId(self.next_group);
+            self.next_group = self.next_group.checked_add(1).unwrap_or(NonZeroU32::MIN);
+            if let btree_map::Entry::Vacant(vacant) = self.groups.entry(id) {
+                vacant.insert(u32::try_from(index).unwrap_or(u32::MAX));
+                return id;
+            }
+        }
+    }
+
     /// Pushes the subscriptions of the filter that ends at `index`: every subscriber and one
     /// member per share group.
     fn collect(&mut self, index: usize, is_eligible: &impl Fn(K) -> bool, out: &mut Vec<Match<K>>) {
         let Some(node) = self.nodes.get_mut(index) else {
             return;
         };
-        out.extend(node.subscribers.iter().map(|entry| entry.to_match(false)));
+        out.extend(node.subscribers.iter().map(|entry| entry.to_match(None)));
         for group in &mut node.groups {
             if let Some(entry) = group.take_turn(is_eligible) {
-                out.push(entry.to_match(true));
+                out.push(entry.to_match(Some(group.id)));
             }
         }
     }
@@ -776,13 +845,14 @@ struct Entry<K> {
 }
 
 impl<K: Copy> Entry<K> {
-    /// The match this entry makes.
-    fn to_match(self, shared: bool) -> Match<K> {
+    /// The match this entry makes, through share group `group` if it is a member's.
+    fn to_match(self, group: Option<GroupId>) -> Match<K> {
         Match {
             key: self.key,
             options: self.options,
             id: self.id,
-            shared,
+            shared: group.is_some(),
+            group,
         }
     }
 }
@@ -822,6 +892,8 @@ fn remove_entry<K: Ord + Copy>(entries: &mut Vec<Entry<K>>, key: K) -> bool {
 struct Group<K> {
     /// The ShareName.
     name: Box<str>,
+    /// Its id, which deliveries through it carry.
+    id: GroupId,
     /// The members, sorted by key.
     members: Vec<Entry<K>>,
     /// The index of the member whose turn is next (modulo the number of members).
@@ -902,24 +974,26 @@ impl<K: Copy + Ord> Node<K> {
     }
 
     /// Removes `key` as a subscriber, or as a member of share group `group`; returns whether
-    /// it was one. A group left without members goes.
-    fn remove(&mut self, group: Option<&str>, key: K) -> bool {
+    /// it was one, and the id of the group if it went (a group left without members goes).
+    fn remove(&mut self, group: Option<&str>, key: K) -> (bool, Option<GroupId>) {
         let Some(name) = group else {
-            return remove_entry(&mut self.subscribers, key);
+            return (remove_entry(&mut self.subscribers, key), None);
         };
         let Some(at) = self.groups.iter().position(|g| *g.name == *name) else {
-            return false;
+            return (false, None);
         };
         let Some(group) = self.groups.get_mut(at) else {
-            return false;
+            return (false, None);
         };
         let removed = remove_entry(&mut group.members, key);
+        let mut gone = None;
         if group.members.is_empty() {
+            gone = Some(group.id);
             let mut groups = mem::take(&mut self.groups).into_vec();
             groups.swap_remove(at);
             self.groups = groups.into_boxed_slice();
         }
-        removed
+        (removed, gone)
     }
 
     /// Whether nothing ends here and nothing goes on from here.
@@ -1109,13 +1183,15 @@ mod tests {
                     key: 7,
                     options: options(QoS::ExactlyOnce),
                     id: id(2),
-                    shared: false
+                    shared: false,
+                    group: None
                 },
                 Match {
                     key: 8,
                     options: options(QoS::AtLeastOnce),
                     id: None,
-                    shared: false
+                    shared: false,
+                    group: None
                 },
             ]
         );
@@ -1295,6 +1371,52 @@ mod tests {
         // Nobody eligible: still one member, in turn.
         let turns: Vec<u32> = (0..4).map(|_| pick(&mut trie, &[])).collect();
         assert_eq!(turns, [4, 1, 2, 3]);
+    }
+
+    /// A shared match names its group; the group's id finds its next member, in turn with
+    /// the matches, eligible first (or none at all with `only_eligible`), until the group
+    /// goes with its last member: a group formed again on the same filter has a new id.
+    #[test]
+    fn share_group_id_finds_the_next_member_until_the_group_goes() {
+        let mut trie = Subscriptions::new();
+        let shared = filter("$share/g/t");
+        for key in 1u32..=3 {
+            trie.subscribe(&shared, key, options(QoS::AtLeastOnce), id(key))
+                .unwrap();
+        }
+        trie.subscribe(&filter("t"), 9, options(QoS::AtMostOnce), None)
+            .unwrap();
+        let found = matched(&mut trie, "t");
+        let plain = found.iter().find(|m| !m.shared).unwrap();
+        assert_eq!(plain.group, None);
+        let member = found.iter().find(|m| m.shared).unwrap();
+        assert_eq!(member.key, 1);
+        let group = member.group.unwrap();
+        let next = trie.next_member(group, |_| true, false).unwrap();
+        assert_eq!((next.key, next.id, next.group), (2, id(2), Some(group)));
+        assert_eq!(
+            trie.next_member(group, |key| key == 1, true).unwrap().key,
+            1
+        );
+        assert_eq!(trie.next_member(group, |_| false, true), None);
+        assert_eq!(trie.next_member(group, |_| false, false).unwrap().key, 2);
+        for key in 1u32..=3 {
+            assert!(trie.unsubscribe("$share/g/t", key));
+        }
+        assert_eq!(trie.next_member(group, |_| true, false), None);
+        trie.subscribe(&shared, 4, options(QoS::AtLeastOnce), None)
+            .unwrap();
+        let again = matched(&mut trie, "t")
+            .into_iter()
+            .find(|m| m.shared)
+            .unwrap();
+        assert_ne!(again.group, Some(group));
+        assert_eq!(
+            trie.next_member(again.group.unwrap(), |_| true, false)
+                .unwrap()
+                .key,
+            4
+        );
     }
 
     /// Two groups on one filter each deliver once; a session in both gets both; leaving a
