@@ -393,7 +393,7 @@ impl<P: Policy> Broker<P> {
             .filter(|inflight| inflight.released)
             .count();
         let mut resend = Vec::with_capacity(flows.inflight.len());
-        let mut unsent = 0;
+        let mut unsent: usize = 0;
         for inflight in &mut flows.inflight {
             if inflight.released {
                 inflight.unsent = false;
