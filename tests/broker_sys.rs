@@ -230,7 +230,6 @@ fn sys_values_agree_with_what_happened() {
 /// the counters leaves `publish/messages/received` (`Stats::messages_in`) as it was, so the
 /// next round does not report the previous one as traffic.
 #[test]
-#[ignore = "broker bug: Stats::messages_in counts Broker::publish calls and wills (route() counts every message), not only PUBLISH packets from clients as documented"]
 fn driver_publications_do_not_count_as_messages_received() {
     let mut h = Harness::new(BrokerConfig::default());
     let publisher = h.connect(V5, "pub");

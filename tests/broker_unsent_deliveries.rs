@@ -52,7 +52,7 @@ fn setup() -> (Harness, Conn, Conn) {
 ///
 /// conformance: v5:MQTT-3.1.4-3
 #[test]
-#[ignore = "broker bug: a taken-over connection writes another client's message from a freed store slot"]
+
 fn a_taken_over_connection_writes_no_other_clients_message() {
     let (mut h, c, publisher) = setup();
     feed(
@@ -75,7 +75,7 @@ fn a_taken_over_connection_writes_no_other_clients_message() {
 /// A client that acknowledges a Packet Identifier before the PUBLISH with it was written
 /// gets no other client's message under that identifier.
 #[test]
-#[ignore = "broker bug: an early PUBACK frees the message of a PUBLISH not yet written; another client's message is written in its place"]
+
 fn an_early_puback_exposes_no_other_clients_message() {
     let (mut h, c, publisher) = setup();
     feed(

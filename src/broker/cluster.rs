@@ -222,9 +222,20 @@ impl<P: Policy> Broker<P> {
         if let Some(handle) = self.take_over(key) {
             // The deliveries in flight go with the session; the dying connection must not
             // write them from a message the session no longer holds.
+            let mut dropped = Vec::new();
             if let Some(conn) = self.connection_mut(handle) {
-                conn.out
-                    .retain(|out| !matches!(out, Out::Publish { id: Some(_), .. }));
+                conn.out.retain(|out| match out {
+                    Out::Publish {
+                        delivery, id: Some(_), ..
+                    } => {
+                        dropped.push(delivery.message);
+                        false
+                    }
+                    _ => true,
+                });
+            }
+            for message in dropped {
+                self.store.release(message);
             }
         }
         let Some(export) = self.write_session_alone(now, key)? else {

@@ -103,7 +103,8 @@ pub struct Stats {
     pub stored_messages: usize,
     /// Payload bytes of the messages held.
     pub stored_bytes: usize,
-    /// PUBLISH packets received from clients.
+    /// Messages received from clients and routed: a QoS 2 message once however often it is
+    /// re-sent, a refused one not at all, and neither wills nor the driver's messages.
     pub messages_in: u64,
     /// PUBLISH packets queued for clients.
     pub messages_out: u64,
@@ -518,10 +519,7 @@ impl<P: Policy> Broker<P> {
             return;
         };
         for out in conn.out {
-            if let Out::Publish {
-                delivery, id: None, ..
-            } = out
-            {
+            if let Out::Publish { delivery, .. } = out {
                 self.store.release(delivery.message);
             }
         }

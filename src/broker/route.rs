@@ -21,6 +21,9 @@ impl<P: Policy> Broker<P> {
         let Some(topic) = publish.topic.clone() else {
             return;
         };
+        if origin.is_some() {
+            self.stats.messages_in = self.stats.messages_in.saturating_add(1);
+        }
         let qos = publish.qos();
         // Stored without what belongs to the publisher's connection.
         publish.delivery = Wire::new(qos, PacketId::MIN);
@@ -84,7 +87,6 @@ impl<P: Policy> Broker<P> {
         }
         self.matches = matches;
         self.forward(id);
-        self.stats.messages_in = self.stats.messages_in.saturating_add(1);
         self.store.release_if_unused(id);
     }
 
@@ -200,6 +202,8 @@ impl<P: Policy> Broker<P> {
                     released: false,
                     unsent: false,
                 });
+                // One reference for the flight, one for the PUBLISH until it is written.
+                self.store.retain(delivery.message);
                 self.store.retain(delivery.message);
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
                 self.send(
@@ -297,7 +301,9 @@ impl<P: Policy> Broker<P> {
                     id: Some(inflight.id),
                     dup: true,
                 };
+                let message = inflight.delivery.message;
                 flows.unsent = flows.unsent.saturating_sub(1);
+                self.store.retain(message);
                 self.send(handle, out);
                 continue;
             }
@@ -358,6 +364,8 @@ impl<P: Policy> Broker<P> {
                 released: false,
                 unsent: false,
             });
+            // The queue's reference passes to the flight; the PUBLISH takes its own.
+            self.store.retain(delivery.message);
             self.stats.messages_out = self.stats.messages_out.saturating_add(1);
             self.send(
                 handle,
@@ -393,6 +401,7 @@ impl<P: Policy> Broker<P> {
             .filter(|inflight| inflight.released)
             .count();
         let mut resend = Vec::with_capacity(flows.inflight.len());
+        let mut held = Vec::new();
         let mut unsent: usize = 0;
         for inflight in &mut flows.inflight {
             if inflight.released {
@@ -406,14 +415,19 @@ impl<P: Policy> Broker<P> {
                     id: Some(inflight.id),
                     dup: true,
                 });
+                held.push(inflight.delivery.message);
             } else {
                 inflight.unsent = true;
                 unsent = unsent.saturating_add(1);
             }
         }
         flows.unsent = unsent;
+        for message in held {
+            self.store.retain(message);
+        }
         for out in resend {
             self.send(handle, out);
         }
     }
 }
+

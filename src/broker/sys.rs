@@ -32,7 +32,7 @@ impl Stats {
     ///
     /// A filter that starts with a wildcard does not match a `$` topic (`[MQTT-4.7.2-1]`):
     /// a client subscribed to `#` does not get these; one subscribed to `$SYS/#` does.
-    /// Every message the driver publishes counts in `messages_in` like a client's.
+    /// `messages_in` counts messages from clients only: these, and wills, are not in it.
     ///
     /// # Publishing them
     ///

@@ -174,12 +174,11 @@ fn drain_spill(conn: &mut Connection, buf: &mut [u8]) -> (usize, bool) {
     (n, done)
 }
 
-/// A QoS 0 delivery holds its own reference to the message until it is written.
+/// A queued PUBLISH holds its own reference to the message until it is written (for QoS 1
+/// and 2 beside the session's in-flight entry, which an early acknowledgement or a takeover
+/// may drop before the PUBLISH is written).
 fn release(out: &Out, store: &mut Store) {
-    if let Out::Publish {
-        delivery, id: None, ..
-    } = out
-    {
+    if let Out::Publish { delivery, .. } = out {
         store.release(delivery.message);
     }
 }

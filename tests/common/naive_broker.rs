@@ -175,7 +175,7 @@ pub(crate) struct NaiveBroker {
     out: Vec<(String, Delivery)>,
     /// The number of the next message.
     next_message: u64,
-    /// Messages routed: PUBLISH packets taken from clients and the driver.
+    /// Messages routed from clients (not the driver's).
     pub(crate) messages_in: u64,
     /// Deliveries sent for the first time (re-sends with DUP are not counted).
     pub(crate) messages_out: u64,
@@ -414,7 +414,9 @@ impl NaiveBroker {
                 });
             }
         }
-        self.messages_in += 1;
+        if publisher.is_some() {
+            self.messages_in += 1;
+        }
         let message = self.new_message();
         for at in 0..self.sessions.len() {
             let session = &self.sessions[at];
