@@ -5,9 +5,7 @@
 //!
 //! 5.0 MQTT-3.3.4-5 (one copy per subscription) does not apply: for overlapping
 //! subscriptions the broker sends one copy (v5:MQTT-3.3.4-4, tested). Outbound Topic Aliases
-//! are not implemented: the broker sends none, which is what v5:MQTT-3.1.2-26,
-//! v5:MQTT-3.1.2-27 and v5:MQTT-3.3.2-11 are tested for; the aliasing policy will need its own
-//! tests. A QoS 2 delivery to a shared subscription member stays with it (v5:MQTT-4.8.2-4,
+//! are tested in `broker_topic_alias.rs`. A QoS 2 delivery to a shared subscription member stays with it (v5:MQTT-4.8.2-4,
 //! v5:MQTT-4.8.2-5); what a member that goes hands to the other members is tested in
 //! `broker_shared.rs`.
 
@@ -747,15 +745,13 @@ fn v5_message_expiring_behind_a_full_window_is_dropped() {
 }
 
 /// Inbound Topic Aliases (5.0): an alias set with a topic then stands for it, may be mapped
-/// anew, and every alias from 1 to the advertised maximum is accepted; subscribers get the
-/// topic itself and never a Topic Alias, whatever maximum they allow.
-/// conformance: v5:MQTT-3.3.2-12, v5:MQTT-3.1.2-26, v5:MQTT-3.1.2-27, v5:MQTT-3.3.2-11
+/// anew, and every alias from 1 to the advertised maximum is accepted; a subscriber that
+/// allows no alias gets the topic itself (outbound aliases: `broker_topic_alias.rs`).
+/// conformance: v5:MQTT-3.3.2-12
 #[test]
 fn v5_inbound_topic_aliases_resolve_to_their_topic() {
     let mut h = Harness::new(BrokerConfig::default());
-    let mut connect = common::broker::connect_packet(V5, "sub");
-    connect.properties.topic_alias_maximum = Some(10);
-    let (sub, _, _) = h.connect_with(connect);
+    let sub = h.connect(V5, "sub");
     h.subscribe(sub, "#", QoS::AtMostOnce);
     let publisher = h.connect(V5, "pub");
     let alias = |n| NonZeroU16::new(n);

@@ -226,7 +226,9 @@ impl<P: Policy> Broker<P> {
             if let Some(conn) = self.connection_mut(handle) {
                 conn.out.retain(|out| match out {
                     Out::Publish {
-                        delivery, id: Some(_), ..
+                        delivery,
+                        id: Some(_),
+                        ..
                     } => {
                         dropped.push(delivery.message);
                         false

@@ -4,12 +4,13 @@
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::num::NonZeroU16;
 use core::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
 use super::session::{Delivery, SessionKey};
-use crate::packet::{Auth, ConnAck, Connect, SubAck, UnsubAck};
+use crate::packet::{Auth, ConnAck, Connect, SubAck, TopicAliasUse, UnsubAck};
 use crate::reason::DisconnectReasonCode;
 use crate::time::Instant;
 use crate::topic::TopicName;
@@ -49,6 +50,26 @@ pub(crate) struct Spill {
     pub(crate) bytes: Vec<u8>,
     pub(crate) offset: usize,
 }
+
+/// The Topic Aliases of one connection (5.0); they never outlive it (`[MQTT-3.3.2-7]`).
+#[derive(Debug, Default)]
+pub(crate) struct Aliases {
+    /// The topics the client set up towards the broker, by alias less one.
+    pub(crate) inbound: Vec<Option<TopicName<Bytes>>>,
+    /// The aliases the broker set up towards the client, by topic (sorted).
+    outbound: Vec<(Box<str>, NonZeroU16)>,
+}
+
+impl Aliases {
+    fn outbound(&self, topic: &str) -> Result<NonZeroU16, usize> {
+        self.outbound
+            .binary_search_by(|(known, _)| (**known).cmp(topic))
+            .and_then(|at| self.outbound.get(at).map(|&(_, alias)| alias).ok_or(at))
+    }
+}
+
+/// Topics this short get no outbound alias: the alias would save nothing.
+const SHORTEST_ALIASED_TOPIC: usize = 4;
 
 /// One packet queued for the connection.
 #[derive(Debug)]
@@ -93,8 +114,10 @@ pub(crate) struct Connection {
     /// The 5.0 enhanced authentication of a CONNECT with an Authentication Method: the
     /// method, and whose turn it is in an exchange under way (`None` without a method).
     pub(crate) auth: Option<Box<super::auth::Authentication>>,
-    /// Topic Aliases the client set up towards the broker (5.0), by alias.
-    pub(crate) aliases: Box<[Option<TopicName<Bytes>>]>,
+    /// Topic Aliases both ways (5.0), once the connection has one.
+    pub(crate) aliases: Option<Box<Aliases>>,
+    /// The client's Topic Alias Maximum: aliases the broker may use towards it (5.0).
+    pub(crate) alias_maximum: u16,
     /// QoS 1 and 2 PUBLISH packets received and not yet acknowledged by the broker.
     pub(crate) unacknowledged: u16,
     pub(crate) out: VecDeque<Out>,
@@ -117,11 +140,48 @@ impl Connection {
             max_packet_size: None,
             problem_information: true,
             auth: None,
-            aliases: Box::new([]),
+            aliases: None,
+            alias_maximum: 0,
             unacknowledged: 0,
             out: VecDeque::new(),
             spill: None,
             ready: false,
+        }
+    }
+
+    /// How a delivery on `topic` names its topic to this client. The outbound policy: a 5.0
+    /// client that allows Topic Aliases gets one per distinct topic (of 4 bytes or more), in
+    /// the order the topics are first sent to it, until its Topic Alias Maximum is reached
+    /// (`[MQTT-3.3.2-11]` in 5.0); the first delivery sets the alias with the topic, later ones
+    /// use it with an empty topic. An alias is never reassigned during a connection, and a
+    /// new connection starts with none. A `Set` counts only once the packet is written:
+    /// [`commit_alias`](Self::commit_alias).
+    pub(crate) fn outbound_alias(&self, topic: &str) -> TopicAliasUse {
+        if self.alias_maximum == 0 || topic.len() < SHORTEST_ALIASED_TOPIC {
+            return TopicAliasUse::None;
+        }
+        let Some(aliases) = self.aliases.as_deref() else {
+            return NonZeroU16::new(1).map_or(TopicAliasUse::None, TopicAliasUse::Set);
+        };
+        match aliases.outbound(topic) {
+            Ok(alias) => TopicAliasUse::Use(alias),
+            Err(_) => u16::try_from(aliases.outbound.len())
+                .ok()
+                .filter(|&used| used < self.alias_maximum)
+                .and_then(|used| NonZeroU16::new(used.saturating_add(1)))
+                .map_or(TopicAliasUse::None, TopicAliasUse::Set),
+        }
+    }
+
+    /// Records that a delivery set `alias` for `topic` (see
+    /// [`outbound_alias`](Self::outbound_alias)).
+    pub(crate) fn commit_alias(&mut self, topic: &str, alias: TopicAliasUse) {
+        let TopicAliasUse::Set(alias) = alias else {
+            return;
+        };
+        let aliases = self.aliases.get_or_insert_with(Box::default);
+        if let Err(at) = aliases.outbound(topic) {
+            aliases.outbound.insert(at, (Box::from(topic), alias));
         }
     }
 

@@ -170,18 +170,21 @@ impl<P: Policy> Broker<P> {
             };
             match &publish.topic {
                 Some(topic) => {
-                    if conn.aliases.len() <= index {
-                        let mut aliases = Vec::from(core::mem::take(&mut conn.aliases));
-                        aliases.resize(index.saturating_add(1), None);
-                        conn.aliases = aliases.into_boxed_slice();
+                    let inbound = &mut conn.aliases.get_or_insert_with(Box::default).inbound;
+                    if inbound.len() <= index {
+                        inbound.resize(index.saturating_add(1), None);
                     }
-                    if let Some(slot) = conn.aliases.get_mut(index) {
+                    if let Some(slot) = inbound.get_mut(index) {
                         // A copy of its own: a slice would hold the buffer it was read in
                         // for as long as the alias lives.
                         *slot = TopicName::new(bytestring::ByteString::from(topic.as_str())).ok();
                     }
                 }
-                None => match conn.aliases.get(index).cloned().flatten() {
+                None => match conn
+                    .aliases
+                    .as_deref()
+                    .and_then(|aliases| aliases.inbound.get(index).cloned().flatten())
+                {
                     Some(topic) => publish.topic = Some(topic),
                     None => {
                         self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);

@@ -430,4 +430,3 @@ impl<P: Policy> Broker<P> {
         }
     }
 }
-

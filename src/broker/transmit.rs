@@ -87,10 +87,20 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
+        let alias = match &out {
+            Out::Publish { delivery, .. } if conn.alias_maximum != 0 => store
+                .get(delivery.message)
+                .and_then(|stored| stored.publish.topic.as_ref())
+                .map_or(TopicAliasUse::None, |topic| {
+                    conn.outbound_alias(topic.as_str())
+                }),
+            _ => TopicAliasUse::None,
+        };
         // A plain QoS 0 delivery: the message's cached head, then its payload.
         if let Out::Publish {
             delivery, id: None, ..
         } = &out
+            && alias == TopicAliasUse::None
             && delivery.sub_ids.as_slice().is_empty()
             && let Some(stored) = store.get_mut(delivery.message)
             && let Some((head, payload)) = stored.plain_head(version, delivery.retain)
@@ -111,32 +121,37 @@ fn write_connection(
         if let Out::Publish { delivery, id, dup } = &out
             && let Some(stored) = store.get(delivery.message)
         {
-            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now));
+            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now), alias);
             let mut slice = buf.get_mut(written..).unwrap_or_default();
             if let Ok(len) = stored.publish.encode_for(version, &outgoing, &mut slice) {
                 written = written.saturating_add(len);
                 packets = packets.saturating_add(1);
+                commit_alias(conn, store, &out, alias);
                 release(&out, store);
                 continue;
             }
         }
-        let Some(len) = encoded_len(&out, store, version, now) else {
+        let Some(len) = encoded_len(&out, store, version, now, alias) else {
             release(&out, store);
             continue;
         };
         let room = buf.len().saturating_sub(written);
         if len <= room {
             let mut slice = buf.get_mut(written..).unwrap_or_default();
-            if encode(&out, store, version, now, &mut slice).is_ok() {
+            if encode(&out, store, version, now, alias, &mut slice).is_ok() {
                 written = written.saturating_add(len);
                 packets = packets.saturating_add(1);
+                commit_alias(conn, store, &out, alias);
             }
             release(&out, store);
         } else if written == 0 {
             // Larger than the whole buffer: encoded aside, handed out in pieces.
             let mut spill = Box::new(Spill::default());
             spill.bytes.reserve_exact(len);
-            let encoded = encode(&out, store, version, now, &mut spill.bytes).is_ok();
+            let encoded = encode(&out, store, version, now, alias, &mut spill.bytes).is_ok();
+            if encoded {
+                commit_alias(conn, store, &out, alias);
+            }
             release(&out, store);
             if encoded {
                 conn.spill = Some(spill);
@@ -183,11 +198,23 @@ fn release(out: &Out, store: &mut Store) {
     }
 }
 
+/// Records the Topic Alias a written PUBLISH set up.
+fn commit_alias(conn: &mut Connection, store: &Store, out: &Out, alias: TopicAliasUse) {
+    if let (TopicAliasUse::Set(_), Out::Publish { delivery, .. }) = (alias, out)
+        && let Some(topic) = store
+            .get(delivery.message)
+            .and_then(|stored| stored.publish.topic.as_ref())
+    {
+        conn.commit_alias(topic.as_str(), alias);
+    }
+}
+
 fn outgoing<'a>(
     delivery: &'a super::session::Delivery,
     id: Option<crate::types::PacketId>,
     dup: bool,
     remaining_expiry: Option<u32>,
+    topic_alias: TopicAliasUse,
 ) -> Outgoing<'a> {
     let wire = match id {
         Some(id) => Delivery::new(delivery.qos, id).with_dup(dup),
@@ -196,17 +223,23 @@ fn outgoing<'a>(
     Outgoing {
         delivery: wire,
         retain: delivery.retain,
-        topic_alias: TopicAliasUse::None,
+        topic_alias,
         subscription_ids: delivery.sub_ids.as_slice(),
         message_expiry_interval: remaining_expiry,
     }
 }
 
-fn encoded_len(out: &Out, store: &Store, version: ProtocolVersion, now: Instant) -> Option<usize> {
+fn encoded_len(
+    out: &Out,
+    store: &Store,
+    version: ProtocolVersion,
+    now: Instant,
+    alias: TopicAliasUse,
+) -> Option<usize> {
     let len = match out {
         Out::Publish { delivery, id, dup } => {
             let stored = store.get(delivery.message)?;
-            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now));
+            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now), alias);
             stored.publish.encoded_len_for(version, &outgoing)
         }
         Out::Ack(ack) => Ok(ack_len(*ack, version)),
@@ -225,12 +258,13 @@ fn encode(
     store: &Store,
     version: ProtocolVersion,
     now: Instant,
+    alias: TopicAliasUse,
     buf: &mut impl BufMut,
 ) -> Result<(), EncodeError> {
     match out {
         Out::Publish { delivery, id, dup } => {
             if let Some(stored) = store.get(delivery.message) {
-                let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now));
+                let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now), alias);
                 stored.publish.encode_for(version, &outgoing, buf)?;
             }
         }
