@@ -74,8 +74,8 @@ impl<B: Buffer> TopicName<B> {
     /// ```
     /// use mqtt_sansio::TopicName;
     ///
-    /// assert_eq!(TopicName::new("site/7/status")?.level_count(), 3);
-    /// assert_eq!(TopicName::new("/")?.level_count(), 2);
+    /// assert_eq!(TopicName::<&[u8]>::new("site/7/status")?.level_count(), 3);
+    /// assert_eq!(TopicName::<&[u8]>::new("/")?.level_count(), 2);
     /// # Ok::<(), mqtt_sansio::TopicError>(())
     /// ```
     #[must_use]
