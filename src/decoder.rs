@@ -16,9 +16,6 @@ use crate::types::{PacketType, ProtocolVersion, Side};
 /// packet instead of living on in an idle connection.
 const LARGE_PACKET: usize = 4 * 1024;
 
-/// The least a decoder that keeps its buffer grows it by.
-const READ_CHUNK: usize = 8 * 1024;
-
 /// Frames the byte stream one side of a connection receives into [`Packet<Bytes>`]s that share
 /// the stream buffer's storage, checking the rules of the connection as well as those of each
 /// packet.
@@ -84,6 +81,10 @@ pub struct Decoder {
     /// (one connection, as a client has); off, the idle decoder holds no heap (many
     /// connections, as a broker has).
     keep_buffer: bool,
+    /// The least the receive buffer grows by when it is full: 0 grows it by what arrives (a
+    /// client, on a small heap); a chunk lets the packets of many reads be cut from one
+    /// allocation (the broker's working decoder, which serves every connection).
+    read_chunk: usize,
 }
 
 impl Decoder {
@@ -150,6 +151,7 @@ impl Decoder {
             limits,
             failed: None,
             keep_buffer: false,
+            read_chunk: 0,
         }
     }
 
@@ -193,6 +195,12 @@ impl Decoder {
     /// Keeps the receive buffer between reads (see the field); for a client's one connection.
     pub(crate) fn keep_buffer(mut self) -> Self {
         self.keep_buffer = true;
+        self
+    }
+
+    /// Grows the receive buffer by at least `chunk` bytes at a time (see the field).
+    pub(crate) fn read_chunk(mut self, chunk: usize) -> Self {
+        self.read_chunk = chunk;
         self
     }
 
@@ -247,13 +255,11 @@ impl Decoder {
         }
     }
 
-    /// Appends to the receive buffer. A decoder that keeps its buffer grows it by at least
-    /// [`READ_CHUNK`] at a time, so that the packets of many reads are cut from one
-    /// allocation, rather than each read allocating its own.
+    /// Appends to the receive buffer, growing it by at least its read chunk (see the field).
     fn append(&mut self, data: &[u8]) {
         let spare = self.buf.capacity().saturating_sub(self.buf.len());
-        if self.keep_buffer && spare < data.len() {
-            self.buf.reserve(data.len().max(READ_CHUNK));
+        if self.read_chunk != 0 && spare < data.len() {
+            self.buf.reserve(data.len().max(self.read_chunk));
         }
         self.buf.extend_from_slice(data);
     }
