@@ -92,7 +92,10 @@ impl Connection {
                     .request_problem_information
                     .unwrap_or(true),
             ),
-            _ => (self.max_packet_size, self.problem_information),
+            _ => (
+                self.max_packet_size.map(core::num::NonZeroU32::get),
+                self.problem_information,
+            ),
         }
     }
 }

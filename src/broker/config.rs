@@ -30,8 +30,15 @@ pub struct BrokerConfig {
     /// client's own Receive Maximum lowers it.
     pub max_inflight: u16,
     /// Messages queued for one session (offline, or beyond its in-flight window).
+    ///
+    /// The overflow policy, with [`max_queued_bytes`](Self::max_queued_bytes): QoS 1 and 2
+    /// deliveries past either limit are dropped, newest first (the publisher's acknowledgement
+    /// is not affected). QoS 0 is never queued for an absent client, and waits on a connected
+    /// client's connection up to the same two limits, past which it is dropped. Every drop
+    /// counts in [`Stats::dropped_queue_full`](super::Stats::dropped_queue_full).
     pub max_queued_messages: usize,
-    /// Payload bytes queued for one session.
+    /// Payload bytes queued for one session (see
+    /// [`max_queued_messages`](Self::max_queued_messages)).
     pub max_queued_bytes: usize,
     /// The highest QoS a client may publish with (Maximum QoS).
     pub maximum_qos: QoS,

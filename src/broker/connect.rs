@@ -296,7 +296,7 @@ impl<P: Policy> Broker<P> {
             if version.is_v5() {
                 let properties = &connect.properties;
                 conn.receive_maximum = properties.receive_maximum.map_or(u16::MAX, |max| max.get());
-                conn.max_packet_size = properties.maximum_packet_size.map(|size| size.get());
+                conn.max_packet_size = properties.maximum_packet_size;
                 conn.problem_information = properties.request_problem_information.unwrap_or(true);
                 conn.alias_maximum = properties.topic_alias_maximum.unwrap_or(0);
             }

@@ -4,7 +4,7 @@
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use core::num::NonZeroU16;
+use core::num::{NonZeroU16, NonZeroU32};
 use core::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -108,7 +108,7 @@ pub(crate) struct Connection {
     /// The client's Receive Maximum: deliveries in flight to it at once.
     pub(crate) receive_maximum: u16,
     /// The client's Maximum Packet Size.
-    pub(crate) max_packet_size: Option<u32>,
+    pub(crate) max_packet_size: Option<NonZeroU32>,
     /// Whether the client accepts Reason Strings and User Properties on acks (5.0).
     pub(crate) problem_information: bool,
     /// The 5.0 enhanced authentication of a CONNECT with an Authentication Method: the
@@ -121,6 +121,9 @@ pub(crate) struct Connection {
     /// QoS 1 and 2 PUBLISH packets received and not yet acknowledged by the broker.
     pub(crate) unacknowledged: u16,
     pub(crate) out: VecDeque<Out>,
+    /// Payload bytes of the QoS 0 deliveries waiting in `out`: with their number, bounded by
+    /// the session queue's limits, so that a client that does not read holds no more.
+    pub(crate) backlog_bytes: u32,
     /// A packet larger than the driver's buffer, being written in pieces.
     pub(crate) spill: Option<Box<Spill>>,
     /// Whether the connection is in the broker's list of connections with output.
@@ -144,6 +147,7 @@ impl Connection {
             alias_maximum: 0,
             unacknowledged: 0,
             out: VecDeque::new(),
+            backlog_bytes: 0,
             spill: None,
             ready: false,
         }

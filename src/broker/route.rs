@@ -159,15 +159,21 @@ impl<P: Policy> Broker<P> {
             if delivery.qos == QoS::AtMostOnce {
                 // The hot path of fan-out: one look-up of the connection.
                 let max_queued = self.config.max_queued_messages;
+                let max_bytes = self.config.max_queued_bytes;
                 let Some(conn) = super::connection_in(&mut self.connections, handle) else {
                     return;
                 };
                 // A client that does not read: its QoS 0 messages are dropped past the
-                // session's queue limit, so its connection's queue stays bounded.
-                if conn.out.len() >= max_queued {
+                // session queue's limits, in messages and in bytes, so that what waits on its
+                // connection stays bounded.
+                let backlog = conn
+                    .backlog_bytes
+                    .saturating_add(u32::try_from(size).unwrap_or(u32::MAX));
+                if conn.out.len() >= max_queued || backlog as usize > max_bytes {
                     self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
                     return;
                 }
+                conn.backlog_bytes = backlog;
                 let message = delivery.message;
                 conn.out.push_back(Out::Publish {
                     delivery,
@@ -248,7 +254,7 @@ impl<P: Policy> Broker<P> {
         let Some(conn) = self.connection(handle) else {
             return false;
         };
-        let Some(maximum) = conn.max_packet_size else {
+        let Some(maximum) = conn.max_packet_size.map(core::num::NonZeroU32::get) else {
             return true;
         };
         let Some(stored) = self.store.get(message) else {
@@ -340,6 +346,11 @@ impl<P: Policy> Broker<P> {
             }
             if delivery.qos == QoS::AtMostOnce {
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+                if let Some(conn) = self.connection_mut(handle) {
+                    conn.backlog_bytes = conn
+                        .backlog_bytes
+                        .saturating_add(u32::try_from(size).unwrap_or(u32::MAX));
+                }
                 self.send(
                     handle,
                     Out::Publish {

@@ -87,6 +87,8 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
+        let backlog = backlog_size(&out, store);
+        conn.backlog_bytes = conn.backlog_bytes.saturating_sub(backlog);
         let alias = match &out {
             Out::Publish { delivery, .. } if conn.alias_maximum != 0 => store
                 .get(delivery.message)
@@ -163,6 +165,7 @@ fn write_connection(
             }
             break;
         } else {
+            conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
             conn.out.push_front(out);
             break;
         }
@@ -195,6 +198,18 @@ fn drain_spill(conn: &mut Connection, buf: &mut [u8]) -> (usize, bool) {
 fn release(out: &Out, store: &mut Store) {
     if let Out::Publish { delivery, .. } = out {
         store.release(delivery.message);
+    }
+}
+
+/// The payload bytes a queued packet counts in its connection's QoS 0 backlog.
+fn backlog_size(out: &Out, store: &Store) -> u32 {
+    match out {
+        Out::Publish {
+            delivery, id: None, ..
+        } => store.get(delivery.message).map_or(0, |stored| {
+            u32::try_from(stored.publish.payload.len()).unwrap_or(u32::MAX)
+        }),
+        _ => 0,
     }
 }
 
