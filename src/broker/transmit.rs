@@ -87,73 +87,47 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
-        let backlog = backlog_size(&out, store);
-        conn.backlog_bytes = conn.backlog_bytes.saturating_sub(backlog);
-        let alias = match &out {
-            Out::Publish { delivery, .. } if conn.alias_maximum != 0 => store
-                .get(delivery.message)
-                .and_then(|stored| stored.publish.topic.as_ref())
-                .map_or(TopicAliasUse::None, |topic| {
-                    conn.outbound_alias(topic.as_str())
-                }),
-            _ => TopicAliasUse::None,
-        };
-        // A plain QoS 0 delivery: the message's cached head, then its payload.
-        if let Out::Publish {
-            delivery, id: None, ..
-        } = &out
-            && alias == TopicAliasUse::None
-            && delivery.sub_ids.as_slice().is_empty()
-            && let Some(stored) = store.get_mut(delivery.message)
-            && let Some((head, payload)) = stored.plain_head(version, delivery.retain)
-        {
-            let total = head.len().saturating_add(payload.len());
-            let room = buf.get_mut(written..).unwrap_or_default();
-            if let Some(to) = room.get_mut(..total) {
-                let (to_head, to_payload) = to.split_at_mut(head.len());
-                to_head.copy_from_slice(head);
-                to_payload.copy_from_slice(payload);
-                written = written.saturating_add(total);
-                packets = packets.saturating_add(1);
-                release(&out, store);
-                continue;
+        if let Out::Publish { delivery, id, dup } = &out {
+            match write_publish(conn, store, now, delivery, *id, *dup, buf, written) {
+                Wrote::Bytes(len) => {
+                    written = written.saturating_add(len);
+                    packets = packets.saturating_add(1);
+                }
+                Wrote::Spilled(len) => {
+                    written = len;
+                    if conn.spill.is_none() {
+                        packets = packets.saturating_add(1);
+                    }
+                    release(&out, store);
+                    break;
+                }
+                Wrote::Later(backlog) => {
+                    conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
+                    conn.out.push_front(out);
+                    break;
+                }
+                Wrote::Nothing => {}
             }
+            release(&out, store);
+            continue;
         }
-        // The common case, a delivery that fits, is measured and written in one pass.
-        if let Out::Publish { delivery, id, dup } = &out
-            && let Some(stored) = store.get(delivery.message)
-        {
-            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now), alias);
-            let mut slice = buf.get_mut(written..).unwrap_or_default();
-            if let Ok(len) = stored.publish.encode_for(version, &outgoing, &mut slice) {
-                written = written.saturating_add(len);
-                packets = packets.saturating_add(1);
-                commit_alias(conn, store, &out, alias);
-                release(&out, store);
-                continue;
-            }
-        }
-        let Some(len) = encoded_len(&out, store, version, now, alias) else {
+        let Some(len) = encoded_len(&out, version) else {
             release(&out, store);
             continue;
         };
         let room = buf.len().saturating_sub(written);
         if len <= room {
             let mut slice = buf.get_mut(written..).unwrap_or_default();
-            if encode(&out, store, version, now, alias, &mut slice).is_ok() {
+            if encode(&out, version, &mut slice).is_ok() {
                 written = written.saturating_add(len);
                 packets = packets.saturating_add(1);
-                commit_alias(conn, store, &out, alias);
             }
             release(&out, store);
         } else if written == 0 {
             // Larger than the whole buffer: encoded aside, handed out in pieces.
             let mut spill = Box::new(Spill::default());
             spill.bytes.reserve_exact(len);
-            let encoded = encode(&out, store, version, now, alias, &mut spill.bytes).is_ok();
-            if encoded {
-                commit_alias(conn, store, &out, alias);
-            }
+            let encoded = encode(&out, version, &mut spill.bytes).is_ok();
             release(&out, store);
             if encoded {
                 conn.spill = Some(spill);
@@ -165,7 +139,6 @@ fn write_connection(
             }
             break;
         } else {
-            conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
             conn.out.push_front(out);
             break;
         }
@@ -201,26 +174,96 @@ fn release(out: &Out, store: &mut Store) {
     }
 }
 
-/// The payload bytes a queued packet counts in its connection's QoS 0 backlog.
-fn backlog_size(out: &Out, store: &Store) -> u32 {
-    match out {
-        Out::Publish {
-            delivery, id: None, ..
-        } => store.get(delivery.message).map_or(0, |stored| {
-            u32::try_from(stored.publish.payload.len()).unwrap_or(u32::MAX)
-        }),
-        _ => 0,
-    }
+/// What became of a PUBLISH [`write_publish`] was given.
+enum Wrote {
+    /// Written into the buffer: this many bytes.
+    Bytes(usize),
+    /// Larger than the whole buffer: encoded into the connection's spill, of which this many
+    /// bytes are in the buffer.
+    Spilled(usize),
+    /// Does not fit what is left of the buffer: to be written by the next call (it counted
+    /// this many bytes in the connection's QoS 0 backlog).
+    Later(u32),
+    /// Dropped: its message is gone, or it cannot be encoded.
+    Nothing,
 }
 
-/// Records the Topic Alias a written PUBLISH set up.
-fn commit_alias(conn: &mut Connection, store: &Store, out: &Out, alias: TopicAliasUse) {
-    if let (TopicAliasUse::Set(_), Out::Publish { delivery, .. }) = (alias, out)
-        && let Some(topic) = store
-            .get(delivery.message)
-            .and_then(|stored| stored.publish.topic.as_ref())
+/// Writes one queued PUBLISH at `buf[written..]`: the message's cached head and its payload
+/// for a plain QoS 0 delivery, else the delivery encoded for this connection (its Packet
+/// Identifier, DUP, RETAIN, Topic Alias, Subscription Identifiers and remaining Message
+/// Expiry), measured and written in one pass. The caller releases the message's reference
+/// unless it is [`Wrote::Later`].
+#[allow(clippy::too_many_arguments)] // the parts of one queued PUBLISH, unpacked
+fn write_publish(
+    conn: &mut Connection,
+    store: &mut Store,
+    now: Instant,
+    delivery: &super::session::Delivery,
+    id: Option<crate::types::PacketId>,
+    dup: bool,
+    buf: &mut [u8],
+    written: usize,
+) -> Wrote {
+    let version = conn.version;
+    let Some(stored) = store.get_mut(delivery.message) else {
+        return Wrote::Nothing;
+    };
+    let backlog = if id.is_none() {
+        u32::try_from(stored.publish.payload.len()).unwrap_or(u32::MAX)
+    } else {
+        0
+    };
+    conn.backlog_bytes = conn.backlog_bytes.saturating_sub(backlog);
+    let alias = match stored.publish.topic.as_ref() {
+        Some(topic) if conn.alias_maximum != 0 => conn.outbound_alias(topic.as_str()),
+        _ => TopicAliasUse::None,
+    };
+    let room = buf.get_mut(written..).unwrap_or_default();
+    if id.is_none()
+        && alias == TopicAliasUse::None
+        && delivery.sub_ids.as_slice().is_empty()
+        && let Some((head, payload)) = stored.plain_head(version, delivery.retain)
     {
+        let total = head.len().saturating_add(payload.len());
+        if let Some(to) = room.get_mut(..total) {
+            let (to_head, to_payload) = to.split_at_mut(head.len());
+            to_head.copy_from_slice(head);
+            to_payload.copy_from_slice(payload);
+            return Wrote::Bytes(total);
+        }
+        // Larger than what is left: the next call, or the spill below if it is larger than
+        // the whole buffer.
+        if written != 0 {
+            return Wrote::Later(backlog);
+        }
+    }
+    let outgoing = outgoing(delivery, id, dup, stored.remaining_expiry(now), alias);
+    let mut slice = &mut *room;
+    let wrote = match stored.publish.encode_for(version, &outgoing, &mut slice) {
+        Ok(len) => Wrote::Bytes(len),
+        Err(EncodeError::BufferTooSmall { needed, .. }) if written == 0 => {
+            // Larger than the whole buffer: encoded aside, handed out in pieces.
+            let mut spill = Box::new(Spill::default());
+            spill.bytes.reserve_exact(needed);
+            if stored
+                .publish
+                .encode_for(version, &outgoing, &mut spill.bytes)
+                .is_err()
+            {
+                return Wrote::Nothing;
+            }
+            conn.spill = Some(spill);
+            Wrote::Spilled(0)
+        }
+        Err(EncodeError::BufferTooSmall { .. }) => return Wrote::Later(backlog),
+        Err(_) => return Wrote::Nothing,
+    };
+    if let (TopicAliasUse::Set(_), Some(topic)) = (alias, stored.publish.topic.as_ref()) {
         conn.commit_alias(topic.as_str(), alias);
+    }
+    match wrote {
+        Wrote::Spilled(_) => Wrote::Spilled(drain_spill(conn, buf).0),
+        other => other,
     }
 }
 
@@ -244,19 +287,10 @@ fn outgoing<'a>(
     }
 }
 
-fn encoded_len(
-    out: &Out,
-    store: &Store,
-    version: ProtocolVersion,
-    now: Instant,
-    alias: TopicAliasUse,
-) -> Option<usize> {
+fn encoded_len(out: &Out, version: ProtocolVersion) -> Option<usize> {
     let len = match out {
-        Out::Publish { delivery, id, dup } => {
-            let stored = store.get(delivery.message)?;
-            let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now), alias);
-            stored.publish.encoded_len_for(version, &outgoing)
-        }
+        // Written by `write_publish`.
+        Out::Publish { .. } => return None,
         Out::Ack(ack) => Ok(ack_len(*ack, version)),
         Out::ConnAck(connack) => connack.encoded_len(version),
         Out::SubAck(suback) => suback.encoded_len(version),
@@ -268,21 +302,10 @@ fn encoded_len(
     len.ok()
 }
 
-fn encode(
-    out: &Out,
-    store: &Store,
-    version: ProtocolVersion,
-    now: Instant,
-    alias: TopicAliasUse,
-    buf: &mut impl BufMut,
-) -> Result<(), EncodeError> {
+fn encode(out: &Out, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<(), EncodeError> {
     match out {
-        Out::Publish { delivery, id, dup } => {
-            if let Some(stored) = store.get(delivery.message) {
-                let outgoing = outgoing(delivery, *id, *dup, stored.remaining_expiry(now), alias);
-                stored.publish.encode_for(version, &outgoing, buf)?;
-            }
-        }
+        // Written by `write_publish`.
+        Out::Publish { .. } => {}
         Out::Ack(ack) => encode_ack(*ack, version, buf)?,
         Out::ConnAck(connack) => {
             connack.encode(version, buf)?;
