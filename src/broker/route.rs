@@ -4,10 +4,10 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use super::connection::{Ack, Out};
+use super::connection::{Ack, Connection, Out};
 use super::event::ConnectionHandle;
 use super::session::{Delivery, Inflight, SessionKey, SubIds};
-use super::store::{MessageId, RetainedMessage};
+use super::store::{MessageId, RetainedMessage, Stored};
 use super::subscriptions::Match;
 use super::{Broker, Policy, Timer};
 use crate::packet::{Delivery as Wire, Outgoing, Publish, TopicAliasUse};
@@ -37,7 +37,7 @@ impl<P: Policy> Broker<P> {
             // [MQTT-3.3.1-6]/[MQTT-3.3.1-7] (5.0): an empty payload clears it, and is not
             // stored.
             let stored = self.store.get(id);
-            let expires_at = stored.and_then(super::store::Stored::expires_at);
+            let expires_at = stored.and_then(Stored::expires_at);
             // A copy of its own: a slice would keep the whole buffer it was read in alive
             // for as long as it is retained.
             let message = stored.filter(|_| !empty).map(|stored| RetainedMessage {
@@ -151,11 +151,6 @@ impl<P: Policy> Broker<P> {
         };
         let connection = session.connection;
         if let Some(handle) = connection {
-            if !self.fits(handle, delivery.message, &delivery) {
-                // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
-                self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
-                return;
-            }
             if delivery.qos == QoS::AtMostOnce {
                 // The hot path of fan-out: one look-up of the connection.
                 let max_queued = self.config.max_queued_messages;
@@ -163,6 +158,14 @@ impl<P: Policy> Broker<P> {
                 let Some(conn) = super::connection_in(&mut self.connections, handle) else {
                     return;
                 };
+                let Some(stored) = self.store.get(delivery.message) else {
+                    return;
+                };
+                if !fits(conn, stored, &delivery) {
+                    // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
+                    self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
+                    return;
+                }
                 // A client that does not read: its QoS 0 messages are dropped past the
                 // session queue's limits, in messages and in bytes, so that what waits on its
                 // connection stays bounded.
@@ -186,6 +189,11 @@ impl<P: Policy> Broker<P> {
                 }
                 self.store.retain(message);
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+                return;
+            }
+            if !self.fits(handle, delivery.message, &delivery) {
+                // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
+                self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
                 return;
             }
             // QoS 1 and 2 with room in the window and none waiting: straight into flight,
@@ -251,26 +259,10 @@ impl<P: Policy> Broker<P> {
 
     /// Whether a delivery fits the client's Maximum Packet Size.
     fn fits(&self, handle: ConnectionHandle, message: MessageId, delivery: &Delivery) -> bool {
-        let Some(conn) = self.connection(handle) else {
-            return false;
-        };
-        let Some(maximum) = conn.max_packet_size.map(core::num::NonZeroU32::get) else {
-            return true;
-        };
-        let Some(stored) = self.store.get(message) else {
-            return false;
-        };
-        let outgoing = Outgoing {
-            delivery: Wire::new(delivery.qos, PacketId::MAX),
-            retain: delivery.retain,
-            topic_alias: TopicAliasUse::None,
-            subscription_ids: delivery.sub_ids.as_slice(),
-            message_expiry_interval: stored.publish.properties.message_expiry_interval,
-        };
-        stored
-            .publish
-            .encoded_len_for(conn.version, &outgoing)
-            .is_ok_and(|len| len <= usize::try_from(maximum).unwrap_or(usize::MAX))
+        match (self.connection(handle), self.store.get(message)) {
+            (Some(conn), Some(stored)) => fits(conn, stored, delivery),
+            _ => false,
+        }
     }
 
     /// Moves queued deliveries into flight while the client's window has room
@@ -440,4 +432,23 @@ impl<P: Policy> Broker<P> {
             self.send(handle, out);
         }
     }
+}
+
+/// Whether `delivery` of `stored` fits `conn`'s client's Maximum Packet Size (written by
+/// name: an alias would only make it smaller).
+fn fits(conn: &Connection, stored: &Stored, delivery: &Delivery) -> bool {
+    let Some(maximum) = conn.max_packet_size.map(core::num::NonZeroU32::get) else {
+        return true;
+    };
+    let outgoing = Outgoing {
+        delivery: Wire::new(delivery.qos, PacketId::MAX),
+        retain: delivery.retain,
+        topic_alias: TopicAliasUse::None,
+        subscription_ids: delivery.sub_ids.as_slice(),
+        message_expiry_interval: stored.publish.properties.message_expiry_interval,
+    };
+    stored
+        .publish
+        .encoded_len_for(conn.version, &outgoing)
+        .is_ok_and(|len| len <= usize::try_from(maximum).unwrap_or(usize::MAX))
 }

@@ -67,6 +67,7 @@ impl Stored {
     ///
     /// Returns the head and the payload. Only worth it for a message with other deliveries
     /// still to write: `None` for its last holder.
+    #[inline]
     pub(crate) fn plain_head(
         &mut self,
         version: ProtocolVersion,
