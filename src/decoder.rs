@@ -211,39 +211,38 @@ impl Decoder {
     /// caller resumes only streams that have not failed.
     pub(crate) fn resume(
         &mut self,
-        unread: BytesMut,
+        unread: Option<BytesMut>,
         version: Option<ProtocolVersion>,
         limits: Limits,
     ) {
-        if unread.len() >= LARGE_PACKET {
-            self.buf = unread;
-        } else {
-            // A few bytes: copied into the buffer kept for reading, and its spare room.
-            self.buf.clear();
-            self.append(&unread);
+        if let Some(unread) = unread {
+            if unread.len() >= LARGE_PACKET {
+                self.buf = unread;
+            } else {
+                // A few bytes: copied into the buffer kept for reading, and its spare room.
+                self.buf.clear();
+                self.append(&unread);
+            }
         }
-        self.shared = Bytes::new();
         self.version = version;
         self.limits = limits;
         self.failed = None;
     }
 
-    /// The bytes not yet decoded, for [`resume`](Self::resume) to take up later; empty (and
-    /// holding no heap) when every packet was read, in which case the decoder keeps its buffer
-    /// for the next stream.
-    pub(crate) fn suspend(&mut self) -> BytesMut {
+    /// The bytes not yet decoded, for [`resume`](Self::resume) to take up later; `None` when
+    /// every packet was read, in which case the decoder keeps its buffer for the next stream.
+    pub(crate) fn suspend(&mut self) -> Option<BytesMut> {
         self.unshare_input();
-        self.shared = Bytes::new();
         if self.buf.is_empty() {
-            BytesMut::new()
+            None
         } else if self.buf.len() < LARGE_PACKET {
             // A few bytes: copied out at their size, rather than taking the buffer with its
             // spare room (which the next stream reads into).
             let unread = BytesMut::from(&self.buf[..]);
             self.buf.clear();
-            unread
+            Some(unread)
         } else {
-            core::mem::take(&mut self.buf)
+            Some(core::mem::take(&mut self.buf))
         }
     }
 

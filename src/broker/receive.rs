@@ -37,7 +37,7 @@ impl<P: Policy> Broker<P> {
         if matches!(conn.phase, Phase::Closing) {
             return;
         }
-        let unread = conn.unread.take().map(|unread| *unread).unwrap_or_default();
+        let unread = conn.unread.take().map(|unread| *unread);
         let version = (!matches!(conn.phase, Phase::AwaitingConnect)).then_some(conn.version);
         self.decoder.resume(unread, version, limits);
         push(&mut self.decoder);
@@ -52,11 +52,14 @@ impl<P: Policy> Broker<P> {
         // Packets behind a CONNECT wait for the driver's verdict, up to one maximum-size
         // packet's worth: past that, the buffer is full, a transient error that closes the
         // connection (`[MQTT-4.8.0-2]` in 3.1.1).
+        let Some(unread) = unread else {
+            return;
+        };
         let overflow = matches!(conn.phase, Phase::Authenticating(_))
             && unread.len() > limits.max_packet_size as usize;
         if overflow {
             self.close(handle, CloseReason::BufferFull, None);
-        } else if !unread.is_empty() {
+        } else {
             conn.unread = Some(Box::new(unread));
         }
     }
@@ -207,7 +210,9 @@ impl<P: Policy> Broker<P> {
             self.violation(handle, DisconnectReasonCode::ProtocolError);
             return;
         };
-        let too_deep = topic.level_count() > self.config.max_topic_levels;
+        // A topic has at most one level more than it has bytes: most need no count.
+        let max_levels = self.config.max_topic_levels;
+        let too_deep = topic.as_str().len() >= max_levels && topic.level_count() > max_levels;
         let allowed = !too_deep
             && self
                 .session(key)

@@ -71,7 +71,10 @@ impl<P: Policy> Broker<P> {
         // Overlapping subscriptions of one session: one delivery, at the highest granted QoS,
         // with every Subscription Identifier (5.0 [MQTT-3.3.4-3], 3.1.1 [MQTT-3.3.5-1]). A
         // shared subscription's match is a delivery of its own (5.0 section 4.8.2).
-        matches.sort_unstable_by_key(|m| (m.key, m.shared));
+        // Often in order already (the subscribers of one filter are kept sorted).
+        if !matches.is_sorted_by_key(|m| (m.key, m.shared)) {
+            matches.sort_unstable_by_key(|m| (m.key, m.shared));
+        }
         let mut start = 0;
         while start < matches.len() {
             let first = matches.get(start).map(|m| (m.key, m.shared));
