@@ -34,6 +34,22 @@ fn settle(broker: &mut Broker) {
     while broker.poll_event().is_some() {}
 }
 
+/// A broker with `config`, a subscriber to `feed` at QoS 0 and a publisher, everything
+/// written out; returns the broker and the publisher.
+fn slow_subscriber(config: BrokerConfig) -> (Broker, ConnectionHandle) {
+    let mut broker = Broker::new(config);
+    let subscriber = connect(&mut broker, "slow");
+    let filter = TopicFilter::new(bytestring::ByteString::from("feed")).unwrap();
+    let subscribe = Subscribe::<Bytes>::new(
+        PacketId::new(1).unwrap(),
+        [Subscription::new(filter, QoS::AtMostOnce)],
+    );
+    broker.handle_data(NOW, subscriber, &wire(subscribe));
+    let publisher = connect(&mut broker, "fast");
+    settle(&mut broker);
+    (broker, publisher)
+}
+
 fn publish(broker: &mut Broker, publisher: ConnectionHandle, payload: usize) {
     let message = Publish::new(
         TopicName::new("feed").unwrap(),
@@ -47,20 +63,11 @@ fn publish(broker: &mut Broker, publisher: ConnectionHandle, payload: usize) {
 /// messages' worth of payload.
 #[test]
 fn qos0_backlog_of_a_client_that_does_not_read_is_bounded_in_bytes() {
-    let mut broker = Broker::new(BrokerConfig {
+    let (mut broker, publisher) = slow_subscriber(BrokerConfig {
         max_queued_messages: 1000,
         max_queued_bytes: 10 * 1024,
         ..BrokerConfig::default()
     });
-    let subscriber = connect(&mut broker, "slow");
-    let filter = TopicFilter::new(bytestring::ByteString::from("feed")).unwrap();
-    let subscribe = Subscribe::<Bytes>::new(
-        PacketId::new(1).unwrap(),
-        [Subscription::new(filter, QoS::AtMostOnce)],
-    );
-    broker.handle_data(NOW, subscriber, &wire(subscribe));
-    let publisher = connect(&mut broker, "fast");
-    settle(&mut broker);
     for _ in 0..50 {
         publish(&mut broker, publisher, 1024);
     }
@@ -80,19 +87,10 @@ fn qos0_backlog_of_a_client_that_does_not_read_is_bounded_in_bytes() {
 /// The bound in messages holds for small messages.
 #[test]
 fn qos0_backlog_of_a_client_that_does_not_read_is_bounded_in_messages() {
-    let mut broker = Broker::new(BrokerConfig {
+    let (mut broker, publisher) = slow_subscriber(BrokerConfig {
         max_queued_messages: 5,
         ..BrokerConfig::default()
     });
-    let subscriber = connect(&mut broker, "slow");
-    let filter = TopicFilter::new(bytestring::ByteString::from("feed")).unwrap();
-    let subscribe = Subscribe::<Bytes>::new(
-        PacketId::new(1).unwrap(),
-        [Subscription::new(filter, QoS::AtMostOnce)],
-    );
-    broker.handle_data(NOW, subscriber, &wire(subscribe));
-    let publisher = connect(&mut broker, "fast");
-    settle(&mut broker);
     for _ in 0..8 {
         publish(&mut broker, publisher, 1);
     }
