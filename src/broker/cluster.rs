@@ -93,7 +93,7 @@ use super::session::{Delivery, SessionKey};
 use super::snapshot::{Input, MIN_MESSAGE, MIN_SESSION, SnapshotError};
 use super::store::{MessageId, Store};
 use super::subscriptions::{Match, Subscriptions};
-use super::{AllowAll, Broker, Policy, SessionSlot, Timer};
+use super::{AllowAll, Broker, Policy, Timer};
 use crate::codec::Buffer;
 use crate::error::{EncodeError, UsageError};
 use crate::packet::SubscriptionOptions;
@@ -449,30 +449,6 @@ impl<P: Policy> Broker<P> {
             .map(|_| Out::Disconnect(DisconnectReasonCode::SessionTakenOver));
         self.close(handle, CloseReason::SessionTakenOver, farewell);
         Some(handle)
-    }
-
-    /// Gives `session` a slot and indexes it by its Client Identifier (which no other
-    /// session has).
-    fn place(&mut self, session: Box<super::session::Session>) -> SessionKey {
-        let index = match self.free_sessions.pop() {
-            Some(index) => index,
-            None => {
-                let index = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
-                self.sessions.push(SessionSlot {
-                    generation: 0,
-                    session: None,
-                });
-                index
-            }
-        };
-        let mut generation = 0;
-        if let Some(slot) = self.sessions.get_mut(index as usize) {
-            slot.generation = slot.generation.wrapping_add(1);
-            generation = slot.generation;
-            self.by_client_id.insert(&session.client_id, index);
-            slot.session = Some(session);
-        }
-        SessionKey { index, generation }
     }
 }
 

@@ -11,7 +11,7 @@ use super::auth::Turn;
 use super::connection::{Out, Phase};
 use super::event::{CloseReason, ConnectionHandle, Event};
 use super::session::{Session, SessionKey};
-use super::{Broker, Policy, SessionSlot, Timer};
+use super::{Broker, Policy, Timer};
 use crate::codec::MqttString;
 use crate::error::UsageError;
 use crate::packet::{ConnAck, Connect, Publish};
@@ -336,27 +336,7 @@ impl<P: Policy> Broker<P> {
     }
 
     fn new_session(&mut self, client_id: Box<str>, version: ProtocolVersion) -> SessionKey {
-        let index = match self.free_sessions.pop() {
-            Some(index) => index,
-            None => {
-                let index = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
-                self.sessions.push(SessionSlot {
-                    generation: 0,
-                    session: None,
-                });
-                index
-            }
-        };
-        let generation = match self.sessions.get_mut(index as usize) {
-            Some(slot) => {
-                slot.generation = slot.generation.wrapping_add(1);
-                self.by_client_id.insert(&client_id, index);
-                slot.session = Some(Box::new(Session::new(client_id, version)));
-                slot.generation
-            }
-            None => 0,
-        };
-        SessionKey { index, generation }
+        self.place(Box::new(Session::new(client_id, version)))
     }
 
     /// A connection ends: it leaves its session, whose will is due if the end is abnormal,

@@ -511,6 +511,30 @@ impl<P: Policy> Broker<P> {
         })
     }
 
+    /// Gives `session` a slot and indexes it by its Client Identifier (which no other
+    /// session has).
+    fn place(&mut self, session: Box<Session>) -> SessionKey {
+        let index = match self.free_sessions.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
+                self.sessions.push(SessionSlot {
+                    generation: 0,
+                    session: None,
+                });
+                index
+            }
+        };
+        let mut generation = 0;
+        if let Some(slot) = self.sessions.get_mut(index as usize) {
+            slot.generation = slot.generation.wrapping_add(1);
+            generation = slot.generation;
+            self.by_client_id.insert(&session.client_id, index);
+            slot.session = Some(session);
+        }
+        SessionKey { index, generation }
+    }
+
     /// Frees a connection's slot, releasing the messages its queue still held.
     fn free_connection(&mut self, handle: ConnectionHandle) {
         let Some(slot) = self.connections.get_mut(handle.index as usize) else {
