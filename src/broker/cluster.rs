@@ -328,10 +328,7 @@ impl<P: Policy> Broker<P> {
         }
         session.free_idle_flows();
         let filters = core::mem::take(&mut session.filters);
-        let due = [session.will_at, session.expires_at]
-            .into_iter()
-            .flatten()
-            .min();
+        let due = session.next_deadline();
 
         // Any session of that client here gives way.
         if let Some(old) = self.key_of_client(&session.client_id) {

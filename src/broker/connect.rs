@@ -374,10 +374,7 @@ impl<P: Policy> Broker<P> {
         if expiry != u32::MAX {
             session.expires_at = Some(now.saturating_add(Duration::from_secs(u64::from(expiry))));
         }
-        let next = [session.will_at, session.expires_at]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = session.next_deadline();
         if let Some(at) = next {
             if at <= now {
                 self.session_timer(key);
@@ -411,10 +408,7 @@ impl<P: Policy> Broker<P> {
             self.end_session(key);
             return;
         }
-        let next = [session.will_at, session.expires_at]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = session.next_deadline();
         if let Some(at) = next {
             self.timers.insert((at, Timer::Session(key)));
         }

@@ -213,24 +213,9 @@ impl<P: Policy> Broker<P> {
                 && flows.inflight.len() < window
                 && let Some(id) = flows.allocate_id()
             {
-                flows.inflight.push_back(Inflight {
-                    id,
-                    delivery: delivery.clone(),
-                    released: false,
-                    unsent: false,
-                });
-                // One reference for the flight, one for the PUBLISH until it is written.
+                // A reference for the flight; `launch` takes the PUBLISH's.
                 self.store.retain(delivery.message);
-                self.store.retain(delivery.message);
-                self.stats.messages_out = self.stats.messages_out.saturating_add(1);
-                self.send(
-                    handle,
-                    Out::Publish {
-                        delivery,
-                        id: Some(id),
-                        dup: false,
-                    },
-                );
+                self.launch(key, handle, id, delivery);
                 return;
             }
         } else if delivery.qos == QoS::AtMostOnce {
@@ -364,24 +349,40 @@ impl<P: Policy> Broker<P> {
                 flows.queue.push_front(delivery);
                 return;
             };
-            flows.inflight.push_back(Inflight {
-                id,
-                delivery: delivery.clone(),
-                released: false,
-                unsent: false,
-            });
-            // The queue's reference passes to the flight; the PUBLISH takes its own.
-            self.store.retain(delivery.message);
-            self.stats.messages_out = self.stats.messages_out.saturating_add(1);
-            self.send(
-                handle,
-                Out::Publish {
-                    delivery,
-                    id: Some(id),
-                    dup: false,
-                },
-            );
+            // The queue's reference passes to the flight.
+            self.launch(key, handle, id, delivery);
         }
+    }
+
+    /// Puts `delivery` in flight to session `key` under `id` and queues its PUBLISH on
+    /// `handle`, which takes a reference of its own to the message until it is written (the
+    /// caller provides the flight's).
+    fn launch(
+        &mut self,
+        key: SessionKey,
+        handle: ConnectionHandle,
+        id: PacketId,
+        delivery: Delivery,
+    ) {
+        let Some(session) = self.session_mut(key) else {
+            return;
+        };
+        session.flows_mut().inflight.push_back(Inflight {
+            id,
+            delivery: delivery.clone(),
+            released: false,
+            unsent: false,
+        });
+        self.store.retain(delivery.message);
+        self.stats.messages_out = self.stats.messages_out.saturating_add(1);
+        self.send(
+            handle,
+            Out::Publish {
+                delivery,
+                id: Some(id),
+                dup: false,
+            },
+        );
     }
 
     /// A resumed session: every delivery in flight goes again, in order, a PUBLISH with DUP

@@ -119,6 +119,12 @@ impl Session {
         }
     }
 
+    /// When its timer is next due while disconnected: its Will or its expiry, whichever
+    /// comes first.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        [self.will_at, self.expires_at].into_iter().flatten().min()
+    }
+
     /// Its message flows; empty ones if it never had any.
     pub(crate) fn flows(&self) -> &Flows {
         self.flows.as_deref().unwrap_or(&NO_FLOWS)

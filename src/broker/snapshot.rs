@@ -595,10 +595,7 @@ impl<P: Policy> Broker<P> {
             incoming.push(id);
         }
 
-        let next = [session.will_at, session.expires_at]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = session.next_deadline();
         if let Some(at) = next {
             self.timers.insert((at, Timer::Session(key)));
         }
