@@ -299,6 +299,42 @@ impl<P: Policy> Broker<P> {
         &self.config
     }
 
+    /// The permissions policy.
+    #[must_use]
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+
+    /// The permissions policy, to change: a driver that decides permissions by user name, not
+    /// Client Identifier, records here which user a client authenticated as before it calls
+    /// [`accept_connect`](Self::accept_connect).
+    ///
+    /// ```
+    /// use mqtt_sansio::broker::Policy;
+    /// use mqtt_sansio::{Broker, BrokerConfig};
+    ///
+    /// /// Allows only clients the driver has let in, and then everything.
+    /// #[derive(Default)]
+    /// struct Known(Vec<String>);
+    ///
+    /// impl Policy for Known {
+    ///     fn may_publish(&self, client_id: &str, _topic: &str) -> bool {
+    ///         self.0.iter().any(|known| known == client_id)
+    ///     }
+    ///     fn may_subscribe(&self, client_id: &str, _filter: &str) -> bool {
+    ///         self.0.iter().any(|known| known == client_id)
+    ///     }
+    /// }
+    ///
+    /// let mut broker = Broker::with_policy(BrokerConfig::default(), Known::default());
+    /// broker.policy_mut().0.push("sensor-1".to_owned());
+    /// assert!(broker.policy().may_publish("sensor-1", "a/b"));
+    /// assert!(!broker.policy().may_publish("sensor-2", "a/b"));
+    /// ```
+    pub fn policy_mut(&mut self) -> &mut P {
+        &mut self.policy
+    }
+
     /// The counters, current at this call.
     #[must_use]
     pub fn stats(&self) -> Stats {
