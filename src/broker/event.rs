@@ -172,4 +172,8 @@ pub enum CloseReason {
     /// [`refuse_reauthentication`](super::Broker::refuse_reauthentication); a DISCONNECT with
     /// this code was queued.
     ReauthenticationRefused(DisconnectReasonCode),
+    /// The driver ended the connection with [`disconnect`](super::Broker::disconnect) or
+    /// [`shutdown`](super::Broker::shutdown); a connected 5.0 client was sent a DISCONNECT
+    /// with this code.
+    ServerDisconnect(DisconnectReasonCode),
 }

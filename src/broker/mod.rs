@@ -13,6 +13,7 @@ pub mod cluster;
 mod config;
 mod connect;
 mod connection;
+mod disconnect;
 mod event;
 mod index;
 mod receive;

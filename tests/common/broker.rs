@@ -208,6 +208,14 @@ impl<P: Policy> Harness<P> {
         self.drain();
     }
 
+    /// Calls a command of the broker as the driver would, at the harness's time, then takes
+    /// its output.
+    pub(crate) fn command<R>(&mut self, command: impl FnOnce(&mut Broker<P>, Instant) -> R) -> R {
+        let result = command(&mut self.broker, self.now);
+        self.drain();
+        result
+    }
+
     // ---- output ----
 
     /// Every packet the broker wrote for `conn` since the last call, decoded as its client
