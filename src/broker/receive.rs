@@ -479,7 +479,8 @@ impl<P: Policy> Broker<P> {
         }
         let suback = SubAck::new(subscribe.packet_id, codes);
         self.send(handle, Out::SubAck(Box::new(suback)));
-        // Retained messages after the SUBACK, with RETAIN set ([MQTT-3.3.1-8] in 5.0).
+        // Retained messages after the SUBACK, with RETAIN set ([MQTT-3.3.1-8] in 3.1.1; 5.0
+        // section 3.3.1.3 says the same).
         for (filter, granted, sub_id) in retained_for {
             let mut found = core::mem::take(&mut self.retained_scratch);
             found.clear();
