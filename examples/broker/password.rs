@@ -97,14 +97,9 @@ impl Passwords {
             .is_some_and(|hash| hash.verify(password))
     }
 
-    /// How many users the file has.
+    /// How many users the file has (for the driver's log line).
     pub(crate) fn len(&self) -> usize {
         self.users.len()
-    }
-
-    /// Whether the file has no user.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.users.is_empty()
     }
 }
 
