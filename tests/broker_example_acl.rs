@@ -2,7 +2,8 @@
 //! and decides each PUBLISH and SUBSCRIBE as its module docs say: anonymous and user sections,
 //! patterns with `%c` and `%u`, denials first, a subscribed filter granted only when a read
 //! rule covers it, and no substitution of a Client Identifier or User Name that holds `+`,
-//! `#` or `/`. The last tests run it inside the broker core, on the virtual-time harness.
+//! `#` or `/`; deciding never allocates. The last tests run it inside the broker core, on the
+//! virtual-time harness.
 
 mod common;
 
@@ -13,6 +14,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use acl::Acl;
+use allocation_counter::measure;
 use common::broker::{Conn, Harness, connect_packet, publish, text, topic_filter};
 use mqtt_sansio::broker::{Event, Policy};
 use mqtt_sansio::{
@@ -502,6 +504,65 @@ fn wildcards_and_slashes_in_identities_are_never_substituted() {
         assert_publish(&deny, client, &[], &["public", "private/x/1"]);
         assert_subscribe(&deny, client, &[], &["public/#"]);
     }
+}
+
+/// Deciding never allocates, for every kind of rule and client: the broker asks at every
+/// PUBLISH. (`allocation-counter` installs a counting allocator in this test binary; the first
+/// measure shows that it counts.)
+#[test]
+fn decisions_never_allocate() {
+    let counted = measure(|| drop(std::hint::black_box(Vec::<u8>::with_capacity(10))));
+    assert_eq!(counted.count_total, 1, "the allocator counts");
+
+    let mut acl = parsed(
+        "topic read $SYS/#\n\
+         topic readwrite public/#\n\
+         topic deny public/secret\n\
+         pattern readwrite devices/%c/#\n\
+         pattern read users/%u/+/inbox\n\
+         pattern write log/dev-%c-%u\n\
+         pattern deny devices/%c/locked\n\
+         user alice\n\
+         topic readwrite alice/#\n",
+    );
+    acl.bind("d1", Some("alice"));
+    acl.bind("x/y", Some("a+b"));
+    let all = Acl::allow_all();
+    let topics = [
+        "public/x",
+        "public/secret",
+        "devices/d1/t",
+        "devices/d1/locked",
+        "log/dev-d1-alice",
+        "alice/a/b/c",
+        "$SYS/broker/uptime",
+        "users/alice/x/inbox",
+    ];
+    let filters = [
+        "public/#",
+        "public/+",
+        "devices/d1/+/x",
+        "users/alice/+/inbox",
+        "$SYS/#",
+        "#",
+        "$share/group/alice/#",
+        "+/+/+",
+    ];
+    let mut allowed = 0;
+    let info = measure(|| {
+        for client in ["d1", "x/y", "never-bound", "+"] {
+            for topic in topics {
+                allowed += usize::from(acl.may_publish(client, topic));
+                allowed += usize::from(all.may_publish(client, topic));
+            }
+            for filter in filters {
+                allowed += usize::from(acl.may_subscribe(client, filter));
+                allowed += usize::from(all.may_subscribe(client, filter));
+            }
+        }
+    });
+    assert_eq!(info.count_total, 0, "{info:?}");
+    assert!(allowed > 64, "allow_all alone allows 64: {allowed}");
 }
 
 // ---- in the broker core ----

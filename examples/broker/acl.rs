@@ -70,8 +70,10 @@
 //! # Cost
 //!
 //! [`Policy::may_publish`] runs for every PUBLISH. It never allocates: topics and filters are
-//! walked level by level, and `%c` and `%u` are compared in place. An [`Acl::allow_all`]
-//! answers after one branch, without looking up the client.
+//! walked level by level, and `%c` and `%u` are compared in place. It costs one hash lookup
+//! of the Client Identifier (a client's section is found once, when it is bound) and a walk
+//! of the rules of that section and of the patterns. An [`Acl::allow_all`] answers after one
+//! branch, without looking up the client.
 
 use std::collections::HashMap;
 use std::io;
@@ -145,7 +147,14 @@ impl Acl {
                     let section = if pattern {
                         &mut rules.patterns
                     } else if let Some(name) = &user {
-                        rules.users.entry(name.clone()).or_default()
+                        let Rules {
+                            users, sections, ..
+                        } = &mut rules;
+                        let index = *users.entry(name.clone()).or_insert_with(|| {
+                            sections.push(Section::default());
+                            sections.len() - 1
+                        });
+                        &mut sections[index]
                     } else {
                         &mut rules.anonymous
                     };
@@ -178,18 +187,24 @@ impl Acl {
     /// session of a connection with the same Client Identifier keeps its binding when the old
     /// connection's [`unbind`](Self::unbind) comes. Pair each `bind` with one `unbind`.
     pub(crate) fn bind(&mut self, client_id: &str, username: Option<&str>) {
-        if self.rules.is_none() {
+        let Some(rules) = self.rules.as_deref() else {
             return;
-        }
+        };
+        let place = rules.place(username);
         let user = username.map(Box::from);
         match self.bindings.get_mut(client_id) {
             Some(binding) => {
                 binding.user = user;
+                binding.place = place;
                 binding.count = binding.count.saturating_add(1);
             }
             None => {
-                self.bindings
-                    .insert(client_id.into(), Binding { user, count: 1 });
+                let binding = Binding {
+                    user,
+                    place,
+                    count: 1,
+                };
+                self.bindings.insert(client_id.into(), binding);
             }
         }
     }
@@ -217,12 +232,11 @@ impl Acl {
         rules: &'a Rules,
         client_id: &'a str,
     ) -> (Option<&'a Section>, Who<'a>) {
-        let user = self.username(client_id);
-        let section = match user {
-            None => Some(&rules.anonymous),
-            Some(name) => rules.users.get(name),
+        let (place, user) = match self.bindings.get(client_id) {
+            Some(binding) => (binding.place, binding.user.as_deref()),
+            None => (Place::Anonymous, None),
         };
-        (section, Who { client_id, user })
+        (rules.section(place), Who { client_id, user })
     }
 }
 
@@ -278,10 +292,45 @@ impl Policy for Acl {
 struct Rules {
     /// The `topic` rules before the first `user` line: anonymous clients'.
     anonymous: Section,
-    /// Each user's `topic` rules, by User Name.
-    users: HashMap<Box<str>, Section>,
+    /// The place of each user's section in `sections`, by User Name.
+    users: HashMap<Box<str>, usize>,
+    /// The users' `topic` rules.
+    sections: Vec<Section>,
     /// The `pattern` rules: everyone's.
     patterns: Section,
+}
+
+impl Rules {
+    /// Where the rules of a client with User Name `user` are.
+    fn place(&self, user: Option<&str>) -> Place {
+        match user {
+            None => Place::Anonymous,
+            Some(name) => self
+                .users
+                .get(name)
+                .map_or(Place::Nowhere, |&i| Place::User(i)),
+        }
+    }
+
+    /// The section at `place`, if it has one.
+    fn section(&self, place: Place) -> Option<&Section> {
+        match place {
+            Place::Anonymous => Some(&self.anonymous),
+            Place::User(index) => self.sections.get(index),
+            Place::Nowhere => None,
+        }
+    }
+}
+
+/// Where a client's `topic` rules are, found once when it is bound.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    /// The anonymous section.
+    Anonymous,
+    /// Its user's section, by its index.
+    User(usize),
+    /// None: its user has no section, so only the patterns apply.
+    Nowhere,
 }
 
 /// The rules of one section, denials apart.
@@ -309,6 +358,8 @@ impl Section {
 struct Binding {
     /// Its User Name, `None` when it connected without one.
     user: Option<Box<str>>,
+    /// Where its user's `topic` rules are.
+    place: Place,
     /// How many binds are not yet unbound.
     count: u32,
 }
