@@ -501,7 +501,8 @@ def shared(ctx):
         member.barrier()
         retained_sent += len(member.messages_now())
     if retained_sent:
-        # 5.0 4.8.2: retained messages are not sent when a shared subscription is made.
+        # 5.0 3.3.1.3 sends retained messages when a new *non-shared* subscription is
+        # made; a shared one gets none (text of the spec, not a numbered rule).
         # (3.1.1 has no shared subscriptions, so no rule either way.)
         text = f"retained message sent to {retained_sent} new shared subscriptions"
         expect(ctx.version == V311 or ctx.allowed("retained-to-shared"), text)
