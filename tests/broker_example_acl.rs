@@ -706,13 +706,10 @@ fn in_the_broker_refusals_carry_each_versions_codes() {
     assert_eq!(seen, ["alice/open"], "the refused message went nowhere");
 }
 
-/// The broker assigns a Client Identifier to a CONNECT with an empty one only inside
-/// `accept_connect`, so a driver that binds before it (as the core's docs ask) binds the empty
-/// string; the assigned identifier is unknown to the ACL, and the client's packets are judged
-/// as anonymous. A driver can rebind on `Event::Connected`, but a PUBLISH that came in the
-/// same read as the CONNECT is decided inside `accept_connect`, before that event.
+/// A CONNECT with an empty Client Identifier reaches the driver already naming the one the
+/// broker assigns, so the driver binds that identifier before `accept_connect`, and a PUBLISH
+/// that came in the same read as the CONNECT is judged under the user's rules.
 #[test]
-#[ignore = "bug: a Policy keyed by Client Identifier cannot know a client whose identifier the broker assigns in accept_connect"]
 fn a_client_with_an_assigned_identifier_gets_its_users_rules() {
     let mut h = harness(parsed("user alice\ntopic readwrite alice/#\n"));
     let conn = h.open(V5);
