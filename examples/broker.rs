@@ -12,7 +12,7 @@
 //! so the loop owns the sockets and the clock, reads every socket into one shared buffer,
 //! writes each socket once per wake-up and sleeps until the core's next deadline. The other
 //! files under `examples/broker/` each have one job: `args.rs` the options, `listener.rs` the
-//! transports, `connections.rs` the socket table, `admission.rs` the CONNECT checks,
+//! transports, `sockets.rs` the I/O of one wake-up, `connections.rs` the socket table, `admission.rs` the CONNECT checks,
 //! `password.rs` and `acl.rs` mosquitto's password and ACL files, `persist.rs` the snapshot
 //! file, `sys.rs` the `$SYS` topics, `log.rs` the log.
 //!
