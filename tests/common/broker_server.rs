@@ -290,3 +290,69 @@ pub(crate) fn unique(prefix: &str) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A bare MQTT client over a blocking socket, for tests that need to see each packet: it
+/// sends packets as given and decodes what the server sends.
+#[derive(Debug)]
+pub(crate) struct RawClient {
+    stream: std::net::TcpStream,
+    decoder: mqtt_sansio::Decoder,
+    version: mqtt_sansio::ProtocolVersion,
+}
+
+impl RawClient {
+    /// A TCP connection to `addr`, speaking `version`, nothing sent yet.
+    pub(crate) fn connect(addr: SocketAddr, version: mqtt_sansio::ProtocolVersion) -> Self {
+        let stream = std::net::TcpStream::connect(addr).expect("connect to the broker");
+        stream
+            .set_read_timeout(Some(WAIT))
+            .expect("set a read timeout");
+        let decoder = mqtt_sansio::Decoder::client(version, mqtt_sansio::Limits::default());
+        Self {
+            stream,
+            decoder,
+            version,
+        }
+    }
+
+    /// Sends `packet`.
+    pub(crate) fn send(&mut self, packet: impl Into<mqtt_sansio::Packet>) {
+        use std::io::Write;
+        let mut bytes = Vec::new();
+        packet
+            .into()
+            .encode(self.version, &mut bytes)
+            .expect("encode a packet");
+        self.stream.write_all(&bytes).expect("send a packet");
+    }
+
+    /// The next packet from the server (within [`WAIT`]); `None` when it closed the connection.
+    pub(crate) fn receive(&mut self) -> Option<mqtt_sansio::Packet> {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(packet) = self.decoder.decode().expect("a valid packet") {
+                return Some(packet);
+            }
+            match self.stream.read(&mut buf) {
+                Ok(0) => return None,
+                Ok(read) => self.decoder.push(&buf[..read]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("reading from the broker: {e}"),
+            }
+        }
+    }
+
+    /// Whether the server closes the connection within [`WAIT`] (reading and dropping
+    /// whatever it sends first).
+    pub(crate) fn closed_by_server(&mut self) -> bool {
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
