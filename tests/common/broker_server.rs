@@ -356,3 +356,46 @@ impl RawClient {
         }
     }
 }
+
+/// The example's own executable (`target/<profile>/examples/broker`), found from this test's
+/// executable (`target/<profile>/deps/...`) and built first if it is missing or older than
+/// the test (a `cargo nextest run --test ...` builds only the test).
+pub(crate) fn example_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's own path");
+    let deps = test.parent().expect("deps directory");
+    let profile_dir = deps.parent().expect("profile directory");
+    let binary = profile_dir.join("examples").join("broker");
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&binary), modified(&test)) {
+        (Some(binary), Some(test)) => binary >= test,
+        _ => false,
+    };
+    if !fresh {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") | None => "dev".to_owned(),
+            Some(other) => other.to_owned(),
+        };
+        let target_dir = profile_dir.parent().expect("target directory");
+        let mut build = Command::new(cargo);
+        build
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "broker",
+                "--profile",
+                &profile,
+            ])
+            .arg("--manifest-path")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir);
+        let status = build
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {build:?}: {e}"));
+        assert!(status.success(), "{build:?} failed: {status}");
+    }
+    assert!(binary.is_file(), "{} is missing", binary.display());
+    binary
+}
