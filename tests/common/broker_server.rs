@@ -190,9 +190,9 @@ pub(crate) fn program(name: &str) -> Option<PathBuf> {
         let on_ci = std::env::var_os("CI").is_some_and(|value| !value.is_empty());
         assert!(
             !on_ci,
-            "{name} is not installed but CI is set: install Debian's mosquitto-clients"
+            "{name} is not installed but CI is set: `.ci/run` installs what the tests need"
         );
-        println!("skipped: {name} is not installed (apt-get install mosquitto-clients)");
+        println!("skipped: {name} is not installed (`.ci/run` shows how to install it)");
     }
     found
 }
