@@ -200,3 +200,30 @@ fn key_that_does_not_fit_the_certificate_names_both_files() {
     assert!(message.contains(&*cert.to_string_lossy()), "{message}");
     assert!(message.contains(&*key.to_string_lossy()), "{message}");
 }
+
+#[test]
+fn close_sends_close_notify() {
+    let (client, server_socket) = pair();
+    let config = client_config("tls-ca.pem", &[]);
+    let peer = Peer::spawn(client, move |socket| {
+        let name = ServerName::try_from("localhost").expect("name");
+        let conn = ClientConnection::new(config, name).expect("client connection");
+        let mut tls = StreamOwned::new(conn, socket);
+        tls.write_all(&CONNECT)?;
+        tls.flush()?;
+        // Ok(0) only after a close_notify: a bare TCP close would be UnexpectedEof.
+        tls.read(&mut [0; 16])
+    });
+    let mut server = Server::new(Transport::tls(server_socket, server_config()).unwrap());
+
+    server.until("the CONNECT", |s| {
+        s.received.len() >= CONNECT.len() || s.end.is_some()
+    });
+    server.transport.close();
+    server.until_sent();
+    assert_eq!(
+        peer.join().expect("a clean end"),
+        0,
+        "the client read the close_notify"
+    );
+}

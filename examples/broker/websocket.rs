@@ -369,7 +369,7 @@ impl<S: ByteStream> WsStream<S> {
     }
 
     /// Starts a graceful close: a close frame (code 1000) once open, then the stream's own
-    /// close (TLS close_notify). Best effort.
+    /// close (TLS close_notify, TCP shutdown of writing) once no frame waits. Best effort.
     pub(crate) fn close(&mut self) {
         if let Conn::Open(ws) = &mut self.conn {
             let _ = ws.close(Some(CloseFrame {
@@ -378,7 +378,13 @@ impl<S: ByteStream> WsStream<S> {
             }));
         }
         let _ = self.send_reply();
-        self.conn.stream_mut().close();
+        // The stream's own close goes last: not while WebSocket bytes still wait to enter it
+        // (TLS records already in it are fine: the close_notify queues behind them).
+        let waiting =
+            !self.reply.is_empty() || matches!(&self.conn, Conn::Open(ws) if ws.get_ref().blocked);
+        if !waiting {
+            self.conn.stream_mut().close();
+        }
     }
 }
 

@@ -161,13 +161,12 @@ impl Server {
         if self.end.is_some() {
             return;
         }
-        if self.transport.wants_write() {
-            if let Err(e) = self.transport.flush() {
-                if e.kind() != ErrorKind::WouldBlock {
-                    self.end = Some(End::Failed(e));
-                    return;
-                }
-            }
+        if self.transport.wants_write()
+            && let Err(e) = self.transport.flush()
+            && e.kind() != ErrorKind::WouldBlock
+        {
+            self.end = Some(End::Failed(e));
+            return;
         }
         let mut buf = [0; 4096];
         loop {
