@@ -1,7 +1,7 @@
 //! [`Decoder`]: frames the byte stream one side of a connection receives into owned packets,
 //! and says what to answer when the peer gets it wrong ([`DecodeFailure`], [`Reply`]).
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::codec::frame::{self, Header};
 use crate::codec::reader::Reader;
@@ -9,7 +9,7 @@ use crate::codec::{Decoded, Limits};
 use crate::error::{DecodeError, PeerError, ProtocolError};
 use crate::packet::{Connect, Packet};
 use crate::reason::{ConnectReasonCode, DisconnectReasonCode};
-use crate::types::{PacketType, ProtocolVersion, Side};
+use crate::types::{PacketId, PacketType, ProtocolVersion, Side};
 
 /// A packet at least this large is not left sharing its allocation with a few pending bytes:
 /// those are moved to a buffer of their own, so that the large allocation is freed with the
@@ -334,6 +334,42 @@ impl Decoder {
     /// UNSUBSCRIBE decoder (their fixed headers are refused from a server all the same).
     pub(crate) fn decode_from_server(&mut self) -> Result<Option<Packet<Bytes>>, DecodeFailure> {
         self.decode_with::<true>()
+    }
+
+    /// The next packet if it is a PUBACK, PUBREC, PUBREL or PUBCOMP in its short form
+    /// (Remaining Length 2: a Packet Identifier alone, which is Success in 5.0), consumed
+    /// without building a [`Packet`]: acknowledgements are half the packets of QoS 1 and 2
+    /// flows, and need no more than their type and identifier. `None`, consuming nothing, for
+    /// anything else, which [`decode`](Self::decode) then reads (and refuses, if it must).
+    pub(crate) fn short_ack(&mut self) -> Option<(PacketType, PacketId)> {
+        // The four flow both ways and need a connection's version: only the first packet of a
+        // stream is not one of them.
+        if self.failed.is_some() || self.version.is_none() || self.limits.max_packet_size < 4 {
+            return None;
+        }
+        // `shared` is read before `buf`, and is empty whenever `buf` is not.
+        let from_shared = !self.shared.is_empty();
+        let head: &[u8] = if from_shared { &self.shared } else { &self.buf };
+        let [first, 2, high, low, ..] = *head else {
+            return None;
+        };
+        let kind = match first {
+            0x40 => PacketType::PubAck,
+            0x50 => PacketType::PubRec,
+            0x62 => PacketType::PubRel,
+            0x70 => PacketType::PubComp,
+            _ => return None,
+        };
+        let id = PacketId::new(u16::from_be_bytes([high, low]))?;
+        if from_shared {
+            self.shared.advance(4);
+        } else {
+            self.buf.advance(4);
+        }
+        if self.buf.is_empty() {
+            self.release();
+        }
+        Some((kind, id))
     }
 
     fn decode_with<const FROM_SERVER: bool>(

@@ -10,16 +10,13 @@ use super::event::{CloseReason, ConnectionHandle};
 use super::session::{Delivery, SessionKey};
 use super::{Broker, Policy};
 use crate::decoder::Reply;
-use crate::packet::{
-    Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish, SubAck, Subscribe, UnsubAck,
-    Unsubscribe,
-};
+use crate::packet::{Disconnect, Packet, Publish, SubAck, Subscribe, UnsubAck, Unsubscribe};
 use crate::reason::{
     ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, ReasonCode, SubAckReasonCode,
     UnsubAckReasonCode,
 };
 use crate::topic::TopicName;
-use crate::types::QoS;
+use crate::types::{PacketId, PacketType, QoS};
 
 impl<P: Policy> Broker<P> {
     /// Decodes and handles every complete packet received on `handle`, until it closes or
@@ -76,6 +73,11 @@ impl<P: Policy> Broker<P> {
             {
                 return;
             }
+            // Acknowledgements in their short form skip building a packet.
+            if let Some((kind, id)) = self.decoder.short_ack() {
+                self.handle_short_ack(handle, kind, id);
+                continue;
+            }
             let decoded = self.decoder.decode();
             match decoded {
                 Ok(Some(packet)) => self.handle_packet(handle, packet),
@@ -115,26 +117,55 @@ impl<P: Policy> Broker<P> {
         self.close(handle, CloseReason::ProtocolError(code), farewell);
     }
 
-    fn handle_packet(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
+    /// A packet arrived on `handle`: the Keep Alive clock starts again, and the session it
+    /// is for, if the connection has one yet, is returned.
+    fn packet_arrived(&mut self, handle: ConnectionHandle) -> Option<Option<SessionKey>> {
         let now = self.now;
-        let Some(conn) = self.connection_mut(handle) else {
-            return;
-        };
-        // Any packet resets the Keep Alive clock.
+        let conn = self.connection_mut(handle)?;
         if conn.keep_alive != 0 {
             conn.deadline = conn.silence_deadline(now);
         }
-        let Some(key) = conn.session else {
+        Some(conn.session)
+    }
+
+    /// A PUBACK, PUBREC, PUBREL or PUBCOMP of Packet Identifier `id` with no reason code
+    /// (Success) and no properties, as [`Decoder::short_ack`] reads it.
+    ///
+    /// [`Decoder::short_ack`]: crate::decoder::Decoder::short_ack
+    fn handle_short_ack(&mut self, handle: ConnectionHandle, kind: PacketType, id: PacketId) {
+        let Some(session) = self.packet_arrived(handle) else {
+            return;
+        };
+        let Some(key) = session else {
+            // Before CONNACK ([MQTT-3.1.2-30] in 5.0).
+            self.violation(handle, DisconnectReasonCode::ProtocolError);
+            return;
+        };
+        match kind {
+            PacketType::PubAck => self.on_puback(key, id),
+            PacketType::PubRec => self.on_pubrec(handle, key, id, false),
+            PacketType::PubRel => self.on_pubrel(handle, key, id),
+            _ => self.on_pubcomp(key, id),
+        }
+    }
+
+    fn handle_packet(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
+        let Some(session) = self.packet_arrived(handle) else {
+            return;
+        };
+        let Some(key) = session else {
             self.handle_unconnected(handle, packet);
             return;
         };
         // Matched as it is, not in a tuple: a PUBLISH is large, and every wrapping copies it.
         match packet {
             Packet::Publish(publish) => self.on_publish(handle, key, publish),
-            Packet::PubAck(ack) => self.on_puback(key, &ack),
-            Packet::PubRec(rec) => self.on_pubrec(handle, key, &rec),
-            Packet::PubRel(rel) => self.on_pubrel(handle, key, &rel),
-            Packet::PubComp(comp) => self.on_pubcomp(key, &comp),
+            Packet::PubAck(ack) => self.on_puback(key, ack.packet_id),
+            Packet::PubRec(rec) => {
+                self.on_pubrec(handle, key, rec.packet_id, rec.reason_code.is_error());
+            }
+            Packet::PubRel(rel) => self.on_pubrel(handle, key, rel.packet_id),
+            Packet::PubComp(comp) => self.on_pubcomp(key, comp.packet_id),
             Packet::Subscribe(subscribe) => self.on_subscribe(handle, key, &subscribe),
             Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(handle, key, &unsubscribe),
             Packet::PingReq(_) => self.send(handle, Out::PingResp),
@@ -284,11 +315,11 @@ impl<P: Policy> Broker<P> {
         }
     }
 
-    fn on_puback(&mut self, key: SessionKey, ack: &PubAck<Bytes>) {
+    fn on_puback(&mut self, key: SessionKey, packet_id: PacketId) {
         let Some(session) = self.session_mut(key) else {
             return;
         };
-        let Some(at) = session.inflight_position(ack.packet_id) else {
+        let Some(at) = session.inflight_position(packet_id) else {
             return;
         };
         let is_qos1 = session
@@ -305,26 +336,33 @@ impl<P: Policy> Broker<P> {
         self.fill_window(key);
     }
 
-    fn on_pubrec(&mut self, handle: ConnectionHandle, key: SessionKey, rec: &PubRec<Bytes>) {
+    /// A PUBREC; `refused` if its reason code is 0x80 or above (5.0).
+    fn on_pubrec(
+        &mut self,
+        handle: ConnectionHandle,
+        key: SessionKey,
+        packet_id: PacketId,
+        refused: bool,
+    ) {
         let v5 = self
             .connection(handle)
             .is_some_and(|conn| conn.version.is_v5());
         let Some(session) = self.session_mut(key) else {
             return;
         };
-        let Some(at) = session.inflight_position(rec.packet_id) else {
+        let Some(at) = session.inflight_position(packet_id) else {
             if v5 {
                 self.send(
                     handle,
                     Out::Ack(Ack::PubRel(
-                        rec.packet_id,
+                        packet_id,
                         ReasonCode::PacketIdentifierNotFound.as_u8(),
                     )),
                 );
             }
             return;
         };
-        if rec.reason_code.is_error() {
+        if refused {
             // [MQTT-4.4.0-2] (5.0): the flow ends without PUBREL.
             if let Some(inflight) = session.flows_mut().remove_inflight(at) {
                 self.store.release(inflight.delivery.message);
@@ -335,13 +373,13 @@ impl<P: Policy> Broker<P> {
         if let Some(inflight) = session.flows_mut().inflight.get_mut(at) {
             inflight.released = true;
         }
-        self.send(handle, Out::Ack(Ack::PubRel(rec.packet_id, 0)));
+        self.send(handle, Out::Ack(Ack::PubRel(packet_id, 0)));
     }
 
-    fn on_pubrel(&mut self, handle: ConnectionHandle, key: SessionKey, rel: &PubRel<Bytes>) {
+    fn on_pubrel(&mut self, handle: ConnectionHandle, key: SessionKey, packet_id: PacketId) {
         let known = self
             .session_mut(key)
-            .is_some_and(|session| session.release_qos2(rel.packet_id));
+            .is_some_and(|session| session.release_qos2(packet_id));
         let v5 = match self.connection_mut(handle) {
             Some(conn) => {
                 if known {
@@ -356,14 +394,14 @@ impl<P: Policy> Broker<P> {
         } else {
             ReasonCode::PacketIdentifierNotFound.as_u8()
         };
-        self.send(handle, Out::Ack(Ack::PubComp(rel.packet_id, code)));
+        self.send(handle, Out::Ack(Ack::PubComp(packet_id, code)));
     }
 
-    fn on_pubcomp(&mut self, key: SessionKey, comp: &PubComp<Bytes>) {
+    fn on_pubcomp(&mut self, key: SessionKey, packet_id: PacketId) {
         let Some(session) = self.session_mut(key) else {
             return;
         };
-        let Some(at) = session.inflight_position(comp.packet_id) else {
+        let Some(at) = session.inflight_position(packet_id) else {
             return;
         };
         if session
