@@ -5,9 +5,7 @@
 #[path = "common/broker_server.rs"]
 mod broker_server;
 
-use std::process::Command;
-
-use broker_server::{BrokerServer, ChildGuard, program, unique};
+use broker_server::{BrokerServer, ChildGuard, mosquitto_client, program, unique};
 
 /// Messages published while a persistent `version` subscriber is away arrive when it is back.
 fn messages_wait_for_returning_subscriber(version: &str) {
@@ -15,47 +13,33 @@ fn messages_wait_for_returning_subscriber(version: &str) {
         return;
     };
     let server = BrokerServer::start(&[]);
-    let port = server.port();
     let topic = unique(&format!("session/{version}"));
     let client_id = unique("persistent");
     // -E: exit once subscribed, leaving the session behind (-c; in 5.0 it never expires).
-    let session = [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-V",
-        version,
-        "-c",
-        "-i",
-        &client_id,
-        "-q",
-        "1",
-    ];
-    let (status, _, stderr) =
-        ChildGuard::spawn(Command::new(&sub).args(session).args(["-t", &topic, "-E"])).finish();
+    let session = ["-c", "-i", &client_id, "-q", "1"];
+    let (status, _, stderr) = ChildGuard::spawn(
+        mosquitto_client(&sub, &server, version)
+            .args(session)
+            .args(["-t", &topic, "-E"]),
+    )
+    .finish();
     assert!(status.success(), "mosquitto_sub -E: {status}: {stderr}");
     server.wait_for("the subscriber to leave", |stats| stats.connections == 0);
     for n in 1..=3 {
-        let (status, _, stderr) = ChildGuard::spawn(Command::new(&publish).args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-V",
-            version,
-            "-q",
-            "1",
-            "-t",
-            &topic,
-            "-m",
-            &format!("message {n}"),
-        ]))
-        .finish();
+        let (status, _, stderr) =
+            ChildGuard::spawn(mosquitto_client(&publish, &server, version).args([
+                "-q",
+                "1",
+                "-t",
+                &topic,
+                "-m",
+                &format!("message {n}"),
+            ]))
+            .finish();
         assert!(status.success(), "mosquitto_pub: {status}: {stderr}");
     }
     let (status, stdout, stderr) = ChildGuard::spawn(
-        Command::new(&sub)
+        mosquitto_client(&sub, &server, version)
             .args(session)
             .args(["-t", &topic, "-C", "3", "-W", "20"]),
     )

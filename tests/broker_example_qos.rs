@@ -5,9 +5,7 @@
 #[path = "common/broker_server.rs"]
 mod broker_server;
 
-use std::process::Command;
-
-use broker_server::{BrokerServer, ChildGuard, program, unique};
+use broker_server::{BrokerServer, ChildGuard, mosquitto_client, program, unique};
 
 /// One message at `qos` in `version` (mosquitto's `-V` name) from mosquitto_pub to
 /// mosquitto_sub through the example.
@@ -19,38 +17,15 @@ fn message_arrives(version: &str, qos: u8) {
     let topic = unique(&format!("qos/{version}/{qos}"));
     let payload = format!("hello at {qos} in {version}");
     let qos = qos.to_string();
-    let subscriber = ChildGuard::spawn(Command::new(sub).args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &server.port(),
-        "-V",
-        version,
-        "-q",
-        &qos,
-        "-t",
-        &topic,
-        "-C",
-        "1",
-        "-v",
-        "-W",
-        "20",
-    ]));
+    let subscriber = ChildGuard::spawn(
+        mosquitto_client(&sub, &server, version)
+            .args(["-q", &qos, "-t", &topic, "-C", "1", "-v", "-W", "20"]),
+    );
     server.wait_for("the subscription", |stats| stats.subscriptions == 1);
-    let (status, _, stderr) = ChildGuard::spawn(Command::new(publish).args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &server.port(),
-        "-V",
-        version,
-        "-q",
-        &qos,
-        "-t",
-        &topic,
-        "-m",
-        &payload,
-    ]))
+    let (status, _, stderr) = ChildGuard::spawn(
+        mosquitto_client(&publish, &server, version)
+            .args(["-q", &qos, "-t", &topic, "-m", &payload]),
+    )
     .finish();
     assert!(status.success(), "mosquitto_pub: {status}: {stderr}");
     let (status, stdout, stderr) = subscriber.finish();

@@ -5,9 +5,7 @@
 #[path = "common/broker_server.rs"]
 mod broker_server;
 
-use std::process::Command;
-
-use broker_server::{BrokerServer, ChildGuard, program};
+use broker_server::{BrokerServer, ChildGuard, mosquitto_client, program};
 
 #[test]
 fn sys_topics_are_published_retained() {
@@ -17,21 +15,18 @@ fn sys_topics_are_published_retained() {
     let server = BrokerServer::start(&["--sys-interval", "1"]);
     server.wait_for("the $SYS messages", |stats| stats.retained >= 16);
     // %r is the RETAIN flag, %t the topic, %p the payload.
-    let (status, stdout, stderr) = ChildGuard::spawn(Command::new(sub).args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &server.port(),
-        "-t",
-        "$SYS/broker/clients/connected",
-        "-C",
-        "1",
-        "-F",
-        "%r %t %p",
-        "-W",
-        "20",
-    ]))
-    .finish();
+    let (status, stdout, stderr) =
+        ChildGuard::spawn(mosquitto_client(&sub, &server, "mqttv311").args([
+            "-t",
+            "$SYS/broker/clients/connected",
+            "-C",
+            "1",
+            "-F",
+            "%r %t %p",
+            "-W",
+            "20",
+        ]))
+        .finish();
     assert!(status.success(), "mosquitto_sub: {status}: {stderr}");
     let line = stdout.trim_end();
     let value = line

@@ -5,9 +5,7 @@
 #[path = "common/broker_server.rs"]
 mod broker_server;
 
-use std::process::Command;
-
-use broker_server::{BrokerServer, ChildGuard, program, unique};
+use broker_server::{BrokerServer, ChildGuard, mosquitto_client, program, unique};
 
 /// A client with a Will in `version` is killed; the Will reaches a subscriber to its topic.
 fn will_published_when_client_killed(version: &str) {
@@ -15,15 +13,8 @@ fn will_published_when_client_killed(version: &str) {
         return;
     };
     let server = BrokerServer::start(&[]);
-    let port = server.port();
     let will_topic = unique(&format!("will/{version}"));
-    let watcher = ChildGuard::spawn(Command::new(&sub).args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-V",
-        version,
+    let watcher = ChildGuard::spawn(mosquitto_client(&sub, &server, version).args([
         "-q",
         "1",
         "-t",
@@ -37,13 +28,7 @@ fn will_published_when_client_killed(version: &str) {
     server.wait_for("the watcher's subscription", |stats| {
         stats.subscriptions == 1
     });
-    let mut doomed = ChildGuard::spawn(Command::new(&sub).args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-V",
-        version,
+    let mut doomed = ChildGuard::spawn(mosquitto_client(&sub, &server, version).args([
         "-t",
         "will/unrelated",
         "--will-topic",

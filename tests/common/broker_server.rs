@@ -197,6 +197,14 @@ pub(crate) fn program(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// `mosquitto_pub` or `mosquitto_sub` (the `program` [`program`] found) aimed at `server` in
+/// `version` (`mqttv31`, `mqttv311` or `mqttv5`): the arguments every such run starts with.
+pub(crate) fn mosquitto_client(program: &Path, server: &BrokerServer, version: &str) -> Command {
+    let mut command = Command::new(program);
+    command.args(["-h", "127.0.0.1", "-p", &server.port(), "-V", version]);
+    command
+}
+
 /// A child process, killed and reaped when dropped.
 #[derive(Debug)]
 pub(crate) struct ChildGuard(pub(crate) Child);
