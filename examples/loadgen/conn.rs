@@ -266,6 +266,9 @@ impl Conn {
                 self.rbuf.resize(grown, 0);
             }
             match self.stream.read(&mut self.rbuf[self.rlen..]) {
+                Ok(0) if self.handshake == Handshake::ConnAck => {
+                    return Err("the broker closed the connection before CONNACK".into());
+                }
                 Ok(0) => return Err("the broker closed the connection".into()),
                 Ok(read) => {
                     let short = self.rlen + read < self.rbuf.len();

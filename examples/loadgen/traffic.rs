@@ -71,7 +71,7 @@ pub(crate) fn run(options: &Options) -> Result<Outcome, String> {
     let (conns, measured) = thread::scope(|scope| {
         let handles: Vec<_> = shares
             .into_iter()
-            .map(|share| scope.spawn(|| worker::run(share, &shared, paced)))
+            .map(|share| scope.spawn(|| worker::run(share, &shared, paced, options.coalesce)))
             .collect();
         let measured = measure(options, &shared, total);
         if measured.is_err() || shared.failure.lock().map(|f| f.is_some()).unwrap_or(true) {

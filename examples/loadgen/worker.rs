@@ -141,14 +141,20 @@ impl Shared {
 
 /// Runs the loop over `conns` until [`Shared::stop`], then says goodbye on each connection and
 /// hands them back with their counts. An error stops every thread through [`Shared::fail`].
-/// `paced`: publishers send at a set rate, so wake up more often.
-pub(crate) fn run(mut conns: Vec<Conn>, shared: &Shared, paced: bool) -> Vec<Conn> {
+/// `paced`: publishers send at a set rate, so wake up more often. `coalesce`: a pause before
+/// each wait for events, so that each wake-up finds more to read (0 for none).
+pub(crate) fn run(
+    mut conns: Vec<Conn>,
+    shared: &Shared,
+    paced: bool,
+    coalesce: Duration,
+) -> Vec<Conn> {
     let idle_wait = if paced {
         PACED_POLL_TIMEOUT
     } else {
         POLL_TIMEOUT
     };
-    if let Err(error) = drive(&mut conns, shared, idle_wait) {
+    if let Err(error) = drive(&mut conns, shared, idle_wait, coalesce) {
         shared.fail(error);
     }
     for conn in &mut conns {
@@ -157,7 +163,12 @@ pub(crate) fn run(mut conns: Vec<Conn>, shared: &Shared, paced: bool) -> Vec<Con
     conns
 }
 
-fn drive(conns: &mut [Conn], shared: &Shared, idle_wait: Duration) -> Result<(), String> {
+fn drive(
+    conns: &mut [Conn],
+    shared: &Shared,
+    idle_wait: Duration,
+    coalesce: Duration,
+) -> Result<(), String> {
     let mut poll = Poll::new().map_err(|error| format!("epoll: {error}"))?;
     for (index, conn) in conns.iter_mut().enumerate() {
         poll.registry()
@@ -172,6 +183,10 @@ fn drive(conns: &mut [Conn], shared: &Shared, idle_wait: Duration) -> Result<(),
     let mut busy = false;
     while !shared.stop.load(Ordering::Acquire) {
         let timeout = if busy { Duration::ZERO } else { idle_wait };
+        if !busy && !coalesce.is_zero() {
+            // Let more bytes gather before the next wake-up (--coalesce).
+            std::thread::sleep(coalesce);
+        }
         if let Err(error) = poll.poll(&mut events, Some(timeout)) {
             if error.kind() == std::io::ErrorKind::Interrupted {
                 continue;
