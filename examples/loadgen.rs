@@ -74,3 +74,118 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Short runs against the broker `.ci/run` starts (mosquitto; its address in
+    //! `MQTT_SANSIO_BROKER`). Without the variable they are skipped with a note, except on CI
+    //! (`CI` set and non-empty), where a missing broker is a failure.
+
+    use super::*;
+
+    /// The broker's address, or `None` (with a note) to skip.
+    fn broker() -> Option<String> {
+        match std::env::var("MQTT_SANSIO_BROKER") {
+            Ok(address) if !address.is_empty() => Some(address),
+            _ if std::env::var("CI").is_ok_and(|ci| !ci.is_empty()) => {
+                panic!("MQTT_SANSIO_BROKER is not set on CI: .ci/run starts mosquitto")
+            }
+            _ => {
+                eprintln!("note: MQTT_SANSIO_BROKER is not set; skipping the run against a broker");
+                None
+            }
+        }
+    }
+
+    fn options(address: &str, extra: &[&str]) -> args::Options {
+        let mut line = vec!["--broker", address, "--duration", "1", "--warmup", "0.2"];
+        line.extend_from_slice(extra);
+        let line: Vec<String> = line.into_iter().map(str::to_owned).collect();
+        match args::parse(&line) {
+            Ok(Parsed::Run(options)) => *options,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn qos1_run_delivers_every_acknowledged_message_exactly_once() {
+        let Some(address) = broker() else { return };
+        let options = options(&address, &["--scenario", "qos1", "--version", "5.0"]);
+        let outcome = traffic::run(&options).unwrap();
+        assert!(
+            outcome.sent > 0 && outcome.received_per_s > 0.0,
+            "{outcome:?}"
+        );
+        assert!(outcome.drained, "{outcome:?}");
+        assert_eq!(
+            (outcome.lost, outcome.unacked, outcome.duplicated),
+            (0, 0, 0)
+        );
+        assert_eq!(outcome.received, outcome.sent, "every message arrived once");
+        // 100 asked for; a 5.0 broker's Receive Maximum may make it smaller (mosquitto's
+        // default is 20).
+        assert!((1..=100).contains(&outcome.window), "{outcome:?}");
+        assert!(outcome.latency.count() > 0);
+        let (_, machine) = traffic::report(&options, &outcome);
+        assert!(
+            machine.starts_with("result scenario=qos1 version=5.0 qos=1 "),
+            "{machine}"
+        );
+        assert!(machine.contains(" lost=0 "), "{machine}");
+    }
+
+    #[test]
+    fn fan_in_run_below_the_queue_limit_delivers_everything_once() {
+        let Some(address) = broker() else { return };
+        // At most 3 x 200 messages under way: below mosquitto's default queue of 1000 per
+        // client, so that even QoS 0 loses nothing.
+        let options = options(
+            &address,
+            &[
+                "--scenario",
+                "fan-in",
+                "--publishers",
+                "3",
+                "--max-lag",
+                "200",
+            ],
+        );
+        let outcome = traffic::run(&options).unwrap();
+        assert!(
+            outcome.sent > 0 && outcome.received_per_s > 0.0,
+            "{outcome:?}"
+        );
+        assert!(outcome.drained, "{outcome:?}");
+        assert_eq!(
+            (outcome.lost, outcome.duplicated, outcome.foreign),
+            (0, 0, 0),
+            "{outcome:?}"
+        );
+        assert_eq!(outcome.received, outcome.sent, "{outcome:?}");
+    }
+
+    #[test]
+    fn idle_run_opens_every_connection() {
+        let Some(address) = broker() else { return };
+        let options = options(
+            &address,
+            &[
+                "--scenario",
+                "idle",
+                "-n",
+                "50",
+                "--subscribe",
+                "--settle",
+                "0",
+            ],
+        );
+        let outcome = idle::run(&options).unwrap();
+        assert!(outcome.connect_seconds > 0.0);
+        let (_, machine) = idle::report(&options, &outcome);
+        assert!(machine.contains(" connections=50 "), "{machine}");
+        assert!(
+            machine.contains(" bytes_per_connection=na"),
+            "no --broker-pid: {machine}"
+        );
+    }
+}
