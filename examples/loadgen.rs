@@ -40,6 +40,7 @@ use std::process::ExitCode;
 
 use args::{Parsed, Scenario};
 
+/// Parses the command line, runs the scenario and prints its two result lines.
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match args::parse(&args) {
@@ -97,6 +98,7 @@ mod tests {
         }
     }
 
+    /// A one-second run against `address`, with `extra` options.
     fn options(address: &str, extra: &[&str]) -> args::Options {
         let mut line = vec!["--broker", address, "--duration", "1", "--warmup", "0.2"];
         line.extend_from_slice(extra);

@@ -240,7 +240,8 @@ run_one() {
     fi
 }
 
-log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "machine: $(nproc) cores, load average $load_before"
 log "brokers ${broker_list[*]}; scenarios ${scenario_list[*]}; versions ${version_list[*]}; $reps x ${duration}s"
 for scenario in "${scenario_list[@]}"; do
     for version in "${version_list[@]}"; do
@@ -262,7 +263,8 @@ for scenario in "${scenario_list[@]}"; do
         fi
     done
 done
-log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average at the end: $load_after"
 
 # ---- the tables ------------------------------------------------------------------------
 
@@ -314,6 +316,7 @@ cell() {
 
 echo
 echo "Medians of $reps run(s); traffic: deliveries/s received in the ${duration}s window, 64 B payloads."
+echo "Machine: $(nproc) cores; load average $load_before before, $load_after after."
 echo
 header="| |"
 rule="|---|"

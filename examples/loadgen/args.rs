@@ -267,6 +267,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Parsed, String> {
     })))
 }
 
+/// A scenario by its name.
 fn parse_scenario(value: &str) -> Result<Scenario, String> {
     [
         Scenario::FanIn,
@@ -280,6 +281,7 @@ fn parse_scenario(value: &str) -> Result<Scenario, String> {
     .ok_or_else(|| format!("unknown scenario '{value}' (see --help)"))
 }
 
+/// An MQTT version by its number.
 fn parse_version(value: &str) -> Result<ProtocolVersion, String> {
     match value {
         "3.1.1" | "311" | "4" => Ok(ProtocolVersion::V3_1_1),
@@ -288,6 +290,7 @@ fn parse_version(value: &str) -> Result<ProtocolVersion, String> {
     }
 }
 
+/// QoS 0 or 1.
 fn parse_qos(value: &str) -> Result<QoS, String> {
     match value {
         "0" => Ok(QoS::AtMostOnce),
@@ -296,12 +299,14 @@ fn parse_qos(value: &str) -> Result<QoS, String> {
     }
 }
 
+/// A number, or a message naming the flag.
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
     value
         .parse()
         .map_err(|_| format!("{flag}: '{value}' is not a valid number"))
 }
 
+/// A duration from seconds, or a message naming the flag.
 fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value).map_err(|_| format!("{flag}: {value} is not a duration"))
 }
@@ -315,6 +320,7 @@ pub(crate) fn version_name(version: ProtocolVersion) -> &'static str {
 mod tests {
     use super::*;
 
+    /// The options `args` give, or the error.
     fn run(args: &[&str]) -> Result<Options, String> {
         let args: Vec<String> = args.iter().map(|&arg| arg.to_owned()).collect();
         match parse(&args)? {

@@ -43,6 +43,7 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// Whether `ns` falls in the measured window.
     fn contains(self, ns: u64) -> bool {
         (self.window_start..self.window_end).contains(&ns)
     }
@@ -130,6 +131,7 @@ impl Publisher {
         }
     }
 
+    /// Makes packet ids 1 to `window` available (QoS 1).
     fn open_window(&mut self, window: usize) {
         self.window = window;
         // Popped from the end: ids go out 1, 2, 3, ...
@@ -560,6 +562,7 @@ fn receive(
     }
 }
 
+/// An I/O error for a value the codec refused.
 fn invalid(error: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
 }

@@ -191,6 +191,7 @@ fn hint(index: usize, error: &io::Error) -> String {
     format!("connection {index}: {error}{advice}")
 }
 
+/// An I/O error for a value the codec refused.
 fn invalid(error: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
 }

@@ -16,6 +16,7 @@ pub(crate) enum Process {
 }
 
 impl Process {
+    /// The path of `file` under the process's `/proc` directory.
     fn path(self, file: &str) -> String {
         match self {
             Self::Own => format!("/proc/self/{file}"),

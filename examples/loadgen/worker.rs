@@ -125,6 +125,7 @@ impl Shared {
         self.stop.store(true, Ordering::Release);
     }
 
+    /// Adds one turn's counts to the totals.
     fn add(&self, tally: Tally) {
         for (total, delta) in [
             (&self.ready, tally.ready),
@@ -163,6 +164,7 @@ pub(crate) fn run(
     conns
 }
 
+/// The event loop itself; an `Err` ends it.
 fn drive(
     conns: &mut [Conn],
     shared: &Shared,
