@@ -336,6 +336,16 @@ for name in "${broker_list[@]}"; do
     done
 done
 
+traffic=false
+for scenario in "${scenario_list[@]}"; do
+    case "$scenario" in idle | idle-sub) ;; *) traffic=true ;; esac
+done
+if ! $traffic; then
+    echo
+    echo "Raw results: $results"
+    exit 0
+fi
+
 echo
 echo "| broker | scenario | version | sent/s | received/s | lost | dup | p50 | p99 | broker CPU | generator CPU | syscalls/delivery |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
