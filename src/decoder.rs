@@ -345,25 +345,28 @@ impl Decoder {
         }
         // The failing packet opens the connection if it comes before any version is known.
         let connecting = self.version.is_none();
-        match self.decode_next::<FROM_SERVER>() {
-            Ok(packet) => {
-                if self.buf.is_empty() {
-                    self.release();
-                }
-                Ok(packet)
-            }
-            Err((error, packet_type, version)) => {
-                let failure = DecodeFailure {
-                    error,
-                    packet_type,
-                    version,
-                    reply: Reply::for_error(&error, version, connecting),
-                };
-                self.failed = Some(failure);
-                self.release();
-                Err(failure)
-            }
+        // The packet is returned as `decode_next` built it: matching it out and wrapping it
+        // again would copy it twice on every call.
+        let decoded = self
+            .decode_next::<FROM_SERVER>()
+            .map_err(|failed| self.fail(failed, connecting));
+        if self.buf.is_empty() || self.failed.is_some() {
+            self.release();
         }
+        decoded
+    }
+
+    /// Records the failure that ends the stream.
+    #[cold]
+    fn fail(&mut self, (error, packet_type, version): Failed, connecting: bool) -> DecodeFailure {
+        let failure = DecodeFailure {
+            error,
+            packet_type,
+            version,
+            reply: Reply::for_error(&error, version, connecting),
+        };
+        self.failed = Some(failure);
+        failure
     }
 
     /// Drops the receive buffer and its hold on any allocation. An empty buffer split off the

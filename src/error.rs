@@ -564,12 +564,13 @@ pub enum UsageError {
     /// A retained PUBLISH to a server without Retain Available (`[MQTT-3.2.2-14]` in 5.0).
     #[error("the server does not support retained messages")]
     RetainNotSupported,
-    /// A packet above the server's Maximum Packet Size (`[MQTT-3.2.2-15]` in 5.0).
-    #[error("packet of {size} bytes exceeds the server's maximum packet size {maximum}")]
+    /// A packet above the peer's Maximum Packet Size: the server's for a client
+    /// (`[MQTT-3.2.2-15]` in 5.0), the client's for the broker (`[MQTT-3.1.2-24]`).
+    #[error("packet of {size} bytes exceeds the peer's maximum packet size {maximum}")]
     PacketTooLarge {
         /// The packet's encoded size.
         size: usize,
-        /// The server's Maximum Packet Size.
+        /// The peer's Maximum Packet Size.
         maximum: u32,
     },
     /// A feature the server said it does not support: wildcard, shared or identified

@@ -647,3 +647,79 @@ fn v5_connect_with_an_unknown_authentication_method_is_refused_0x8c() {
     );
     assert_eq!(h.closed(conn), Some(CloseReason::Refused));
 }
+
+/// A CONNECT the driver judges names the identifier the broker assigns, already in
+/// `Event::Authenticate`: a policy keyed by Client Identifier judges the client's first
+/// PUBLISH, sent in the same read as its CONNECT, under that identifier; 5.0 returns it in
+/// the CONNACK.
+/// conformance: v5:MQTT-3.2.2-16
+#[test]
+fn a_connect_the_driver_judges_names_its_assigned_client_id() {
+    /// Allows publishing to the client the driver names, and no other.
+    #[derive(Default)]
+    struct Named(String);
+    impl mqtt_sansio::broker::Policy for Named {
+        fn may_publish(&self, client_id: &str, _topic: &str) -> bool {
+            client_id == self.0
+        }
+        fn may_subscribe(&self, _client_id: &str, _filter: &str) -> bool {
+            true
+        }
+    }
+    for version in [V5, V311] {
+        let config = BrokerConfig {
+            allow_anonymous: false,
+            ..BrokerConfig::default()
+        };
+        let mut h = Harness::with_policy(config, Named::default());
+        let watcher = h.open(V311);
+        h.send(watcher, connect_packet(V311, "watcher"));
+        let handle = h.handle(watcher);
+        h.command(|broker, now| broker.accept_connect(now, handle))
+            .unwrap();
+        h.sent(watcher);
+        h.subscribe(watcher, "a/b", QoS::AtMostOnce);
+        h.events();
+        let conn = h.open(version);
+        let mut burst = h.encode(conn, connect_packet(version, ""));
+        burst.extend(h.encode(
+            conn,
+            common::broker::publish("a/b", b"1", QoS::AtMostOnce, 0),
+        ));
+        h.send_bytes(conn, &burst);
+        let client_id = h
+            .events()
+            .into_iter()
+            .find_map(|event| match event {
+                Event::Authenticate { connect, .. } => Some(connect.client_id.as_str().to_owned()),
+                _ => None,
+            })
+            .expect("the CONNECT goes to the driver");
+        assert!(client_id.starts_with("auto-"), "{version}: {client_id}");
+        h.broker.policy_mut().0 = client_id.clone();
+        let handle = h.handle(conn);
+        h.command(|broker, now| broker.accept_connect(now, handle))
+            .unwrap();
+        let sent = h.sent(conn);
+        if version == V5 {
+            let Some(Packet::ConnAck(connack)) = sent.first() else {
+                panic!("{version}: {sent:?}");
+            };
+            assert_eq!(
+                connack
+                    .properties
+                    .assigned_client_identifier
+                    .as_ref()
+                    .map(|id| id.as_str()),
+                Some(client_id.as_str())
+            );
+        }
+        let (connected_id, _, _) = connected_event(&h.events());
+        assert_eq!(connected_id, client_id, "{version}");
+        assert_eq!(
+            common::broker::deliveries(&h.sent(watcher)),
+            [common::broker::got("a/b", b"1", QoS::AtMostOnce)],
+            "{version}: the early PUBLISH was judged as the assigned client's"
+        );
+    }
+}

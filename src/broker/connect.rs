@@ -20,6 +20,18 @@ use crate::reason::ConnectReasonCode;
 use crate::types::{ProtocolVersion, QoS};
 
 impl<P: Policy> Broker<P> {
+    /// A Client Identifier for a client that sent none: unique among current sessions
+    /// (`[MQTT-3.2.2-16]` in 5.0), including one a client chose that looks assigned.
+    fn assign_client_id(&mut self) -> Box<str> {
+        loop {
+            self.assigned_ids = self.assigned_ids.wrapping_add(1);
+            let id = alloc::format!("auto-{:016x}", self.assigned_ids);
+            if self.find_session(&id).is_none() {
+                return id.into_boxed_str();
+            }
+        }
+    }
+
     /// A CONNECT arrived: ask the driver, or accept it now.
     pub(super) fn on_connect(&mut self, handle: ConnectionHandle, connect: Connect<Bytes>) {
         if let Some(conn) = self.connection_mut(handle) {
@@ -47,9 +59,17 @@ impl<P: Policy> Broker<P> {
             return;
         }
         let auth = method.map(|method| Box::new(super::auth::own_method(method)));
+        // The driver learns the identifier the session will have before it judges it.
+        let assigned = connect.client_id.as_str().is_empty();
+        let mut connect = connect;
+        if assigned {
+            let id = self.assign_client_id();
+            connect.client_id = MqttString::new(ByteString::from(&*id)).unwrap_or_default();
+        }
         let copy = Box::new(connect.clone());
         if let Some(conn) = self.connection_mut(handle) {
             conn.auth = auth;
+            conn.assigned_id = assigned;
             conn.phase = Phase::Authenticating(Box::new(connect));
         }
         self.events.push_back(Event::Authenticate {
@@ -144,22 +164,25 @@ impl<P: Policy> Broker<P> {
         }
 
         // The Client Identifier, assigned if empty ([MQTT-3.1.3-6] in 3.1.1, [MQTT-3.2.2-16]
-        // in 5.0, which returns it).
-        let client_id: Box<str> = if connect.client_id.as_str().is_empty() {
-            // Unique among current sessions ([MQTT-3.2.2-16] in 5.0), including one a client
-            // chose that looks assigned.
-            let id = loop {
-                self.assigned_ids = self.assigned_ids.wrapping_add(1);
-                let id = alloc::format!("auto-{:016x}", self.assigned_ids);
-                if self.find_session(&id).is_none() {
-                    break id.into_boxed_str();
-                }
-            };
+        // in 5.0, which returns it): here, or when the CONNECT went to the driver.
+        let assigned_earlier = self
+            .connection_mut(handle)
+            .is_some_and(|conn| core::mem::take(&mut conn.assigned_id));
+        // One assigned for the driver is given afresh if a client took it meanwhile: a
+        // client may not reach another's session by guessing the identifier it will get.
+        let taken = assigned_earlier && self.find_session(connect.client_id.as_str()).is_some();
+        let client_id: Box<str> = if connect.client_id.as_str().is_empty() || taken {
+            let id = self.assign_client_id();
             if version.is_v5() {
                 connack.properties.assigned_client_identifier =
                     MqttString::new(ByteString::from(&*id)).ok();
             }
             id
+        } else if assigned_earlier {
+            if version.is_v5() {
+                connack.properties.assigned_client_identifier = Some(connect.client_id.clone());
+            }
+            Box::from(connect.client_id.as_str())
         } else {
             // A copy of its own: a slice would keep the whole CONNECT's buffer alive for as
             // long as the session lives.

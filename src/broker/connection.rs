@@ -128,6 +128,9 @@ pub(crate) struct Connection {
     pub(crate) spill: Option<Box<Spill>>,
     /// Whether the connection is in the broker's list of connections with output.
     pub(crate) ready: bool,
+    /// Whether the Client Identifier of the CONNECT waiting for the driver's verdict was
+    /// assigned by the broker (5.0: returned in the CONNACK).
+    pub(crate) assigned_id: bool,
 }
 
 impl Connection {
@@ -150,6 +153,7 @@ impl Connection {
             backlog_bytes: 0,
             spill: None,
             ready: false,
+            assigned_id: false,
         }
     }
 

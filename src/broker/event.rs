@@ -45,7 +45,10 @@ pub enum Event {
         /// The connection.
         connection: ConnectionHandle,
         /// The CONNECT, with the Client Identifier, User Name and Password, and the
-        /// Authentication Method and Data.
+        /// Authentication Method and Data. An empty Client Identifier is already replaced
+        /// by the one the broker assigns (`[MQTT-3.1.3-6]` in 3.1.1, returned in the CONNACK
+        /// in 5.0), so that a [`Policy`](super::Policy) keyed by Client Identifier can be told
+        /// before [`accept_connect`](super::Broker::accept_connect) whom it will judge.
         connect: Box<Connect<Bytes>>,
     },
     /// The client's answer to an AUTH challenge from

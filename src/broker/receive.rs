@@ -70,7 +70,10 @@ impl<P: Policy> Broker<P> {
             let Some(conn) = self.connection_mut(handle) else {
                 return;
             };
-            if matches!(conn.phase, Phase::Closing) || conn.awaits_verdict() {
+            if matches!(conn.phase, Phase::Closing)
+                || conn.awaits_verdict()
+                || self.decoder.buffered() == 0
+            {
                 return;
             }
             let decoded = self.decoder.decode();
@@ -121,29 +124,36 @@ impl<P: Policy> Broker<P> {
         if conn.keep_alive != 0 {
             conn.deadline = conn.silence_deadline(now);
         }
-        let key = conn.session;
-        match (packet, key) {
-            (Packet::Connect(connect), None) => self.on_connect(handle, *connect),
-            (Packet::Publish(publish), Some(key)) => self.on_publish(handle, key, publish),
-            (Packet::PubAck(ack), Some(key)) => self.on_puback(key, &ack),
-            (Packet::PubRec(rec), Some(key)) => self.on_pubrec(handle, key, &rec),
-            (Packet::PubRel(rel), Some(key)) => self.on_pubrel(handle, key, &rel),
-            (Packet::PubComp(comp), Some(key)) => self.on_pubcomp(key, &comp),
-            (Packet::Subscribe(subscribe), Some(key)) => {
-                self.on_subscribe(handle, key, &subscribe);
-            }
-            (Packet::Unsubscribe(unsubscribe), Some(key)) => {
-                self.on_unsubscribe(handle, key, &unsubscribe);
-            }
-            (Packet::PingReq(_), Some(_)) => self.send(handle, Out::PingResp),
-            (Packet::Disconnect(disconnect), Some(key)) => {
-                self.on_disconnect(handle, key, &disconnect);
-            }
-            (Packet::Auth(auth), _) => self.on_auth(handle, auth),
+        let Some(key) = conn.session else {
+            self.handle_unconnected(handle, packet);
+            return;
+        };
+        // Matched as it is, not in a tuple: a PUBLISH is large, and every wrapping copies it.
+        match packet {
+            Packet::Publish(publish) => self.on_publish(handle, key, publish),
+            Packet::PubAck(ack) => self.on_puback(key, &ack),
+            Packet::PubRec(rec) => self.on_pubrec(handle, key, &rec),
+            Packet::PubRel(rel) => self.on_pubrel(handle, key, &rel),
+            Packet::PubComp(comp) => self.on_pubcomp(key, &comp),
+            Packet::Subscribe(subscribe) => self.on_subscribe(handle, key, &subscribe),
+            Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(handle, key, &unsubscribe),
+            Packet::PingReq(_) => self.send(handle, Out::PingResp),
+            Packet::Disconnect(disconnect) => self.on_disconnect(handle, key, &disconnect),
+            Packet::Auth(auth) => self.on_auth(handle, auth),
+            // The decoder refuses a second CONNECT and what flows only to clients.
+            _ => self.violation(handle, DisconnectReasonCode::ProtocolError),
+        }
+    }
+
+    /// A packet on a connection with no session yet: its CONNECT, or a step of the enhanced
+    /// authentication that comes before CONNACK.
+    #[cold]
+    fn handle_unconnected(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
+        match packet {
+            Packet::Connect(connect) => self.on_connect(handle, *connect),
+            Packet::Auth(auth) => self.on_auth(handle, auth),
             // A client may give up during an enhanced authentication exchange.
-            (Packet::Disconnect(_), None) => {
-                self.close(handle, CloseReason::ClientDisconnected, None);
-            }
+            Packet::Disconnect(_) => self.close(handle, CloseReason::ClientDisconnected, None),
             // Anything before CONNECT is refused by the decoder; anything but AUTH and
             // DISCONNECT before CONNACK is a Protocol Error ([MQTT-3.1.2-30] in 5.0).
             _ => self.violation(handle, DisconnectReasonCode::ProtocolError),
@@ -469,7 +479,8 @@ impl<P: Policy> Broker<P> {
         }
         let suback = SubAck::new(subscribe.packet_id, codes);
         self.send(handle, Out::SubAck(Box::new(suback)));
-        // Retained messages after the SUBACK, with RETAIN set ([MQTT-3.3.1-8] in 5.0).
+        // Retained messages after the SUBACK, with RETAIN set ([MQTT-3.3.1-8] in 3.1.1; 5.0
+        // section 3.3.1.3 says the same).
         for (filter, granted, sub_id) in retained_for {
             let mut found = core::mem::take(&mut self.retained_scratch);
             found.clear();

@@ -134,26 +134,25 @@ impl Store {
     pub(crate) fn insert(&mut self, publish: Publish<Bytes>, received_at: Instant) -> MessageId {
         self.len = self.len.saturating_add(1);
         self.bytes = self.bytes.saturating_add(publish.payload.len());
-        let stored = Stored {
-            publish,
-            received_at,
-            refs: 0,
-            detached: false,
-            heads: [None; 2],
+        // The slot is found first and the message written straight into it: built on the
+        // way, it would be copied once more.
+        let index = match self.free.pop() {
+            Some(index) if (index as usize) < self.slots.len() => index as usize,
+            _ => {
+                self.slots.push(None);
+                self.slots.len().saturating_sub(1)
+            }
         };
-        match self.free.pop() {
-            Some(index) => {
-                if let Some(slot) = self.slots.get_mut(index as usize) {
-                    *slot = Some(stored);
-                }
-                MessageId(index)
-            }
-            None => {
-                let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.slots.push(Some(stored));
-                MessageId(index)
-            }
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = Some(Stored {
+                publish,
+                received_at,
+                refs: 0,
+                detached: false,
+                heads: [None; 2],
+            });
         }
+        MessageId(u32::try_from(index).unwrap_or(u32::MAX))
     }
 
     pub(crate) fn get(&self, id: MessageId) -> Option<&Stored> {

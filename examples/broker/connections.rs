@@ -1,0 +1,160 @@
+//! The event loop's table of open sockets: one small [`Conn`] per connection, found by its
+//! mio token (a slot index) or by the broker's handle, and the unwritten tail a slow reader
+//! leaves behind.
+//!
+//! An idle connection costs its slot (a file descriptor, the broker's handle, an empty tail
+//! pointer and a flag) and one entry of the handle index: no buffer of its own. A tail is
+//! allocated only when a write comes up short, and freed once it is written.
+
+// The example and the tests each use a part of this module.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use mqtt_sansio::broker::ConnectionHandle;
+
+use super::listener::Stream;
+
+/// One open socket.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    /// The socket.
+    pub(crate) stream: Stream,
+    /// The broker's name for it.
+    pub(crate) handle: ConnectionHandle,
+    /// Bytes the broker handed out that the socket did not take yet; `None` while there are
+    /// none, which is the only time the socket is registered without WRITABLE interest.
+    pub(crate) tail: Option<Box<Tail>>,
+    /// The broker said [`Event::Close`](mqtt_sansio::broker::Event::Close): nothing more is
+    /// read; the socket closes once its tail is written.
+    pub(crate) closing: bool,
+}
+
+/// Bytes waiting for a socket to take them: `bytes[start..]`.
+#[derive(Debug, Default)]
+pub(crate) struct Tail {
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Tail {
+    /// A tail holding `bytes`.
+    pub(crate) fn new(bytes: &[u8]) -> Box<Self> {
+        Box::new(Self {
+            bytes: bytes.to_vec(),
+            start: 0,
+        })
+    }
+
+    /// Bytes waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len().saturating_sub(self.start)
+    }
+
+    /// Appends `bytes` after those waiting.
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        // Move the waiting bytes to the front first when the written ones are the larger part,
+        // so that a tail that keeps moving does not keep growing.
+        if self.start > 0 && self.start >= self.len() {
+            self.bytes.drain(..self.start);
+            self.start = 0;
+        }
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    /// Writes what the socket takes in one call; whether the tail is now empty.
+    pub(crate) fn write_to(&mut self, stream: &mut Stream) -> io::Result<bool> {
+        let waiting = self.bytes.get(self.start..).unwrap_or_default();
+        let written = write_once(stream, waiting)?;
+        self.start = self.start.saturating_add(written);
+        Ok(self.len() == 0)
+    }
+}
+
+/// One `write` of `bytes`: the count written, 0 when the socket is full. Retried only when a
+/// signal interrupted it.
+pub(crate) fn write_once(stream: &mut Stream, bytes: &[u8]) -> io::Result<usize> {
+    loop {
+        match stream.write(bytes) {
+            Ok(0) if !bytes.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(written) => return Ok(written),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The open sockets: a slab indexed by mio token, and an index from broker handle to token.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
+    slots: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    by_handle: HashMap<ConnectionHandle, usize>,
+}
+
+impl Connections {
+    /// Open sockets.
+    pub(crate) fn len(&self) -> usize {
+        self.by_handle.len()
+    }
+
+    /// Whether no socket is open.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_handle.is_empty()
+    }
+
+    /// Adds `conn`; returns its token.
+    pub(crate) fn insert(&mut self, conn: Conn) -> usize {
+        let handle = conn.handle;
+        let token = match self.free.pop() {
+            Some(token) => {
+                if let Some(slot) = self.slots.get_mut(token) {
+                    *slot = Some(conn);
+                }
+                token
+            }
+            None => {
+                self.slots.push(Some(conn));
+                self.slots.len().saturating_sub(1)
+            }
+        };
+        self.by_handle.insert(handle, token);
+        token
+    }
+
+    /// The connection of `token`.
+    pub(crate) fn get_mut(&mut self, token: usize) -> Option<&mut Conn> {
+        self.slots.get_mut(token)?.as_mut()
+    }
+
+    /// The token of the connection the broker calls `handle`, if its socket is open.
+    pub(crate) fn token(&self, handle: ConnectionHandle) -> Option<usize> {
+        self.by_handle.get(&handle).copied()
+    }
+
+    /// Takes the connection of `token` out of the table.
+    pub(crate) fn remove(&mut self, token: usize) -> Option<Conn> {
+        let conn = self.slots.get_mut(token)?.take()?;
+        self.by_handle.remove(&conn.handle);
+        // The slot is reused by the next connection: the table never holds more slots than
+        // the most connections open at once, which `--max-connections` bounds.
+        self.free.push(token);
+        Some(conn)
+    }
+
+    /// The tokens of every open connection.
+    pub(crate) fn tokens(&self) -> Vec<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(token, slot)| slot.as_ref().map(|_| token))
+            .collect()
+    }
+
+    /// Whether any connection has bytes waiting to be written.
+    pub(crate) fn any_tail(&self) -> bool {
+        self.slots.iter().flatten().any(|conn| conn.tail.is_some())
+    }
+}
