@@ -191,7 +191,11 @@ start_broker() {
             "$rumqttd_bin" -q -c "$dir/rumqttd.toml" >>"$dir/log" 2>&1 &
             broker_pid=$! ;;
         ours)
-            "$our_broker" -p "$broker_port" >>"$dir/log" 2>&1 &
+            # The same limits raised as for the peers: connections (default 10,000), messages
+            # in flight to one client (64), and the queue per client (1,000 messages, 1 MiB),
+            # past which QoS 0 deliveries to a slow subscriber are dropped.
+            "$our_broker" -p "$broker_port" --max-connections 20100 --max-inflight 1000 \
+                --max-queued-messages 1000000 --max-queued-bytes 1073741824 >>"$dir/log" 2>&1 &
             broker_pid=$! ;;
     esac
     if ! wait_port "$broker_port"; then
