@@ -38,12 +38,12 @@ use super::acl::Acl;
 use super::admission::Admission;
 use super::args::Options;
 use super::connections::Connections;
-use super::listener::Listener;
+use super::listener::{Listener, ListenerKind};
 // Also the path the log macros take from `sockets.rs`.
 use super::log;
 use super::log::{log_debug, log_error, log_info};
 use super::password::Passwords;
-use super::{persist, sys};
+use super::{persist, sys, tls};
 
 #[path = "sockets.rs"]
 mod sockets;
@@ -193,10 +193,16 @@ impl Server {
         };
         let poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
         let waker = Waker::new(poll.registry(), WAKER).map_err(|e| format!("waker: {e}"))?;
+        let tls = match (&options.tls_cert, &options.tls_key) {
+            (Some(cert), Some(key)) if options.listeners.iter().any(|l| l.kind.uses_tls()) => Some(
+                tls::server_config(cert, key).map_err(|e| format!("--tls-cert/--tls-key: {e}"))?,
+            ),
+            _ => None,
+        };
         let mut listeners = Vec::with_capacity(options.listeners.len());
         for (index, spec) in options.listeners.iter().enumerate() {
-            let mut listener = Listener::bind(*spec)
-                .map_err(|e| format!("cannot listen on {} {}: {e}", spec.kind, spec.addr))?;
+            let mut listener = Listener::bind(spec, tls.as_ref(), options.broker.max_packet_size)
+                .map_err(|e| format!("cannot listen on {spec}: {e}"))?;
             listener
                 .register(poll.registry(), Token(LISTENERS + index))
                 .map_err(|e| format!("cannot register {}: {e}", spec.addr))?;
@@ -242,6 +248,14 @@ impl Server {
         self.listeners
             .iter()
             .filter_map(|listener| listener.local_addr().ok())
+            .collect()
+    }
+
+    /// Each listener's transport and address, in `-l` order.
+    pub(crate) fn bound(&self) -> Vec<(ListenerKind, SocketAddr)> {
+        self.listeners
+            .iter()
+            .filter_map(|listener| Some((listener.kind(), listener.local_addr().ok()?)))
             .collect()
     }
 
@@ -442,7 +456,7 @@ impl Server {
         self.broker.shutdown(now);
         self.pump(now);
         let until = StdInstant::now() + SHUTDOWN_GRACE;
-        while self.conns.any_tail() {
+        while self.conns.any_unsent() {
             let left = until.saturating_duration_since(StdInstant::now());
             if left.is_zero() {
                 break;
