@@ -2,7 +2,10 @@
 //! WebSocket over TLS (`-l wss://...`), beside plain TCP on the same server: a tungstenite
 //! client subscribes and another publishes at QoS 1, and the message arrives whole, also one
 //! larger than the loop's 64 KiB buffers (many WebSocket messages each way, read to the end
-//! and written through the unwritten tail).
+//! and written through the unwritten tail); a subscriber that pauses reading while far more
+//! than the kernel's socket buffers pile up gets every message once it reads again (the loop
+//! waits for WRITABLE while TLS and WebSocket hold bytes). A graceful stop ends a `wss://` connection
+//! politely: DISCONNECT, then a close frame, then TLS close_notify.
 
 #[path = "common/broker_server.rs"]
 mod broker_server;
@@ -15,14 +18,15 @@ use std::sync::Arc;
 use bytes::Bytes;
 use bytestring::ByteString;
 use mqtt_sansio::{
-    Connect, Decoder, Delivery, Limits, MqttString, Packet, PacketId, ProtocolVersion, Publish,
-    QoS, Subscribe, Subscription, TopicFilter, TopicName,
+    Connect, Decoder, Delivery, DisconnectReasonCode, Limits, MqttString, Packet, PacketId,
+    ProtocolVersion, Publish, QoS, Subscribe, Subscription, TopicFilter, TopicName,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
+use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
 
 use broker_server::listener::ListenerKind;
@@ -35,26 +39,37 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A server with a TCP, a `ws://` (path `/mqtt`) and a `wss://` (path `/broker`) listener.
-fn start() -> BrokerServer {
+/// A server with a TCP, a `ws://` (path `/mqtt`) and a `wss://` (path `/broker`) listener,
+/// and `extra` options.
+fn start_with(extra: &[&str]) -> BrokerServer {
     let cert = fixture("tls-server.pem").display().to_string();
     let key = fixture("tls-server-key.pem").display().to_string();
-    BrokerServer::start(&[
-        "--sys-interval",
-        "0",
-        "-l",
-        "127.0.0.1:0",
-        "-l",
-        "ws://127.0.0.1:0",
-        "-l",
-        "wss://127.0.0.1:0/broker",
-        "--tls-cert",
-        &cert,
-        "--tls-key",
-        &key,
-        "--max-packet-size",
-        "1048576",
-    ])
+    BrokerServer::start(
+        &[
+            "--sys-interval",
+            "0",
+            "-l",
+            "127.0.0.1:0",
+            "-l",
+            "ws://127.0.0.1:0",
+            "-l",
+            "wss://127.0.0.1:0/broker",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--max-packet-size",
+            "1048576",
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
+    )
+}
+
+/// [`start_with`] no more options.
+fn start() -> BrokerServer {
+    start_with(&[])
 }
 
 /// A TCP connection to `addr` that gives up reading after [`WAIT`].
@@ -264,5 +279,76 @@ fn messages_sent_back_to_back_over_websocket_are_all_answered() {
             Packet::PubAck(ack) => assert_eq!(ack.packet_id.get(), n),
             other => panic!("expected PUBACK {n}, got {other:?}"),
         }
+    }
+}
+
+/// A graceful stop, over `wss://` to a 5.0 client: DISCONNECT Server shutting down, then a
+/// normal close frame, then the TLS close_notify (a TLS stream that ends without one reads as
+/// an error, not as the end).
+#[test]
+fn stop_ends_a_secure_websocket_with_disconnect_close_frame_and_close_notify() {
+    let server = start();
+    let wss = tls_socket(server.addr_of(ListenerKind::SecureWebSocket));
+    let mut client = WsClient::connect(wss, "/broker", ProtocolVersion::V5, &unique("wss-stop"));
+    server.stop().expect("a graceful stop");
+    match client.receive() {
+        Packet::Disconnect(disconnect) => assert_eq!(
+            disconnect.reason_code,
+            DisconnectReasonCode::ServerShuttingDown
+        ),
+        other => panic!("expected DISCONNECT, got {other:?}"),
+    }
+    match client.ws.read() {
+        Ok(Message::Close(frame)) => {
+            assert_eq!(frame.map(|f| f.code), Some(CloseCode::Normal));
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    let mut rest = Vec::new();
+    let read = client.ws.get_mut().read_to_end(&mut rest);
+    assert!(
+        matches!(read, Ok(0)),
+        "the TLS stream ends with close_notify: {read:?}"
+    );
+}
+
+/// A `wss://` subscriber that reads nothing while 32 MiB are published for it (more than
+/// loopback's socket buffers hold, less than the unwritten-tail limit set here) gets every
+/// message, in order, once it reads again.
+#[test]
+fn subscriber_pausing_over_secure_websocket_gets_every_message_when_it_reads_again() {
+    let server = start_with(&["--max-queued-bytes", "67108864"]);
+    let version = ProtocolVersion::V3_1_1;
+    let topic = unique("wss/pause");
+    let wss = tls_socket(server.addr_of(ListenerKind::SecureWebSocket));
+    let mut subscriber = WsClient::connect(wss, "/broker", version, &unique("wss-pause"));
+    let filter = TopicFilter::new(ByteString::from(topic.as_str())).expect("filter");
+    subscriber.send(Subscribe::<Bytes>::new(
+        PacketId::new(1).expect("id"),
+        [Subscription::new(filter, QoS::AtMostOnce)],
+    ));
+    assert!(matches!(subscriber.receive(), Packet::SubAck(_)));
+    let mut publisher = RawClient::connect(server.addr_of(ListenerKind::Tcp), version);
+    let id = MqttString::new(ByteString::from(unique("tcp-flood"))).unwrap();
+    publisher.send(Connect::<Bytes>::new(version, id));
+    assert!(matches!(publisher.receive(), Some(Packet::ConnAck(_))));
+    let count = 2048u32;
+    let size = 16 * 1024;
+    for n in 0..count {
+        let mut payload = vec![b'x'; size];
+        payload[..4].copy_from_slice(&n.to_be_bytes());
+        // One at a time (QoS 1 round trips), so that each reaches the subscriber's socket.
+        publisher.send(qos1(&topic, Bytes::from(payload)));
+        assert!(matches!(publisher.receive(), Some(Packet::PubAck(_))));
+    }
+    assert_eq!(
+        server.stats().connections,
+        2,
+        "the subscriber is still connected"
+    );
+    for n in 0..count {
+        let (_, payload) = subscriber.next_message();
+        assert_eq!(payload.len(), size);
+        assert_eq!(payload[..4], n.to_be_bytes(), "message {n} in order");
     }
 }

@@ -90,12 +90,31 @@ impl Tail {
         self.bytes.extend_from_slice(bytes);
     }
 
-    /// Writes what the socket takes in one call; whether the tail is now empty.
+    /// Writes what the stream takes (see [`write_what_it_takes`]); whether the tail is now
+    /// empty.
     pub(crate) fn write_to(&mut self, stream: &mut Transport) -> io::Result<bool> {
         let waiting = self.bytes.get(self.start..).unwrap_or_default();
-        let written = write_once(stream, waiting)?;
+        let written = write_what_it_takes(stream, waiting)?;
         self.start = self.start.saturating_add(written);
         Ok(self.len() == 0)
+    }
+}
+
+/// Offers `bytes` to `stream` until it has taken them all or is full; the count taken.
+///
+/// Plain TCP gets one `write`: a short write means the socket is full, and the next WRITABLE
+/// event comes when it has room. TLS and WebSocket take at most one record buffer or one
+/// message per call even when the socket has room, which would bring no event: they are
+/// offered the rest until they refuse (`WouldBlock`), which only a full socket makes them do.
+pub(crate) fn write_what_it_takes(stream: &mut Transport, bytes: &[u8]) -> io::Result<usize> {
+    let mut written = 0;
+    loop {
+        let rest = bytes.get(written..).unwrap_or_default();
+        let taken = write_once(stream, rest)?;
+        written = written.saturating_add(taken);
+        if taken == 0 || written >= bytes.len() || stream.is_tcp() {
+            return Ok(written);
+        }
     }
 }
 

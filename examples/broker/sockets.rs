@@ -15,7 +15,7 @@ use mio::{Interest, Token};
 use mqtt_sansio::broker::{CloseReason, Event};
 use mqtt_sansio::{DisconnectReasonCode, Instant};
 
-use super::super::connections::{Conn, Tail, write_once};
+use super::super::connections::{Conn, Tail, write_what_it_takes};
 use super::super::log::{log_debug, log_warn};
 use super::{ACCEPT_RETRY, CLOSE_LINGER, READS_PER_WAKE, Server};
 
@@ -242,7 +242,7 @@ impl Server {
                 }
                 continue;
             }
-            match write_once(&mut conn.stream, bytes) {
+            match write_what_it_takes(&mut conn.stream, bytes) {
                 // TLS and WebSocket may have taken the bytes without the socket taking all
                 // of theirs; plain TCP never has bytes of its own (no system call to know).
                 Ok(written) if written == bytes.len() => {
