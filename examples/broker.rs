@@ -5,6 +5,8 @@
 //! ```text
 //! cargo run --release --example broker                  # 127.0.0.1:1883, anyone may connect
 //! cargo run --release --example broker -- -p 1884 --persist broker.db --log-level debug
+//! cargo run --release --example broker -- -l 0.0.0.0:1883 -l ws://0.0.0.0:8080/mqtt \
+//!     -l tls://0.0.0.0:8883 --tls-cert server.pem --tls-key server-key.pem
 //! cargo run --release --example broker -- --help
 //! ```
 //!

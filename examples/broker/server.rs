@@ -6,18 +6,22 @@
 //!    earliest deadline passes: the core's [`poll_timeout`](mqtt_sansio::Broker::poll_timeout),
 //!    the next `$SYS` publication, the next autosave, a closing socket's linger.
 //! 2. Each listener accepts until it has no more; each readable socket is read into the one
-//!    shared read buffer and handed to [`Broker::handle_data`]; each writable socket writes
+//!    shared read buffer and handed to [`Broker::handle_data`] (a TCP socket until a short
+//!    read, TLS and WebSocket until `WouldBlock`); each writable socket flushes its
+//!    transport's own bytes (TLS records, WebSocket frames, a handshake reply), then writes
 //!    its tail.
 //! 3. Due timers fire: [`Broker::handle_timeout`], `$SYS`, autosave.
 //! 4. [`Broker::poll_transmit`] is drained into the one shared write buffer, each block
-//!    written to its socket at once (one write per socket per 64 KiB); whatever a socket does
-//!    not take becomes its tail, and only then does the socket ask for WRITABLE. Then
+//!    written to its socket at once (over TCP one write per socket per 64 KiB); whatever a
+//!    socket does not take becomes its tail, and only while a tail or the transport's own
+//!    bytes wait does the socket ask for WRITABLE. Then
 //!    [`Broker::poll_event`] is drained: CONNECTs answered, closing sockets marked (closed once
 //!    their last bytes are out). Answers queue bytes: back to the start of this step until
 //!    the core has nothing left to say.
 //!
-//! Nothing here allocates per message: the buffers are the server's, and a connection owns
-//! heap memory only while it has an unwritten tail.
+//! Nothing here allocates per message: the buffers are the server's, and a TCP connection
+//! owns heap memory only while it has an unwritten tail (TLS and WebSocket connections also
+//! own their session's buffers, in `tls.rs` and `websocket.rs`).
 
 // The example and the tests each use a part of this module.
 #![allow(dead_code)]
