@@ -1,10 +1,12 @@
-//! A runnable MQTT broker on [`mqtt_sansio::Broker`]: one thread, mio, TCP.
+//! A runnable MQTT broker on [`mqtt_sansio::Broker`]: one thread, mio; TCP, TLS, WebSocket.
 //!
 //! # Usage
 //!
 //! ```text
 //! cargo run --release --example broker                  # 127.0.0.1:1883, anyone may connect
 //! cargo run --release --example broker -- -p 1884 --persist broker.db --log-level debug
+//! cargo run --release --example broker -- -l 0.0.0.0:1883 -l ws://0.0.0.0:8080/mqtt \
+//!     -l tls://0.0.0.0:8883 --tls-cert server.pem --tls-key server-key.pem
 //! cargo run --release --example broker -- --help
 //! ```
 //!
@@ -12,7 +14,9 @@
 //! so the loop owns the sockets and the clock, reads every socket into one shared buffer,
 //! writes each socket once per wake-up and sleeps until the core's next deadline. The other
 //! files under `examples/broker/` each have one job: `args.rs` the options, `listener.rs` the
-//! transports, `sockets.rs` the I/O of one wake-up, `connections.rs` the socket table, `admission.rs` the CONNECT checks,
+//! listening sockets, `transport.rs` a connection's byte stream over `tls.rs` (rustls) and
+//! `websocket.rs` (tungstenite), `sockets.rs` the I/O of one wake-up, `connections.rs` the
+//! socket table, `admission.rs` the CONNECT checks,
 //! `password.rs` and `acl.rs` mosquitto's password and ACL files, `persist.rs` the snapshot
 //! file, `sys.rs` the `$SYS` topics, `log.rs` the log.
 //!
@@ -38,6 +42,12 @@ mod persist;
 mod server;
 #[path = "broker/sys.rs"]
 mod sys;
+#[path = "broker/tls.rs"]
+mod tls;
+#[path = "broker/transport.rs"]
+mod transport;
+#[path = "broker/websocket.rs"]
+mod websocket;
 
 use std::process::ExitCode;
 

@@ -23,6 +23,8 @@ const OPTIONS: &[(&str, Option<&str>)] = &[
     ("--max-keepalive", Some("60")),
     ("--password-file", Some("passwords")),
     ("--acl-file", Some("acl")),
+    ("--tls-cert", Some("cert.pem")),
+    ("--tls-key", Some("key.pem")),
     ("--allow-anonymous", Some("false")),
     ("--persist", Some("broker.db")),
     ("--autosave-interval", Some("60")),
@@ -43,7 +45,8 @@ fn help_lists_every_option_with_its_default() {
             .any(|line| line.split([' ', ',']).any(|word| word == *option));
         assert!(listed, "--help does not list {option}");
     }
-    // Every option but -l (which -p's default covers) and --help says its default: 14.
+    // Every option says its default but -l (which -p's default covers), --tls-cert and
+    // --tls-key (needed exactly when a listener uses TLS) and --help: 14.
     let defaults = stdout.matches("default:").count();
     assert_eq!(defaults, 14, "defaults in:\n{stdout}");
 }

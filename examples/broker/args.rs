@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mqtt_sansio::BrokerConfig;
 
-use super::listener::{ListenerKind, ListenerSpec};
+use super::listener::{DEFAULT_WS_PATH, ListenerKind, ListenerSpec};
 use super::log::Level;
 
 /// The port of the default listener, MQTT's registered port.
@@ -32,10 +32,19 @@ Usage: broker [options]
 With no option it listens on 127.0.0.1:1883 and lets anyone in, like a fresh mosquitto.
 
 Options:
- -p, --port PORT           listen on 127.0.0.1:PORT (may be repeated); default: 1883 when
-                           no -l is given
- -l, --listen ADDR:PORT    listen on ADDR:PORT over TCP, e.g. 0.0.0.0:1883 or [::]:1883
-                           (may be repeated; tcp://ADDR:PORT too)
+ -p, --port PORT           listen on 127.0.0.1:PORT over TCP (may be repeated); default:
+                           1883 when no -l is given
+ -l, --listen [SCHEME://]ADDR:PORT[/PATH]
+                           listen on ADDR:PORT, e.g. 0.0.0.0:1883 or [::]:1883 (may be
+                           repeated), with SCHEME one of:
+                             tcp  MQTT over TCP (the default)
+                             tls  MQTT over TLS (needs --tls-cert and --tls-key)
+                             ws   MQTT over WebSocket, upgraded on PATH only (/mqtt if none)
+                             wss  MQTT over WebSocket over TLS, upgraded on PATH only (/mqtt
+                                  if none; needs --tls-cert and --tls-key)
+     --tls-cert FILE       the PEM certificate chain of the tls and wss listeners, the
+                           server's own certificate first
+     --tls-key FILE        the PEM private key of that certificate (PKCS#8, PKCS#1 or SEC1)
      --max-connections N   open connections at once; more are accepted and closed at once;
                            default: 10000
      --max-packet-size BYTES
@@ -93,6 +102,10 @@ pub(crate) struct Options {
     pub(crate) password_file: Option<PathBuf>,
     /// `--acl-file`.
     pub(crate) acl_file: Option<PathBuf>,
+    /// `--tls-cert`: set whenever a listener uses TLS.
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// `--tls-key`: set whenever a listener uses TLS.
+    pub(crate) tls_key: Option<PathBuf>,
     /// `--allow-anonymous`, or its default.
     pub(crate) allow_anonymous: bool,
     /// `--persist`.
@@ -109,10 +122,15 @@ impl Default for Options {
     /// The options of a command line without any: 127.0.0.1:1883, anonymous access.
     fn default() -> Self {
         Self {
-            listeners: vec![tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)))],
+            listeners: vec![ListenerSpec::tcp(SocketAddr::from((
+                Ipv4Addr::LOCALHOST,
+                DEFAULT_PORT,
+            )))],
             broker: BrokerConfig::default(),
             password_file: None,
             acl_file: None,
+            tls_cert: None,
+            tls_key: None,
             allow_anonymous: true,
             persist: None,
             autosave: Some(DEFAULT_AUTOSAVE),
@@ -127,14 +145,6 @@ impl Options {
     /// file (which needs to know each client's user) or anonymous access switched off.
     pub(crate) fn checks_connect(&self) -> bool {
         self.password_file.is_some() || self.acl_file.is_some() || !self.allow_anonymous
-    }
-}
-
-/// A TCP listener on `addr`.
-fn tcp(addr: SocketAddr) -> ListenerSpec {
-    ListenerSpec {
-        kind: ListenerKind::Tcp,
-        addr,
     }
 }
 
@@ -161,9 +171,10 @@ pub(crate) fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Parsed, String> {
             "--help" => return Ok(Parsed::Help),
             "-p" | "--port" => {
                 let port = number::<u16>(name, value()?)?;
-                options
-                    .listeners
-                    .push(tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, port))));
+                options.listeners.push(ListenerSpec::tcp(SocketAddr::from((
+                    Ipv4Addr::LOCALHOST,
+                    port,
+                ))));
             }
             "-l" | "--listen" => options.listeners.push(listener(value()?)?),
             "--max-connections" => {
@@ -188,6 +199,8 @@ pub(crate) fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Parsed, String> {
             }
             "--password-file" => options.password_file = Some(PathBuf::from(value()?)),
             "--acl-file" => options.acl_file = Some(PathBuf::from(value()?)),
+            "--tls-cert" => options.tls_cert = Some(PathBuf::from(value()?)),
+            "--tls-key" => options.tls_key = Some(PathBuf::from(value()?)),
             "--allow-anonymous" => {
                 allow_anonymous = Some(match value()? {
                     "true" => true,
@@ -210,26 +223,55 @@ pub(crate) fn parse<S: AsRef<str>>(argv: &[S]) -> Result<Parsed, String> {
     if options.listeners.is_empty() {
         options.listeners = Options::default().listeners;
     }
+    if let Some(spec) = options.listeners.iter().find(|spec| spec.kind.uses_tls())
+        && (options.tls_cert.is_none() || options.tls_key.is_none())
+    {
+        return Err(format!(
+            "--listen {spec} needs --tls-cert FILE and --tls-key FILE (the server's \
+             certificate chain and private key, PEM)"
+        ));
+    }
     options.allow_anonymous = allow_anonymous.unwrap_or(options.password_file.is_none());
     options.broker.allow_anonymous = !options.checks_connect();
     Ok(Parsed::Run(Box::new(options)))
 }
 
-/// A `-l` value: `ADDR:PORT` or `tcp://ADDR:PORT`. Other schemes name transports to come.
+/// A `-l` value: `[SCHEME://]ADDR:PORT[/PATH]`, SCHEME `tcp` (or `mqtt`, or none), `tls` (or
+/// `mqtts`), `ws` or `wss`; PATH only for `ws` and `wss`, `/mqtt` when none is given.
 fn listener(value: &str) -> Result<ListenerSpec, String> {
-    let (kind, addr) = match value.split_once("://") {
+    let (kind, rest) = match value.split_once("://") {
         None => (ListenerKind::Tcp, value),
-        Some(("tcp" | "mqtt", addr)) => (ListenerKind::Tcp, addr),
-        Some((scheme, _)) => {
+        Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+            "tcp" | "mqtt" => (ListenerKind::Tcp, rest),
+            "tls" | "mqtts" => (ListenerKind::Tls, rest),
+            "ws" => (ListenerKind::WebSocket, rest),
+            "wss" => (ListenerKind::SecureWebSocket, rest),
+            _ => {
+                return Err(format!(
+                    "--listen {value}: unknown transport '{scheme}' (tcp, tls, ws or wss)"
+                ));
+            }
+        },
+    };
+    // An address never holds a '/', so the first one starts the path.
+    let (addr, path) = match rest.find('/') {
+        Some(at) => (&rest[..at], Some(&rest[at..])),
+        None => (rest, None),
+    };
+    let path = match (kind.uses_websocket(), path) {
+        (true, Some(path)) => path.to_owned(),
+        (true, None) => DEFAULT_WS_PATH.to_owned(),
+        (false, None) => String::new(),
+        (false, Some(_)) => {
             return Err(format!(
-                "--listen {value}: the {scheme} transport is not supported (only TCP for now)"
+                "--listen {value}: only ws:// and wss:// listeners take a path"
             ));
         }
     };
-    let addr = addr
-        .parse::<SocketAddr>()
-        .map_err(|_| format!("--listen {value}: not an ADDR:PORT such as 127.0.0.1:1883"))?;
-    Ok(ListenerSpec { kind, addr })
+    let addr = addr.parse::<SocketAddr>().map_err(|_| {
+        format!("--listen {value}: not a [SCHEME://]ADDR:PORT[/PATH] such as 127.0.0.1:1883")
+    })?;
+    Ok(ListenerSpec { kind, addr, path })
 }
 
 /// A number of the option's type.

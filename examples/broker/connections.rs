@@ -2,25 +2,26 @@
 //! mio token (a slot index) or by the broker's handle, and the unwritten tail a slow reader
 //! leaves behind.
 //!
-//! An idle connection costs its slot (a file descriptor, the broker's handle, an empty tail
-//! pointer and a flag) and one entry of the handle index: no buffer of its own. A tail is
-//! allocated only when a write comes up short, and freed once it is written.
+//! An idle TCP connection costs its slot (its [`Transport`]: a file descriptor and a tag; the
+//! broker's handle, an empty tail pointer and three flags) and one entry of the handle index:
+//! no buffer of its own. A tail is allocated only when a write comes up short, and freed once
+//! it is written. TLS and WebSocket connections also own their session state, boxed.
 
 // The example and the tests each use a part of this module.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 
 use mqtt_sansio::broker::ConnectionHandle;
 
-use super::listener::Stream;
+use super::transport::Transport;
 
 /// One open socket.
 #[derive(Debug)]
 pub(crate) struct Conn {
-    /// The socket.
-    pub(crate) stream: Stream,
+    /// The socket, with TLS or WebSocket on it if the listener says so.
+    pub(crate) stream: Transport,
     /// The broker's name for it.
     pub(crate) handle: ConnectionHandle,
     /// Bytes the broker handed out that the socket did not take yet; `None` while there are
@@ -29,6 +30,32 @@ pub(crate) struct Conn {
     /// The broker said [`Event::Close`](mqtt_sansio::broker::Event::Close): nothing more is
     /// read; the socket closes once its tail is written.
     pub(crate) closing: bool,
+    /// The socket is registered with WRITABLE interest (the loop's record, so that it asks
+    /// the system only when the interest changes).
+    pub(crate) writable: bool,
+    /// [`Transport::close`] was called: only the transport's own last bytes (a TLS
+    /// close_notify, a WebSocket close frame) are still to go out.
+    pub(crate) shut: bool,
+}
+
+impl Conn {
+    /// A fresh connection: registered for READABLE only, nothing waiting.
+    pub(crate) fn new(stream: Transport, handle: ConnectionHandle) -> Self {
+        Self {
+            stream,
+            handle,
+            tail: None,
+            closing: false,
+            writable: false,
+            shut: false,
+        }
+    }
+
+    /// Whether bytes wait for the socket: the loop's tail or the transport's own (TLS
+    /// records, WebSocket frames, an upgrade's reply). Plain TCP asks no system call.
+    pub(crate) fn unsent(&self) -> bool {
+        self.tail.is_some() || self.stream.wants_write()
+    }
 }
 
 /// Bytes waiting for a socket to take them: `bytes[start..]`.
@@ -63,18 +90,37 @@ impl Tail {
         self.bytes.extend_from_slice(bytes);
     }
 
-    /// Writes what the socket takes in one call; whether the tail is now empty.
-    pub(crate) fn write_to(&mut self, stream: &mut Stream) -> io::Result<bool> {
+    /// Writes what the stream takes (see [`write_what_it_takes`]); whether the tail is now
+    /// empty.
+    pub(crate) fn write_to(&mut self, stream: &mut Transport) -> io::Result<bool> {
         let waiting = self.bytes.get(self.start..).unwrap_or_default();
-        let written = write_once(stream, waiting)?;
+        let written = write_what_it_takes(stream, waiting)?;
         self.start = self.start.saturating_add(written);
         Ok(self.len() == 0)
     }
 }
 
+/// Offers `bytes` to `stream` until it has taken them all or is full; the count taken.
+///
+/// Plain TCP gets one `write`: a short write means the socket is full, and the next WRITABLE
+/// event comes when it has room. TLS and WebSocket take at most one record buffer or one
+/// message per call even when the socket has room, which would bring no event: they are
+/// offered the rest until they refuse (`WouldBlock`), which only a full socket makes them do.
+pub(crate) fn write_what_it_takes(stream: &mut Transport, bytes: &[u8]) -> io::Result<usize> {
+    let mut written = 0;
+    loop {
+        let rest = bytes.get(written..).unwrap_or_default();
+        let taken = write_once(stream, rest)?;
+        written = written.saturating_add(taken);
+        if taken == 0 || written >= bytes.len() || stream.is_tcp() {
+            return Ok(written);
+        }
+    }
+}
+
 /// One `write` of `bytes`: the count written, 0 when the socket is full. Retried only when a
 /// signal interrupted it.
-pub(crate) fn write_once(stream: &mut Stream, bytes: &[u8]) -> io::Result<usize> {
+pub(crate) fn write_once(stream: &mut Transport, bytes: &[u8]) -> io::Result<usize> {
     loop {
         match stream.write(bytes) {
             Ok(0) if !bytes.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
@@ -153,8 +199,8 @@ impl Connections {
             .collect()
     }
 
-    /// Whether any connection has bytes waiting to be written.
-    pub(crate) fn any_tail(&self) -> bool {
-        self.slots.iter().flatten().any(|conn| conn.tail.is_some())
+    /// Whether any connection has bytes waiting to be written (its tail or its transport's).
+    pub(crate) fn any_unsent(&self) -> bool {
+        self.slots.iter().flatten().any(Conn::unsent)
     }
 }

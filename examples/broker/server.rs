@@ -6,18 +6,22 @@
 //!    earliest deadline passes: the core's [`poll_timeout`](mqtt_sansio::Broker::poll_timeout),
 //!    the next `$SYS` publication, the next autosave, a closing socket's linger.
 //! 2. Each listener accepts until it has no more; each readable socket is read into the one
-//!    shared read buffer and handed to [`Broker::handle_data`]; each writable socket writes
+//!    shared read buffer and handed to [`Broker::handle_data`] (a TCP socket until a short
+//!    read, TLS and WebSocket until `WouldBlock`); each writable socket flushes its
+//!    transport's own bytes (TLS records, WebSocket frames, a handshake reply), then writes
 //!    its tail.
 //! 3. Due timers fire: [`Broker::handle_timeout`], `$SYS`, autosave.
 //! 4. [`Broker::poll_transmit`] is drained into the one shared write buffer, each block
-//!    written to its socket at once (one write per socket per 64 KiB); whatever a socket does
-//!    not take becomes its tail, and only then does the socket ask for WRITABLE. Then
+//!    written to its socket at once (over TCP one write per socket per 64 KiB); whatever a
+//!    socket does not take becomes its tail, and only while a tail or the transport's own
+//!    bytes wait does the socket ask for WRITABLE. Then
 //!    [`Broker::poll_event`] is drained: CONNECTs answered, closing sockets marked (closed once
 //!    their last bytes are out). Answers queue bytes: back to the start of this step until
 //!    the core has nothing left to say.
 //!
-//! Nothing here allocates per message: the buffers are the server's, and a connection owns
-//! heap memory only while it has an unwritten tail.
+//! Nothing here allocates per message: the buffers are the server's, and a TCP connection
+//! owns heap memory only while it has an unwritten tail (TLS and WebSocket connections also
+//! own their session's buffers, in `tls.rs` and `websocket.rs`).
 
 // The example and the tests each use a part of this module.
 #![allow(dead_code)]
@@ -38,12 +42,12 @@ use super::acl::Acl;
 use super::admission::Admission;
 use super::args::Options;
 use super::connections::Connections;
-use super::listener::Listener;
+use super::listener::{Listener, ListenerKind};
 // Also the path the log macros take from `sockets.rs`.
 use super::log;
 use super::log::{log_debug, log_error, log_info};
 use super::password::Passwords;
-use super::{persist, sys};
+use super::{persist, sys, tls};
 
 #[path = "sockets.rs"]
 mod sockets;
@@ -193,10 +197,16 @@ impl Server {
         };
         let poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
         let waker = Waker::new(poll.registry(), WAKER).map_err(|e| format!("waker: {e}"))?;
+        let tls = match (&options.tls_cert, &options.tls_key) {
+            (Some(cert), Some(key)) if options.listeners.iter().any(|l| l.kind.uses_tls()) => Some(
+                tls::server_config(cert, key).map_err(|e| format!("--tls-cert/--tls-key: {e}"))?,
+            ),
+            _ => None,
+        };
         let mut listeners = Vec::with_capacity(options.listeners.len());
         for (index, spec) in options.listeners.iter().enumerate() {
-            let mut listener = Listener::bind(*spec)
-                .map_err(|e| format!("cannot listen on {} {}: {e}", spec.kind, spec.addr))?;
+            let mut listener = Listener::bind(spec, tls.as_ref(), options.broker.max_packet_size)
+                .map_err(|e| format!("cannot listen on {spec}: {e}"))?;
             listener
                 .register(poll.registry(), Token(LISTENERS + index))
                 .map_err(|e| format!("cannot register {}: {e}", spec.addr))?;
@@ -242,6 +252,14 @@ impl Server {
         self.listeners
             .iter()
             .filter_map(|listener| listener.local_addr().ok())
+            .collect()
+    }
+
+    /// Each listener's transport and address, in `-l` order.
+    pub(crate) fn bound(&self) -> Vec<(ListenerKind, SocketAddr)> {
+        self.listeners
+            .iter()
+            .filter_map(|listener| Some((listener.kind(), listener.local_addr().ok()?)))
             .collect()
     }
 
@@ -442,7 +460,7 @@ impl Server {
         self.broker.shutdown(now);
         self.pump(now);
         let until = StdInstant::now() + SHUTDOWN_GRACE;
-        while self.conns.any_tail() {
+        while self.conns.any_unsent() {
             let left = until.saturating_duration_since(StdInstant::now());
             if left.is_zero() {
                 break;

@@ -2,14 +2,20 @@
 //! answer the core's events, close. Part of [`Server`](super::Server), split from
 //! `server.rs` so that each file has one job: `server.rs` the loop and its timers, this file
 //! the I/O of one wake-up.
+//!
+//! Every socket carries a [`Transport`](super::super::transport::Transport). Plain TCP takes
+//! the same system calls as a bare socket: `wants_write` and `flush` are answered without one.
+//! TLS and WebSocket also put bytes of their own on the socket (handshake replies made inside
+//! `read`, records and frames the socket did not take): a socket asks for WRITABLE while its
+//! tail or its transport holds bytes, re-checked after each read batch, write and flush.
 
-use std::io::{self, Read};
+use std::io;
 
 use mio::{Interest, Token};
 use mqtt_sansio::broker::{CloseReason, Event};
 use mqtt_sansio::{DisconnectReasonCode, Instant};
 
-use super::super::connections::{Conn, Tail, write_once};
+use super::super::connections::{Conn, Tail, write_what_it_takes};
 use super::super::log::{log_debug, log_warn};
 use super::{ACCEPT_RETRY, CLOSE_LINGER, READS_PER_WAKE, Server};
 
@@ -46,15 +52,11 @@ impl Server {
                 drop(stream);
                 continue;
             };
-            let token = self.conns.insert(Conn {
-                stream,
-                handle,
-                tail: None,
-                closing: false,
-            });
+            let kind = listener.kind();
+            let token = self.conns.insert(Conn::new(stream, handle));
             let registered = match self.conns.get_mut(token) {
                 Some(conn) => self.poll.registry().register(
-                    &mut conn.stream,
+                    conn.stream.socket(),
                     Token(token),
                     Interest::READABLE,
                 ),
@@ -65,7 +67,7 @@ impl Server {
                 self.drop_conn(token, now);
                 continue;
             }
-            log_debug!("accepted {peer}");
+            log_debug!("accepted {peer} over {kind}");
         }
     }
 
@@ -79,6 +81,7 @@ impl Server {
             if conn.closing {
                 return;
             }
+            let tcp = conn.stream.is_tcp();
             match conn.stream.read(&mut self.read_buf) {
                 Ok(0) => {
                     log_debug!("connection closed by the peer");
@@ -91,11 +94,19 @@ impl Server {
                     self.broker.handle_data(now, handle, data);
                     // A short read emptied the socket: with edge-triggered readiness the next
                     // bytes bring a new event (Linux's epoll; elsewhere read to WouldBlock).
-                    if read < self.read_buf.len() && !drain && cfg!(target_os = "linux") {
+                    // Only for TCP: TLS hands out one record and WebSocket one message per
+                    // read, with more maybe already in the socket or in their buffers.
+                    if tcp && read < self.read_buf.len() && !drain && cfg!(target_os = "linux") {
                         return;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !tcp {
+                        // A handshake step may have left a reply the socket did not take.
+                        self.update_interest(token, now);
+                    }
+                    return;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     log_debug!("connection lost: {e}");
@@ -104,34 +115,75 @@ impl Server {
                 }
             }
         }
+        if self
+            .conns
+            .get_mut(token)
+            .is_some_and(|conn| !conn.stream.is_tcp())
+        {
+            self.update_interest(token, now);
+        }
         self.read_again.push(token);
     }
 
-    /// Writes socket `token`'s tail, now that it takes bytes again.
+    /// Writes what waits for socket `token`, now that it takes bytes again: the transport's
+    /// own bytes first (which also moves a WebSocket upgrade on), then the tail. A closing
+    /// socket whose last bytes are out is closed.
     pub(super) fn write_ready(&mut self, token: usize, now: Instant) {
         let Some(conn) = self.conns.get_mut(token) else {
             return;
         };
-        let Some(tail) = &mut conn.tail else {
-            return;
-        };
-        match tail.write_to(&mut conn.stream) {
-            Ok(false) => {}
-            Ok(true) => {
-                conn.tail = None;
-                if conn.closing {
-                    self.close_now(token, now);
-                } else if let Err(e) = self.poll.registry().reregister(
-                    &mut conn.stream,
-                    Token(token),
-                    Interest::READABLE,
-                ) {
-                    log_warn!("cannot reregister a connection: {e}");
+        if conn.stream.wants_write() {
+            match conn.stream.flush() {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    log_debug!("connection lost while writing: {e}");
                     self.drop_conn(token, now);
+                    return;
                 }
             }
+        }
+        if let Some(tail) = &mut conn.tail {
+            match tail.write_to(&mut conn.stream) {
+                Ok(false) => {}
+                Ok(true) => conn.tail = None,
+                Err(e) => {
+                    log_debug!("connection lost while writing: {e}");
+                    self.drop_conn(token, now);
+                    return;
+                }
+            }
+        }
+        if conn.closing && conn.tail.is_none() {
+            self.finish_close(token, now);
+        } else {
+            self.update_interest(token, now);
+        }
+    }
+
+    /// Registers socket `token` for WRITABLE as well as READABLE while bytes wait for it,
+    /// for READABLE only otherwise; asks the system only when that changes.
+    pub(super) fn update_interest(&mut self, token: usize, now: Instant) {
+        let Some(conn) = self.conns.get_mut(token) else {
+            return;
+        };
+        let writable = conn.unsent();
+        if writable == conn.writable {
+            return;
+        }
+        let interest = if writable {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        match self
+            .poll
+            .registry()
+            .reregister(conn.stream.socket(), Token(token), interest)
+        {
+            Ok(()) => conn.writable = writable,
             Err(e) => {
-                log_debug!("connection lost while writing: {e}");
+                log_warn!("cannot reregister a connection: {e}");
                 self.drop_conn(token, now);
             }
         }
@@ -155,10 +207,12 @@ impl Server {
             let Some(conn) = self.conns.get_mut(token) else {
                 continue;
             };
+            let handle = conn.handle;
             if conn.tail.is_none() {
-                self.close_now(token, now);
-            } else {
-                let handle = conn.handle;
+                self.finish_close(token, now);
+            }
+            // Still open: its tail, or its transport's last bytes, wait for the socket.
+            if self.conns.token(handle) == Some(token) {
                 self.lingering
                     .push((now.saturating_add(CLOSE_LINGER), token, handle));
             }
@@ -188,19 +242,17 @@ impl Server {
                 }
                 continue;
             }
-            match write_once(&mut conn.stream, bytes) {
-                Ok(written) if written == bytes.len() => {}
+            match write_what_it_takes(&mut conn.stream, bytes) {
+                // TLS and WebSocket may have taken the bytes without the socket taking all
+                // of theirs; plain TCP never has bytes of its own (no system call to know).
+                Ok(written) if written == bytes.len() => {
+                    if conn.stream.wants_write() {
+                        self.update_interest(token, now);
+                    }
+                }
                 Ok(written) => {
                     conn.tail = Some(Tail::new(bytes.get(written..).unwrap_or_default()));
-                    let interest = Interest::READABLE | Interest::WRITABLE;
-                    if let Err(e) =
-                        self.poll
-                            .registry()
-                            .reregister(&mut conn.stream, Token(token), interest)
-                    {
-                        log_warn!("cannot reregister a connection: {e}");
-                        self.drop_conn(token, now);
-                    }
+                    self.update_interest(token, now);
                 }
                 Err(e) => {
                     log_debug!("connection lost while writing: {e}");
@@ -258,10 +310,32 @@ impl Server {
         }
     }
 
-    /// Closes a socket the core is done with, after its last bytes.
+    /// Closes a socket the core is done with, whose tail is written: the transport's close
+    /// (TCP: no more writing; TLS: close_notify; WebSocket: a close frame) and, once the
+    /// transport's last bytes are out, the socket. Until then it stays, asking for WRITABLE,
+    /// and [`write_ready`](Self::write_ready) comes back here.
+    pub(super) fn finish_close(&mut self, token: usize, now: Instant) {
+        let Some(conn) = self.conns.get_mut(token) else {
+            return;
+        };
+        if !conn.shut {
+            conn.shut = true;
+            conn.stream.close();
+        }
+        if conn.stream.wants_write() {
+            self.update_interest(token, now);
+        } else {
+            self.drop_conn(token, now);
+        }
+    }
+
+    /// Closes a socket at once: the transport's close, best effort, then the socket.
     pub(super) fn close_now(&mut self, token: usize, now: Instant) {
-        if let Some(conn) = self.conns.get_mut(token) {
-            conn.stream.shutdown_write();
+        if let Some(conn) = self.conns.get_mut(token)
+            && !conn.shut
+        {
+            conn.shut = true;
+            conn.stream.close();
         }
         self.drop_conn(token, now);
     }
@@ -272,7 +346,7 @@ impl Server {
             return;
         };
         // The socket is closed when dropped, which also removes it from epoll.
-        let _ = self.poll.registry().deregister(&mut conn.stream);
+        let _ = self.poll.registry().deregister(conn.stream.socket());
         self.broker.handle_closed(now, conn.handle);
         self.admission.closed(&mut self.broker, conn.handle);
     }

@@ -20,7 +20,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection};
 
-use crate::transport::ByteStream;
+use super::transport::ByteStream;
 
 /// The ALPN protocols the server accepts, in order of preference.
 const ALPN: [&[u8]; 2] = [b"mqtt", b"http/1.1"];

@@ -2,10 +2,11 @@
 //! WebSocket over TLS. The event loop only sees MQTT bytes in and out, and a socket to
 //! register with mio.
 //!
-//! This module and its two siblings, `tls.rs` and `websocket.rs`, sit side by side at the root
-//! of the crate that includes them (`mod transport; mod tls; mod websocket;` in
-//! `examples/broker.rs`, or the same three with `#[path]` in a test), and name each other as
-//! `crate::tls`, `crate::websocket` and `crate::transport`.
+//! This module and its two siblings, `tls.rs` and `websocket.rs`, sit side by side in the
+//! module that includes them (the crate root of `examples/broker.rs` and of the transport
+//! tests, the `broker_server` module of the tests that run the whole server) and name each
+//! other as `super::tls`, `super::websocket` and `super::transport`, as the other files of
+//! `examples/broker/` do.
 //!
 //! # Driving a transport from a mio loop
 //!
@@ -30,8 +31,8 @@ use std::sync::Arc;
 
 use mio::net::TcpStream;
 
-use crate::tls::TlsStream;
-use crate::websocket::{WsConfig, WsStream};
+use super::tls::TlsStream;
+use super::websocket::{WsConfig, WsStream};
 
 /// A non-blocking byte stream under a WebSocket: plain TCP or TLS. Both give the socket to
 /// register, say whether they still hold bytes for it, and know how to close politely.
@@ -93,6 +94,12 @@ impl Transport {
         Ok(Self::SecureWebSocket(Box::new(WsStream::new(
             stream, config,
         ))))
+    }
+
+    /// Whether it is plain TCP: a read that comes up short emptied the socket (TLS and
+    /// WebSocket hand out one record or message per read, so they are read to `WouldBlock`).
+    pub(crate) fn is_tcp(&self) -> bool {
+        matches!(self, Self::Tcp(_))
     }
 
     /// The TCP socket under the transport, for mio registration.

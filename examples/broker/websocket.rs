@@ -31,7 +31,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Error, Message, WebSocket};
 
-use crate::transport::ByteStream;
+use super::transport::ByteStream;
 
 /// The subprotocols served, in order of preference: MQTT's registered name, then the one
 /// MQTT 3.1 clients used.

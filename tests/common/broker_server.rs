@@ -1,5 +1,6 @@
 //! The broker example (`examples/broker/`) run in-process for the tests: [`BrokerServer`]
-//! starts it on a thread bound to 127.0.0.1:0, reports the address, and stops it gracefully on
+//! starts it on a thread bound to 127.0.0.1:0 (or on the listeners its `-l` options name),
+//! reports every listener's address, and stops it gracefully on
 //! [`stop`](BrokerServer::stop) or drop. Also what those tests share: the outside programs they
 //! run ([`program`], killed on drop by [`ChildGuard`]) and a scratch directory ([`TempDir`]).
 //!
@@ -28,6 +29,12 @@ pub(crate) mod persist;
 pub(crate) mod server;
 #[path = "../../examples/broker/sys.rs"]
 mod sys;
+#[path = "../../examples/broker/tls.rs"]
+mod tls;
+#[path = "../../examples/broker/transport.rs"]
+mod transport;
+#[path = "../../examples/broker/websocket.rs"]
+mod websocket;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -53,7 +60,8 @@ const POLL_EVERY: Duration = Duration::from_millis(5);
 /// The broker example running on a thread of the test.
 #[derive(Debug)]
 pub(crate) struct BrokerServer {
-    addr: SocketAddr,
+    /// Each listener's transport and address, in `-l` order.
+    listeners: Vec<(ListenerKind, SocketAddr)>,
     shutdown: Shutdown,
     stats: Arc<Mutex<Stats>>,
     thread: Option<JoinHandle<Result<(), String>>>,
@@ -93,36 +101,54 @@ impl BrokerServer {
                     return Err(message);
                 }
             };
-            let addr = server.local_addrs()[0];
-            let _ = sender.send(Ok((addr, server.shutdown_handle(), server.stats())));
+            let listeners = server.bound();
+            let _ = sender.send(Ok((listeners, server.shutdown_handle(), server.stats())));
             server.run()
         });
         let started = receiver
             .recv_timeout(WAIT)
             .expect("the broker thread did not report its address");
-        let (addr, shutdown, stats) = match started {
+        let (listeners, shutdown, stats) = match started {
             Ok(started) => started,
             Err(message) => {
                 let _ = thread.join();
                 panic!("the broker did not start: {message}")
             }
         };
+        assert!(!listeners.is_empty(), "the broker listens nowhere");
         Self {
-            addr,
+            listeners,
             shutdown,
             stats,
             thread: Some(thread),
         }
     }
 
-    /// The address it listens on.
+    /// The address of its first listener.
     pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listeners[0].1
     }
 
-    /// Its port, as a command-line argument.
+    /// The port of its first listener, as a command-line argument.
     pub(crate) fn port(&self) -> String {
-        self.addr.port().to_string()
+        self.addr().port().to_string()
+    }
+
+    /// Each listener's transport and address, in `-l` order (ports as the system chose them).
+    pub(crate) fn listeners(&self) -> &[(ListenerKind, SocketAddr)] {
+        &self.listeners
+    }
+
+    /// The address of its first listener of transport `kind`.
+    ///
+    /// # Panics
+    ///
+    /// When it has none.
+    pub(crate) fn addr_of(&self, kind: ListenerKind) -> SocketAddr {
+        self.listeners
+            .iter()
+            .find_map(|&(k, addr)| (k == kind).then_some(addr))
+            .unwrap_or_else(|| panic!("no {kind} listener among {:?}", self.listeners))
     }
 
     /// Its counters after its last wake-up.
@@ -172,10 +198,7 @@ impl Drop for BrokerServer {
 
 /// 127.0.0.1 on a port the system chooses.
 pub(crate) fn loopback_any_port() -> ListenerSpec {
-    ListenerSpec {
-        kind: ListenerKind::Tcp,
-        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    }
+    ListenerSpec::tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
 }
 
 /// The path of outside program `name` (`mosquitto_sub`, ...), or `None` with a printed note
