@@ -66,6 +66,7 @@ fn start(h: &mut Harness, connect: Connect) -> Conn {
             Event::Authenticate {
                 connection,
                 connect: asked,
+                ..
             },
         ] => {
             assert_eq!(*connection, h.handle(conn));

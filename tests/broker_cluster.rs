@@ -715,6 +715,7 @@ fn a_connect_waits_for_its_session_to_arrive() {
     let Some(Event::Authenticate {
         connection,
         connect,
+        ..
     }) = waiting.first()
     else {
         panic!("{waiting:?}");

@@ -392,6 +392,7 @@ fn refused_connect_gets_the_code_of_its_version_and_is_closed() {
                 Event::Authenticate {
                     connection,
                     connect: asked,
+                    ..
                 },
             ] = &events[..]
             else {
@@ -649,7 +650,7 @@ fn v5_connect_with_an_unknown_authentication_method_is_refused_0x8c() {
 }
 
 /// A CONNECT the driver judges names the identifier the broker assigns, already in
-/// `Event::Authenticate`: a policy keyed by Client Identifier judges the client's first
+/// `Event::Authenticate`, and says that it did (so a driver can refuse such clients): a policy keyed by Client Identifier judges the client's first
 /// PUBLISH, sent in the same read as its CONNECT, under that identifier; 5.0 returns it in
 /// the CONNACK.
 /// conformance: v5:MQTT-3.2.2-16
@@ -674,6 +675,16 @@ fn a_connect_the_driver_judges_names_its_assigned_client_id() {
         let mut h = Harness::with_policy(config, Named::default());
         let watcher = h.open(V311);
         h.send(watcher, connect_packet(V311, "watcher"));
+        assert!(
+            h.events().iter().any(|event| matches!(
+                event,
+                Event::Authenticate {
+                    client_id_assigned: false,
+                    ..
+                }
+            )),
+            "{version}: a client's own identifier is not called assigned"
+        );
         let handle = h.handle(watcher);
         h.command(|broker, now| broker.accept_connect(now, handle))
             .unwrap();
@@ -687,15 +698,23 @@ fn a_connect_the_driver_judges_names_its_assigned_client_id() {
             common::broker::publish("a/b", b"1", QoS::AtMostOnce, 0),
         ));
         h.send_bytes(conn, &burst);
-        let client_id = h
+        let (client_id, assigned) = h
             .events()
             .into_iter()
             .find_map(|event| match event {
-                Event::Authenticate { connect, .. } => Some(connect.client_id.as_str().to_owned()),
+                Event::Authenticate {
+                    connect,
+                    client_id_assigned,
+                    ..
+                } => Some((connect.client_id.as_str().to_owned(), client_id_assigned)),
                 _ => None,
             })
             .expect("the CONNECT goes to the driver");
         assert!(client_id.starts_with("auto-"), "{version}: {client_id}");
+        assert!(
+            assigned,
+            "{version}: the driver is told the identifier is the broker's"
+        );
         h.broker.policy_mut().0 = client_id.clone();
         let handle = h.handle(conn);
         h.command(|broker, now| broker.accept_connect(now, handle))

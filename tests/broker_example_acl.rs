@@ -592,6 +592,7 @@ fn connect_as(h: &mut Harness<Acl>, version: ProtocolVersion, client_id: &str, u
         Event::Authenticate {
             connection,
             connect,
+            ..
         },
     ] = &events[..]
     else {
@@ -723,6 +724,7 @@ fn a_client_with_an_assigned_identifier_gets_its_users_rules() {
         Event::Authenticate {
             connection,
             connect,
+            ..
         },
     ] = &events[..]
     else {

@@ -268,6 +268,7 @@ impl Server {
             Event::Authenticate {
                 connection,
                 connect,
+                ..
             } => self
                 .admission
                 .decide(&mut self.broker, now, connection, &connect),

@@ -75,6 +75,7 @@ impl<P: Policy> Broker<P> {
         self.events.push_back(Event::Authenticate {
             connection: handle,
             connect: copy,
+            client_id_assigned: assigned,
         });
     }
 

@@ -41,6 +41,7 @@ pub enum Event {
     /// CONNECT is read until then; with one, the client may send nothing but AUTH when asked
     /// and DISCONNECT before its CONNACK (`[MQTT-3.1.2-30]`): anything else closes the
     /// connection with CONNACK Protocol Error (0x82).
+    #[non_exhaustive]
     Authenticate {
         /// The connection.
         connection: ConnectionHandle,
@@ -50,6 +51,10 @@ pub enum Event {
         /// in 5.0), so that a [`Policy`](super::Policy) keyed by Client Identifier can be told
         /// before [`accept_connect`](super::Broker::accept_connect) whom it will judge.
         connect: Box<Connect<Bytes>>,
+        /// Whether the client sent an empty Client Identifier, so that the one in `connect`
+        /// is the broker's: a driver that does not accept clients without an identifier of
+        /// their own refuses them (5.0: Client Identifier not valid, 0x85).
+        client_id_assigned: bool,
     },
     /// The client's answer to an AUTH challenge from
     /// [`continue_authentication`](super::Broker::continue_authentication): an AUTH Continue
