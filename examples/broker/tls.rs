@@ -159,7 +159,14 @@ impl Write for TlsStream {
     /// Takes as much plaintext as rustls' buffer limit allows (`WouldBlock` when none) and
     /// sends the records it can.
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = self.conn.writer().write(data)?;
+        let mut n = self.conn.writer().write(data)?;
+        if n == 0 && !data.is_empty() {
+            // The plaintext buffer is full: its records go to the socket first. Only a full
+            // socket may refuse the bytes (`WouldBlock` from here): one with room would never
+            // signal WRITABLE again, and whatever waits behind this write would stall.
+            self.send_records()?;
+            n = self.conn.writer().write(data)?;
+        }
         self.try_send_records()?;
         if n == 0 && !data.is_empty() {
             return Err(ErrorKind::WouldBlock.into());
