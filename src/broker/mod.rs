@@ -36,7 +36,7 @@ use bytes::Bytes;
 pub use config::BrokerConfig;
 pub use event::{CloseReason, ConnectionHandle, Event};
 pub use snapshot::SnapshotError;
-pub use transmit::Transmit;
+pub use transmit::{SHARED_PAYLOAD_MIN, SHARED_PAYLOADS_MAX, SharedPayload, Transmit};
 
 use connection::{Connection, Out, Phase};
 use index::ClientIndex;

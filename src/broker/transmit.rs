@@ -1,8 +1,9 @@
 //! Writing what one connection is owed into the driver's buffer.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::connection::{Ack, Connection, Out, Spill};
 use super::event::ConnectionHandle;
@@ -30,11 +31,85 @@ pub struct Transmit {
     pub packets: usize,
 }
 
+/// A payload [`Broker::poll_transmit_vectored`] hands out by reference instead of copying it
+/// into the buffer: on the wire it comes right after the first `at` bytes of the buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedPayload {
+    /// Where in the buffer the payload goes: after `buf[..at]`, before `buf[at..]`.
+    pub at: usize,
+    /// The payload, shared with the stored message (and with every other subscriber's
+    /// delivery of it).
+    pub bytes: Bytes,
+}
+
+/// The smallest payload [`Broker::poll_transmit_vectored`] hands out by reference; a smaller
+/// one costs less to copy than an entry of a vectored write.
+pub const SHARED_PAYLOAD_MIN: usize = 1024;
+
+/// The most payloads one [`Broker::poll_transmit_vectored`] call hands out by reference, so
+/// that its write needs at most `2 * SHARED_PAYLOADS_MAX + 1` slices (Linux takes 1,024 in one
+/// `writev`).
+pub const SHARED_PAYLOADS_MAX: usize = 256;
+
 impl<P: Policy> Broker<P> {
     /// Writes the packets queued for one connection into `buf`, as many as fit (a packet
     /// larger than `buf` goes in pieces over several calls), and says which connection they
     /// are for; `None` when no connection has anything to send. Connections take turns.
     pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        self.poll_transmit_with(buf, None)
+    }
+
+    /// [`poll_transmit`](Self::poll_transmit) for a vectored write: each PUBLISH payload of
+    /// at least [`SHARED_PAYLOAD_MIN`] bytes is not copied into `buf` but handed out in
+    /// `payloads` (cleared first) as a [`SharedPayload`], which shares the stored message's
+    /// bytes (up to [`SHARED_PAYLOADS_MAX`] a call). The bytes to send are `buf[..at]` of
+    /// the first payload, its `bytes`, the buffer up to the next payload's `at`, and so on,
+    /// then the buffer up to [`Transmit::len`]: a message fanned out to many subscribers is
+    /// never copied once per subscriber, and one larger than `buf` needs no copy at all.
+    ///
+    /// ```
+    /// use mqtt_sansio::broker::SharedPayload;
+    /// use mqtt_sansio::{Broker, BrokerConfig, Instant};
+    ///
+    /// let mut broker = Broker::new(BrokerConfig::default());
+    /// let now = Instant::ZERO;
+    /// let sub = broker.accept(now)?;
+    /// // 3.1.1 CONNECT of "s", then SUBSCRIBE to "t" at QoS 0.
+    /// broker.handle_data(now, sub, b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x3c\x00\x01s");
+    /// broker.handle_data(now, sub, b"\x82\x06\x00\x01\x00\x01t\x00");
+    /// let mut buf = [0u8; 64];
+    /// while broker.poll_transmit(&mut buf).is_some() {} // CONNACK, SUBACK
+    ///
+    /// let message = vec![b'x'; 4096];
+    /// let mut publish = vec![0x30, 0x83, 0x20, 0x00, 0x01, b't']; // PUBLISH "t", 4,099 bytes
+    /// publish.extend_from_slice(&message);
+    /// let publisher = broker.accept(now)?;
+    /// broker.handle_data(now, publisher, b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x3c\x00\x01p");
+    /// while broker.poll_transmit(&mut buf).is_some() {} // CONNACK
+    /// broker.handle_data(now, publisher, &publish);
+    ///
+    /// let mut payloads = Vec::new();
+    /// let transmit = broker.poll_transmit_vectored(&mut buf, &mut payloads).unwrap();
+    /// assert_eq!(transmit.connection, sub);
+    /// // The head in the buffer, the payload by reference right after it.
+    /// assert_eq!(&buf[..transmit.len], b"\x30\x83\x20\x00\x01t");
+    /// assert_eq!(payloads, [SharedPayload { at: 6, bytes: message.into() }]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn poll_transmit_vectored(
+        &mut self,
+        buf: &mut [u8],
+        payloads: &mut Vec<SharedPayload>,
+    ) -> Option<Transmit> {
+        payloads.clear();
+        self.poll_transmit_with(buf, Some(payloads))
+    }
+
+    fn poll_transmit_with(
+        &mut self,
+        buf: &mut [u8],
+        mut payloads: Option<&mut Vec<SharedPayload>>,
+    ) -> Option<Transmit> {
         let now = self.now;
         while let Some(handle) = self.ready.pop_front() {
             let Some(slot) = self.connections.get_mut(handle.index as usize) else {
@@ -47,7 +122,8 @@ impl<P: Policy> Broker<P> {
                 continue;
             };
             conn.ready = false;
-            let (len, packets) = write_connection(conn, &mut self.store, now, buf);
+            let (len, packets) =
+                write_connection(conn, &mut self.store, now, buf, payloads.as_deref_mut());
             if conn.has_output() {
                 conn.ready = true;
                 self.ready.push_back(handle);
@@ -55,7 +131,11 @@ impl<P: Policy> Broker<P> {
             if len == 0 {
                 continue;
             }
-            self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
+            let shared: usize = payloads
+                .as_deref()
+                .map_or(0, |payloads| payloads.iter().map(|p| p.bytes.len()).sum());
+            let total = len.saturating_add(shared);
+            self.stats.bytes_out = self.stats.bytes_out.saturating_add(total as u64);
             return Some(Transmit {
                 connection: handle,
                 len,
@@ -72,6 +152,7 @@ fn write_connection(
     store: &mut Store,
     now: Instant,
     buf: &mut [u8],
+    mut payloads: Option<&mut Vec<SharedPayload>>,
 ) -> (usize, usize) {
     let mut written = 0;
     let mut packets: usize = 0;
@@ -88,7 +169,8 @@ fn write_connection(
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
         if let Out::Publish { delivery, id, dup } = &out {
-            match write_publish(conn, store, now, delivery, *id, *dup, buf, written) {
+            let shared = payloads.as_deref_mut();
+            match write_publish(conn, store, now, delivery, *id, *dup, buf, written, shared) {
                 Wrote::Bytes(len) => {
                     written = written.saturating_add(len);
                     packets = packets.saturating_add(1);
@@ -203,6 +285,7 @@ fn write_publish(
     dup: bool,
     buf: &mut [u8],
     written: usize,
+    payloads: Option<&mut Vec<SharedPayload>>,
 ) -> Wrote {
     let version = conn.version;
     let Some(stored) = store.get_mut(delivery.message) else {
@@ -219,6 +302,36 @@ fn write_publish(
         _ => TopicAliasUse::None,
     };
     let room = buf.get_mut(written..).unwrap_or_default();
+    // A large payload by reference: only its head goes into the buffer.
+    if let Some(payloads) = payloads
+        && stored.publish.payload.len() >= SHARED_PAYLOAD_MIN
+        && payloads.len() < SHARED_PAYLOADS_MAX
+    {
+        let outgoing = outgoing(delivery, id, dup, stored.remaining_expiry(now), alias);
+        let mut slice = &mut *room;
+        match stored
+            .publish
+            .encode_head_for(version, &outgoing, &mut slice)
+        {
+            Ok(head) => {
+                payloads.push(SharedPayload {
+                    at: written.saturating_add(head),
+                    bytes: stored.publish.payload.clone(),
+                });
+                if let (TopicAliasUse::Set(_), Some(topic)) = (alias, stored.publish.topic.as_ref())
+                {
+                    conn.commit_alias(topic.as_str(), alias);
+                }
+                return Wrote::Bytes(head);
+            }
+            Err(EncodeError::BufferTooSmall { .. }) if written != 0 => {
+                return Wrote::Later(backlog);
+            }
+            // A buffer too small for even the head: whole, in pieces, below.
+            Err(EncodeError::BufferTooSmall { .. }) => {}
+            Err(_) => return Wrote::Nothing,
+        }
+    }
     if id.is_none()
         && alias == TopicAliasUse::None
         && delivery.sub_ids.as_slice().is_empty()
@@ -296,7 +409,7 @@ fn encoded_len(out: &Out, version: ProtocolVersion) -> Option<usize> {
         Out::SubAck(suback) => suback.encoded_len(version),
         Out::UnsubAck(unsuback) => unsuback.encoded_len(version),
         Out::PingResp => PingResp.encoded_len(version),
-        Out::Disconnect(code) => Disconnect::<bytes::Bytes>::new(*code).encoded_len(version),
+        Out::Disconnect(code) => Disconnect::<Bytes>::new(*code).encoded_len(version),
         Out::Auth(auth) => auth.encoded_len(version),
     };
     len.ok()
@@ -320,7 +433,7 @@ fn encode(out: &Out, version: ProtocolVersion, buf: &mut impl BufMut) -> Result<
             PingResp.encode(version, buf)?;
         }
         Out::Disconnect(code) => {
-            Disconnect::<bytes::Bytes>::new(*code).encode(version, buf)?;
+            Disconnect::<Bytes>::new(*code).encode(version, buf)?;
         }
         Out::Auth(auth) => {
             auth.encode(version, buf)?;
@@ -348,7 +461,7 @@ fn encode_ack(
     let v5 = version.is_v5();
     match ack {
         Ack::PubAck(id, code) => {
-            let mut packet = PubAck::<bytes::Bytes>::new(id);
+            let mut packet = PubAck::<Bytes>::new(id);
             if v5 {
                 packet.reason_code =
                     PubAckReasonCode::from_u8(code).unwrap_or(PubAckReasonCode::UnspecifiedError);
@@ -356,7 +469,7 @@ fn encode_ack(
             packet.encode(version, buf)?;
         }
         Ack::PubRec(id, code) => {
-            let mut packet = PubRec::<bytes::Bytes>::new(id);
+            let mut packet = PubRec::<Bytes>::new(id);
             if v5 {
                 packet.reason_code =
                     PubAckReasonCode::from_u8(code).unwrap_or(PubAckReasonCode::UnspecifiedError);
@@ -364,7 +477,7 @@ fn encode_ack(
             packet.encode(version, buf)?;
         }
         Ack::PubRel(id, code) => {
-            let mut packet = PubRel::<bytes::Bytes>::new(id);
+            let mut packet = PubRel::<Bytes>::new(id);
             if v5 {
                 packet.reason_code = PubRelReasonCode::from_u8(code)
                     .unwrap_or(PubRelReasonCode::PacketIdentifierNotFound);
@@ -372,7 +485,7 @@ fn encode_ack(
             packet.encode(version, buf)?;
         }
         Ack::PubComp(id, code) => {
-            let mut packet = PubComp::<bytes::Bytes>::new(id);
+            let mut packet = PubComp::<Bytes>::new(id);
             if v5 {
                 packet.reason_code = PubRelReasonCode::from_u8(code)
                     .unwrap_or(PubRelReasonCode::PacketIdentifierNotFound);
