@@ -11,9 +11,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, IoSlice, Write};
+use std::iter::once;
 
-use mqtt_sansio::broker::ConnectionHandle;
+use mqtt_sansio::broker::{ConnectionHandle, SHARED_PAYLOADS_MAX, SharedPayload};
 
 use super::transport::Transport;
 
@@ -97,6 +98,104 @@ impl Tail {
         let written = write_what_it_takes(stream, waiting)?;
         self.start = self.start.saturating_add(written);
         Ok(self.len() == 0)
+    }
+}
+
+/// The bytes of one transmit in wire order: the stretches of `buf` around the payloads the
+/// broker shared (see `Broker::poll_transmit_vectored`), empty ones left out.
+pub(crate) fn segments<'a>(
+    buf: &'a [u8],
+    payloads: &'a [SharedPayload],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let starts = once(0).chain(payloads.iter().map(|payload| payload.at));
+    let ends = payloads
+        .iter()
+        .map(|payload| payload.at)
+        .chain(once(buf.len()));
+    let stretches = starts
+        .zip(ends)
+        .map(move |(from, to)| buf.get(from..to).unwrap_or_default());
+    let shared = payloads
+        .iter()
+        .map(|payload| Some(payload.bytes.as_ref()))
+        .chain(once(None));
+    stretches
+        .zip(shared)
+        .flat_map(|(stretch, payload)| once(stretch).chain(payload))
+        .filter(|segment| !segment.is_empty())
+}
+
+/// Writes one transmit, `buf` with the payloads the broker shared; returns what the socket
+/// did not take, as a tail. Plain TCP takes it in one `writev` (the shared payloads are not
+/// copied); TLS and WebSocket take one segment after another, each offered until it is
+/// refused. Only what is left when the socket is full is copied, into the tail.
+pub(crate) fn write_transmit(
+    stream: &mut Transport,
+    buf: &[u8],
+    payloads: &[SharedPayload],
+) -> io::Result<Option<Box<Tail>>> {
+    if payloads.is_empty() {
+        let written = write_what_it_takes(stream, buf)?;
+        return Ok((written < buf.len()).then(|| Tail::new(buf.get(written..).unwrap_or_default())));
+    }
+    let total = payloads.iter().fold(buf.len(), |sum, payload| {
+        sum.saturating_add(payload.bytes.len())
+    });
+    let written = match stream {
+        Transport::Tcp(socket) => {
+            let mut slices = [IoSlice::new(&[]); 2 * SHARED_PAYLOADS_MAX + 1];
+            let mut count = 0;
+            for (slot, segment) in slices.iter_mut().zip(segments(buf, payloads)) {
+                *slot = IoSlice::new(segment);
+                count += 1;
+            }
+            write_vectored_once(socket, slices.get(..count).unwrap_or_default())?
+        }
+        _ => {
+            let mut written = 0usize;
+            for segment in segments(buf, payloads) {
+                let taken = write_what_it_takes(stream, segment)?;
+                written = written.saturating_add(taken);
+                if taken < segment.len() {
+                    break;
+                }
+            }
+            written
+        }
+    };
+    if written >= total {
+        return Ok(None);
+    }
+    let mut tail = Box::<Tail>::default();
+    let mut skip = written;
+    for segment in segments(buf, payloads) {
+        match segment.get(skip..) {
+            Some(rest) => {
+                tail.push(rest);
+                skip = 0;
+            }
+            None => skip = skip.saturating_sub(segment.len()),
+        }
+    }
+    Ok(Some(tail))
+}
+
+/// One `writev` of `slices`: the count written, 0 when the socket is full. Retried only when
+/// a signal interrupted it.
+fn write_vectored_once(
+    socket: &mut mio::net::TcpStream,
+    slices: &[IoSlice<'_>],
+) -> io::Result<usize> {
+    loop {
+        match socket.write_vectored(slices) {
+            Ok(0) if slices.iter().any(|slice| !slice.is_empty()) => {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            Ok(written) => return Ok(written),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as StdInstant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
-use mqtt_sansio::broker::{ConnectionHandle, Stats};
+use mqtt_sansio::broker::{ConnectionHandle, SHARED_PAYLOADS_MAX, SharedPayload, Stats};
 use mqtt_sansio::{Broker, Instant};
 
 use super::acl::Acl;
@@ -117,6 +117,9 @@ pub(crate) struct Server {
     clock: Clock,
     read_buf: Box<[u8]>,
     write_buf: Box<[u8]>,
+    /// The payloads the broker shares for the block in `write_buf` (reused: it keeps its
+    /// capacity).
+    payloads: Vec<SharedPayload>,
     /// Bytes a connection may leave unwritten before it counts as too slow and is closed.
     tail_limit: usize,
     persist: Option<PathBuf>,
@@ -229,6 +232,7 @@ impl Server {
             clock,
             read_buf: vec![0; READ_BUFFER].into_boxed_slice(),
             write_buf: vec![0; WRITE_BUFFER].into_boxed_slice(),
+            payloads: Vec::with_capacity(SHARED_PAYLOADS_MAX),
             tail_limit,
             persist: options.persist.clone(),
             autosave: options.autosave,

@@ -15,7 +15,7 @@ use mio::{Interest, Token};
 use mqtt_sansio::broker::{CloseReason, Event};
 use mqtt_sansio::{DisconnectReasonCode, Instant};
 
-use super::super::connections::{Conn, Tail, write_what_it_takes};
+use super::super::connections::{Conn, segments, write_transmit};
 use super::super::log::{log_debug, log_warn};
 use super::{ACCEPT_RETRY, CLOSE_LINGER, READS_PER_WAKE, Server};
 
@@ -222,7 +222,10 @@ impl Server {
     /// Writes what [`Broker::poll_transmit`] hands out, each block to its socket at once; a
     /// socket that does not take it all keeps the rest as its tail.
     pub(super) fn transmit(&mut self, now: Instant) {
-        while let Some(transmit) = self.broker.poll_transmit(&mut self.write_buf) {
+        while let Some(transmit) = self
+            .broker
+            .poll_transmit_vectored(&mut self.write_buf, &mut self.payloads)
+        {
             let Some(token) = self.conns.token(transmit.connection) else {
                 continue;
             };
@@ -232,7 +235,9 @@ impl Server {
             let bytes = self.write_buf.get(..transmit.len).unwrap_or_default();
             if let Some(tail) = &mut conn.tail {
                 // The socket is still full from before: queue behind what waits.
-                tail.push(bytes);
+                for segment in segments(bytes, &self.payloads) {
+                    tail.push(segment);
+                }
                 if tail.len() > self.tail_limit {
                     log_warn!(
                         "closing a client that leaves more than {} bytes unread",
@@ -242,16 +247,16 @@ impl Server {
                 }
                 continue;
             }
-            match write_what_it_takes(&mut conn.stream, bytes) {
+            match write_transmit(&mut conn.stream, bytes, &self.payloads) {
                 // TLS and WebSocket may have taken the bytes without the socket taking all
                 // of theirs; plain TCP never has bytes of its own (no system call to know).
-                Ok(written) if written == bytes.len() => {
+                Ok(None) => {
                     if conn.stream.wants_write() {
                         self.update_interest(token, now);
                     }
                 }
-                Ok(written) => {
-                    conn.tail = Some(Tail::new(bytes.get(written..).unwrap_or_default()));
+                Ok(Some(tail)) => {
+                    conn.tail = Some(tail);
                     self.update_interest(token, now);
                 }
                 Err(e) => {
