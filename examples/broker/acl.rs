@@ -246,8 +246,17 @@ impl Acl {
     }
 }
 
-impl Policy for Acl {
-    fn may_publish(&self, client_id: &str, topic: &str) -> bool {
+impl Acl {
+    /// Whether `client_id` may act: no deny rule of its section or of the patterns `denies`,
+    /// and a grant rule whose access `wanted` accepts `grants`. Without rules, everything is
+    /// allowed.
+    fn allows(
+        &self,
+        client_id: &str,
+        wanted: fn(Access) -> bool,
+        denies: impl Fn(&[Level], &Who<'_>) -> bool,
+        grants: impl Fn(&[Level], &Who<'_>) -> bool,
+    ) -> bool {
         let Some(rules) = self.rules.as_deref() else {
             return true;
         };
@@ -258,38 +267,32 @@ impl Policy for Acl {
             section
                 .deny
                 .iter()
-                .any(|rule| rule.decide(&who, true, |levels, who| matches(levels, topic, who)))
+                .any(|rule| rule.decide(&who, true, &denies))
         });
         !denied
             && sections.into_iter().any(|section| {
-                section.grant.iter().any(|rule| {
-                    rule.access.writes()
-                        && rule.decide(&who, false, |levels, who| matches(levels, topic, who))
-                })
+                section
+                    .grant
+                    .iter()
+                    .any(|rule| wanted(rule.access) && rule.decide(&who, false, &grants))
             })
+    }
+}
+
+impl Policy for Acl {
+    fn may_publish(&self, client_id: &str, topic: &str) -> bool {
+        let hits = |levels: &[Level], who: &Who<'_>| matches(levels, topic, who);
+        self.allows(client_id, Access::writes, hits, hits)
     }
 
     fn may_subscribe(&self, client_id: &str, filter: &str) -> bool {
-        let Some(rules) = self.rules.as_deref() else {
-            return true;
-        };
         let filter = unshare(filter);
-        let (section, who) = self.lookup(rules, client_id);
-        let sections = [section, Some(&rules.patterns)];
-        let sections = sections.iter().flatten();
-        let denied = sections.clone().any(|section| {
-            section
-                .deny
-                .iter()
-                .any(|rule| rule.decide(&who, true, |levels, who| overlaps(levels, filter, who)))
-        });
-        !denied
-            && sections.into_iter().any(|section| {
-                section.grant.iter().any(|rule| {
-                    rule.access.reads()
-                        && rule.decide(&who, false, |levels, who| covers(levels, filter, who))
-                })
-            })
+        self.allows(
+            client_id,
+            Access::reads,
+            |levels, who| overlaps(levels, filter, who),
+            |levels, who| covers(levels, filter, who),
+        )
     }
 }
 
