@@ -259,7 +259,7 @@ fn inspect(
                         describe(&packet, version)
                     }
                     // Only a CONNECT decodes while the version is unknown.
-                    _ => describe(&packet, version.unwrap_or(ProtocolVersion::V5)),
+                    _ => describe(&packet, version.unwrap_or(ProtocolVersion::LATEST)),
                 };
                 stdout.push_str(&line);
                 stdout.push('\n');

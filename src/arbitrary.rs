@@ -89,7 +89,7 @@ impl<'a> Arbitrary<'a> for Connect<Bytes> {
             }
             // MQTT 3.1.1 [MQTT-3.1.3-8]: an empty identifier only with Clean Session.
             ProtocolVersion::V3_1_1 if !clean_start && client_id.is_empty() => client_id.push('c'),
-            ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => {}
+            _ => {}
         }
         let mut connect = Self::new(version, string(client_id)?);
         connect.clean_start = clean_start;

@@ -665,6 +665,7 @@ impl Reply {
     fn for_error(error: &PeerError, version: Option<ProtocolVersion>, connecting: bool) -> Self {
         if !connecting {
             return match version {
+                #[cfg(feature = "v5")]
                 Some(ProtocolVersion::V5) => Self::Disconnect(error.disconnect_reason_code()),
                 _ => Self::Close,
             };
@@ -680,6 +681,7 @@ impl Reply {
         }
         match version {
             None => Self::Close,
+            #[cfg(feature = "v5")]
             Some(ProtocolVersion::V5) => Self::ConnAck {
                 version: ProtocolVersion::V5,
                 code: error.connect_reason_code(),
@@ -703,6 +705,7 @@ mod tests {
 
     const V31: Option<ProtocolVersion> = Some(ProtocolVersion::V3_1);
     const V311: Option<ProtocolVersion> = Some(ProtocolVersion::V3_1_1);
+    #[cfg(feature = "v5")]
     const V5: Option<ProtocolVersion> = Some(ProtocolVersion::V5);
 
     fn connack(version: ProtocolVersion, code: ConnectReasonCode) -> Reply {
@@ -715,6 +718,7 @@ mod tests {
     /// v5:MQTT-3.1.4-1, v311:MQTT-4.8.0-1
     #[test]
     fn reply_for_each_error_row_by_row() {
+        #[cfg(feature = "v5")]
         use crate::types::PropertyId;
         use ProtocolVersion::{V3_1, V3_1_1};
         let d = |error: DecodeError| PeerError::Decode(error);
@@ -736,13 +740,21 @@ mod tests {
             (level(6), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
             (level(0), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
             // A level that names a version but not with this name: that version's framing.
+            #[cfg(feature = "v5")]
             (level(5), None, true, connack(ProtocolVersion::V5, Connack::UnsupportedProtocolVersion)),
+            // Without 5.0, level 5 is one this server does not speak: 3.1.1's refusal.
+            #[cfg(not(feature = "v5"))]
+            (level(5), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
             (level(4), None, true, connack(V3_1_1, Connack::UnsupportedProtocolVersion)),
             (level(3), None, true, connack(V3_1, Connack::UnsupportedProtocolVersion)),
             // First packet, 5.0: CONNACK with the error's code.
+            #[cfg(feature = "v5")]
             (malformed, V5, true, connack(ProtocolVersion::V5, Connack::MalformedPacket)),
+            #[cfg(feature = "v5")]
             (too_large, V5, true, connack(ProtocolVersion::V5, Connack::PacketTooLarge)),
+            #[cfg(feature = "v5")]
             (d(DecodeError::InvalidClientId), V5, true, connack(ProtocolVersion::V5, Connack::ClientIdentifierNotValid)),
+            #[cfg(feature = "v5")]
             (d(DecodeError::AuthDataWithoutMethod), V5, true, connack(ProtocolVersion::V5, Connack::ProtocolError)),
             // First packet, 3.x: close, unless a return code says it.
             (malformed, V311, true, Reply::Close),
@@ -751,12 +763,19 @@ mod tests {
             (d(DecodeError::InvalidClientId), V311, true, connack(V3_1_1, Connack::ClientIdentifierNotValid)),
             (d(DecodeError::InvalidClientId), V31, true, connack(V3_1, Connack::ClientIdentifierNotValid)),
             // Later packets: DISCONNECT in 5.0, close in 3.x.
+            #[cfg(feature = "v5")]
             (malformed, V5, false, Reply::Disconnect(Disc::MalformedPacket)),
+            #[cfg(feature = "v5")]
             (too_large, V5, false, Reply::Disconnect(Disc::PacketTooLarge)),
+            #[cfg(feature = "v5")]
             (wrong_way, V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            #[cfg(feature = "v5")]
             (p(ProtocolError::SecondConnect), V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            #[cfg(feature = "v5")]
             (p(ProtocolError::SubscriptionIdFromClient), V5, false, Reply::Disconnect(Disc::ProtocolError)),
+            #[cfg(feature = "v5")]
             (d(DecodeError::InvalidPropertyValue(PropertyId::TopicAlias)), V5, false, Reply::Disconnect(Disc::TopicAliasInvalid)),
+            #[cfg(feature = "v5")]
             (d(DecodeError::ZeroPacketId { packet: PacketType::PubAck }), V5, false, Reply::Disconnect(Disc::ProtocolError)),
             (malformed, V311, false, Reply::Close),
             (wrong_way, V311, false, Reply::Close),
@@ -791,7 +810,7 @@ mod tests {
 
     #[test]
     fn release_drops_the_allocation() {
-        let mut decoder = Decoder::client(ProtocolVersion::V5, Limits::default());
+        let mut decoder = Decoder::client(ProtocolVersion::LATEST, Limits::default());
         decoder.buffer_mut().reserve(4096);
         assert!(decoder.buffer_capacity() >= 4096);
         assert_eq!(decoder.decode(), Ok(None));

@@ -8,6 +8,7 @@
 //! The crate forbids `unsafe`, so the allocator is `allocation-counter`'s (a dev-dependency
 //! that installs itself as the global allocator of this test binary). Its counters are per
 //! thread, so tests running in parallel do not disturb each other's measurements.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -42,7 +43,7 @@ fn header_announcing_the_largest_packet_allocates_nothing() {
         max: Limits::DEFAULT_MAX_PACKET_SIZE,
     });
     let shared = Bytes::from_static(&LARGEST_HEADER);
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         for (limits, expected) in [
             (Limits::default(), refused.clone()),
             (
@@ -364,7 +365,7 @@ fn encoding_for_a_subscriber_allocates_nothing() {
     };
     let mut buf = BytesMut::with_capacity(8192);
     let ((), info) = counted(|| {
-        for version in ProtocolVersion::ALL {
+        for &version in ProtocolVersion::ALL {
             buf.clear();
             message.encode_for(version, &outgoing, &mut buf).unwrap();
             buf.clear();

@@ -1,6 +1,7 @@
 //! The broker reads an acknowledgement in its short form (PUBACK, PUBREC, PUBREL or PUBCOMP of
 //! four bytes: a Packet Identifier alone) without building a packet; these tests hold that
 //! path to what the full decoder does: the same flows, the same refusals, in any chunking.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -34,7 +35,7 @@ fn only_publish_id(packets: &[Packet]) -> u16 {
 /// conformance: v311:MQTT-4.3.2-1, v5:MQTT-4.3.2-1
 #[test]
 fn short_puback_in_single_bytes_completes_the_flow() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut h = Harness::new(BrokerConfig::default());
         let (sub, publisher) = pair(&mut h, version);
         h.send(publisher, publish("t/1", b"one", QoS::AtLeastOnce, 1));
@@ -55,7 +56,7 @@ fn short_puback_in_single_bytes_completes_the_flow() {
 /// conformance: v311:MQTT-4.3.3-1, v5:MQTT-4.3.3-1
 #[test]
 fn short_qos2_acks_among_other_packets_run_both_flows() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut h = Harness::new(BrokerConfig::default());
         let (sub, publisher) = pair(&mut h, version);
         let mut burst = h.encode(publisher, publish("t/2", b"two", QoS::ExactlyOnce, 7));
@@ -80,7 +81,7 @@ fn short_qos2_acks_among_other_packets_run_both_flows() {
 /// conformance: v311:MQTT-3.6.1-1, v5:MQTT-3.6.1-1
 #[test]
 fn pubrel_with_wrong_flags_is_malformed() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut h = Harness::new(BrokerConfig::default());
         let (_, publisher) = pair(&mut h, version);
         h.send(publisher, publish("t/2", b"two", QoS::ExactlyOnce, 7));
@@ -99,7 +100,7 @@ fn pubrel_with_wrong_flags_is_malformed() {
 /// Packet Identifier 0 in a short PUBACK is refused as the full decoder refuses it.
 #[test]
 fn short_puback_with_identifier_zero_is_refused() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut h = Harness::new(BrokerConfig::default());
         let (sub, _) = pair(&mut h, version);
         h.send_bytes(sub, &[0x40, 0x02, 0x00, 0x00]);

@@ -4,6 +4,7 @@
 //! while its messages keep flowing; every AUTH out of turn, with another method or with a
 //! reason code that does not fit is a Protocol Error; what the driver adds to an AUTH is cut
 //! to the client's limits. The last test runs the exchange with the crate's own `Client`.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -11,7 +11,7 @@ use mqtt_sansio::{
     SubscribeProperties, Subscription, TopicFilter, TopicName,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const QOS: [QoS; 3] = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
 
 /// Subscribes `peer` to `filter`; returns the events after the SUBACK (retained messages).
@@ -73,8 +73,8 @@ fn messages(events: &[Event]) -> Vec<(String, Vec<u8>, QoS, bool)> {
 /// conformance: v311:MQTT-7.0.0-2
 #[test]
 fn messages_cross_every_version_pair_at_every_qos() {
-    for sub_version in VERSIONS {
-        for pub_version in VERSIONS {
+    for &sub_version in VERSIONS {
+        for &pub_version in VERSIONS {
             let mut net = Network::new(BrokerConfig::default());
             let sub = net.add(ClientConfig::default());
             let publisher = net.add(ClientConfig::default());
@@ -111,7 +111,7 @@ fn messages_cross_every_version_pair_at_every_qos() {
 /// clears it.
 #[test]
 fn retained_message_reaches_a_later_subscriber() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut net = Network::new(BrokerConfig::default());
         let publisher = net.add(ClientConfig::default());
         let late = net.add(ClientConfig::default());
@@ -139,7 +139,7 @@ fn retained_message_reaches_a_later_subscriber() {
 /// A will goes out when its client's transport is cut, not when it disconnects cleanly.
 #[test]
 fn will_is_published_on_a_cut_not_on_disconnect() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut net = Network::new(BrokerConfig::default());
         let watcher = net.add(ClientConfig::default());
         let dying = net.add(ClientConfig::default());
@@ -180,7 +180,7 @@ fn will_is_published_on_a_cut_not_on_disconnect() {
 /// each, when it comes back; its subscription survived.
 #[test]
 fn persistent_session_gets_what_was_published_while_away() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut net = Network::new(BrokerConfig::default());
         let sub = net.add(ClientConfig::default());
         let publisher = net.add(ClientConfig::default());

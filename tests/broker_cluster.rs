@@ -2,6 +2,7 @@
 //! each reports the filters it gains and loses subscribers for, forwards what a peer wants
 //! to that peer once and never back, and hands a session over when its client reconnects on
 //! another broker. The test plays the cluster driver.
+#![cfg(feature = "v5")]
 
 mod common;
 

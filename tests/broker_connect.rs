@@ -5,6 +5,7 @@
 //! Enhanced authentication and re-authentication are tested in `broker_auth.rs`, Response
 //! Information in `broker_response_information.rs`. 3.1.1 MQTT-7.0.0-1 (a server that
 //! bridges) is outside the core.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -19,7 +20,7 @@ use mqtt_sansio::{
     ProtocolVersion, QoS, UsageError,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 
@@ -69,7 +70,7 @@ fn authenticating() -> BrokerConfig {
 fn three_versions_connect_side_by_side_each_answered_in_its_own() {
     let mut h = Harness::new(BrokerConfig::default());
     let mut conns = Vec::new();
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let conn = h.open(version);
         h.send(
             conn,
@@ -86,7 +87,7 @@ fn three_versions_connect_side_by_side_each_answered_in_its_own() {
     );
     let events = h.events();
     assert_eq!(events.len(), 3, "{events:?}");
-    for (event, version) in events.iter().zip(VERSIONS) {
+    for (event, &version) in events.iter().zip(VERSIONS) {
         let (client_id, got, session_present) = connected_event(std::slice::from_ref(event));
         assert_eq!(
             (client_id, got, session_present),
@@ -279,10 +280,7 @@ fn v3_empty_client_id_that_may_not_be_empty_is_refused_with_0x02() {
 #[test]
 fn client_ids_of_23_letters_and_digits_are_accepted() {
     let mut h = Harness::new(BrokerConfig::default());
-    for (version, id) in VERSIONS
-        .into_iter()
-        .zip(["a", "0123456789abcdefghijKLM", "Z9"])
-    {
+    for (&version, id) in VERSIONS.iter().zip(["a", "0123456789abcdefghijKLM", "Z9"]) {
         h.connect(version, id);
         let (client_id, _, _) = connected_event(&h.events());
         assert_eq!(client_id, id);
@@ -297,8 +295,8 @@ fn client_ids_of_23_letters_and_digits_are_accepted() {
 /// v5:MQTT-3.14.4-2, v5:MQTT-3.14.0-1
 #[test]
 fn session_takeover_closes_the_old_connection_with_0x8e_in_v5() {
-    for old_version in VERSIONS {
-        for new_version in VERSIONS {
+    for &old_version in VERSIONS {
+        for &new_version in VERSIONS {
             let mut h = Harness::new(BrokerConfig::default());
             let old = h.connect(old_version, "same");
             h.events();
@@ -338,7 +336,7 @@ fn session_takeover_closes_the_old_connection_with_0x8e_in_v5() {
 /// conformance: v311:MQTT-3.1.4-3, v5:MQTT-3.1.4-4, v5:MQTT-3.1.2-5
 #[test]
 fn takeover_with_clean_start_0_keeps_the_session() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (old, _, _) = h.resume(version, "same", 60);
         h.subscribe(old, "t", QoS::AtMostOnce);
@@ -378,7 +376,7 @@ fn refused_connect_gets_the_code_of_its_version_and_is_closed() {
         (ConnectReasonCode::BadUserNameOrPassword, 0x04),
         (ConnectReasonCode::NotAuthorized, 0x05),
     ];
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for (code, return_code) in codes {
             let mut h = Harness::new(authenticating());
             let conn = h.open(version);
@@ -495,7 +493,7 @@ fn refusal_says_session_present_0_even_with_a_stored_session() {
 /// conformance: v311:MQTT-3.1.4-5, v5:MQTT-3.1.4-6
 #[test]
 fn nothing_after_a_refused_connect_is_processed() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(authenticating());
         let conn = h.open(version);
         let mut message = common::broker::publish("r", b"kept", QoS::AtMostOnce, 0);
@@ -527,7 +525,7 @@ fn nothing_after_a_refused_connect_is_processed() {
 /// conformance: v311:MQTT-3.1.4-4, v5:MQTT-3.1.4-5
 #[test]
 fn driver_accepts_a_connect_later() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(authenticating());
         let conn = h.open(version);
         h.send(conn, connect_packet(version, "who"));
@@ -554,7 +552,7 @@ fn driver_accepts_a_connect_later() {
 /// conformance: v311:MQTT-3.8.4-1, v5:MQTT-3.8.4-1
 #[test]
 fn packets_pipelined_behind_an_accepted_connect_are_handled() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(authenticating());
         let conn = h.open(version);
         let id = h.next_id(conn);

@@ -4,6 +4,7 @@
 //! rule covers it, and no substitution of a Client Identifier or User Name that holds `+`,
 //! `#` or `/`; deciding never allocates. The last tests run it inside the broker core, on the
 //! virtual-time harness.
+#![cfg(feature = "v5")]
 
 mod common;
 

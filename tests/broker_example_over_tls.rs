@@ -85,6 +85,7 @@ fn qos_1_message_arrives_over_tls_v311() {
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn qos_1_message_arrives_over_tls_v5() {
     message_arrives_over_tls("mqttv5");
 }

@@ -6,6 +6,7 @@
 //! than the kernel's socket buffers pile up gets every message once it reads again (the loop
 //! waits for WRITABLE while TLS and WebSocket hold bytes). A graceful stop ends a `wss://` connection
 //! politely: DISCONNECT, then a close frame, then TLS close_notify.
+#![cfg(feature = "v5")]
 
 #[path = "common/broker_server.rs"]
 mod broker_server;

@@ -59,6 +59,7 @@ fn messages_wait_for_returning_subscriber_v311() {
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn messages_wait_for_returning_subscriber_v5() {
     messages_wait_for_returning_subscriber("mqttv5");
 }

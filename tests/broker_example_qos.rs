@@ -64,16 +64,19 @@ fn qos_2_message_arrives_v311() {
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn qos_0_message_arrives_v5() {
     message_arrives("mqttv5", 0);
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn qos_1_message_arrives_v5() {
     message_arrives("mqttv5", 1);
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn qos_2_message_arrives_v5() {
     message_arrives("mqttv5", 2);
 }

@@ -41,6 +41,7 @@ fn later_subscriber_gets_retained_message_v311() {
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn later_subscriber_gets_retained_message_v5() {
     later_subscriber_gets_retained("mqttv5");
 }

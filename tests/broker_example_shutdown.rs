@@ -1,6 +1,7 @@
 //! A graceful stop of the broker example tells a connected MQTT 5.0 client why: it receives
 //! DISCONNECT Server shutting down (0x8B) before the connection closes, and the stop returns
 //! without error.
+#![cfg(feature = "v5")]
 
 #[path = "common/broker_server.rs"]
 mod broker_server;

@@ -58,6 +58,7 @@ fn will_published_when_client_killed_v311() {
 }
 
 #[test]
+#[cfg(feature = "v5")]
 fn will_published_when_client_killed_v5() {
     will_published_when_client_killed("mqttv5");
 }

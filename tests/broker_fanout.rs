@@ -2,6 +2,7 @@
 //! to for it alone (its version, RETAIN as its options say, its Subscription Identifier,
 //! the Message Expiry left), whether the broker wrote them from the head it keeps for plain
 //! QoS 0 deliveries or encoded them one by one.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! How the broker reads its connections' bytes: one working decoder serves every connection,
 //! and each connection keeps only the bytes it has not yet had decoded. Packets cut anywhere
 //! and interleaved across connections come out whole, in order, on the right connection.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -12,7 +13,7 @@ use mqtt_sansio::{BrokerConfig, Packet, ProtocolVersion, QoS};
 /// one at a time and interleaved: each gets its CONNACK, SUBACK and the other's message.
 #[test]
 fn packets_cut_into_single_bytes_and_interleaved_are_read_whole() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut harness = Harness::new(BrokerConfig::default());
         let conns = [harness.open(version), harness.open(version)];
         let streams: Vec<Vec<u8>> = conns

@@ -1,6 +1,7 @@
 //! Keep Alive on the broker: a silent client is closed one and a half Keep Alives after its
 //! last packet, any packet restarts that clock, PINGREQ is answered, and a 5.0 client's Keep
 //! Alive is capped by the broker's maximum (Server Keep Alive).
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -9,7 +10,7 @@ use common::hex;
 use mqtt_sansio::broker::{CloseReason, Event};
 use mqtt_sansio::{BrokerConfig, ConnectReasonCode, PingReq, ProtocolVersion, QoS};
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 
 /// Connects `client_id` with `keep_alive` seconds at the current time; returns the connection
@@ -73,7 +74,7 @@ fn assert_timed_out(h: &mut Harness, conn: Conn, version: ProtocolVersion) {
 /// conformance: v311:MQTT-3.1.2-24, v5:MQTT-3.1.2-22
 #[test]
 fn silent_client_is_closed_after_one_and_a_half_keep_alives() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         advance_to(&mut h, 1_000);
         let (conn, _) = connect_keep_alive(&mut h, version, "c", 10);
@@ -112,7 +113,7 @@ fn silent_client_is_closed_after_one_and_a_half_keep_alives() {
 /// conformance: v311:MQTT-3.1.2-24, v5:MQTT-3.1.2-22, v311:MQTT-3.12.4-1, v5:MQTT-3.12.4-1
 #[test]
 fn any_packet_restarts_the_keep_alive_clock() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (conn, _) = connect_keep_alive(&mut h, version, "c", 10);
         advance_to(&mut h, 14_000);
@@ -130,7 +131,7 @@ fn any_packet_restarts_the_keep_alive_clock() {
 /// Keep Alive 0 turns the mechanism off: the broker never closes the client for silence.
 #[test]
 fn keep_alive_0_is_never_enforced() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (conn, _) = connect_keep_alive(&mut h, version, "c", 0);
         assert_eq!(

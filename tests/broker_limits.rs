@@ -2,6 +2,7 @@
 //! session, Maximum QoS, Retain Available, wildcard / shared subscription / Subscription
 //! Identifier availability, topic levels, and the per-session queue bounds in messages and
 //! bytes with their counts in `stats()`.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -20,7 +21,7 @@ use mqtt_sansio::{
     Subscription, Unsubscribe, UsageError, Will,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 const V31: ProtocolVersion = ProtocolVersion::V3_1;
@@ -57,7 +58,7 @@ fn assert_disconnected(
 /// conformance: v5:MQTT-4.13.1-1, v311:MQTT-4.8.0-1
 #[test]
 fn inbound_packet_above_the_maximum_packet_size_ends_the_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig {
             max_packet_size: 100,
             ..BrokerConfig::default()
@@ -296,7 +297,7 @@ fn v31_refused_subscription_is_not_left_unanswered() {
 /// supported (0x9B), 3.x a close.
 #[test]
 fn publish_above_the_maximum_qos_ends_the_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig {
             maximum_qos: QoS::AtLeastOnce,
             ..BrokerConfig::default()
@@ -355,7 +356,7 @@ fn v5_will_retain_without_retain_available_is_refused_0x9a() {
 /// DISCONNECT Retain not supported (0x9A), 3.x a close.
 #[test]
 fn retained_publish_without_retain_available_ends_the_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig {
             retain_available: false,
             ..BrokerConfig::default()
@@ -450,7 +451,7 @@ fn v5_subscription_identifier_when_unavailable_is_0xa1() {
 /// Topic Name invalid (0x90), a 3.x one the usual PUBACK; a filter that deep is refused.
 #[test]
 fn topics_deeper_than_the_maximum_are_not_routed() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig {
             max_topic_levels: 3,
             ..BrokerConfig::default()
@@ -479,7 +480,7 @@ fn topics_deeper_than_the_maximum_are_not_routed() {
 /// counted; the kept ones arrive in order on resume.
 #[test]
 fn offline_queue_is_bounded_in_messages() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig {
             max_queued_messages: 3,
             ..BrokerConfig::default()
@@ -582,8 +583,8 @@ fn packets_larger_than_the_drivers_buffer_go_out_in_pieces() {
     let mut h = Harness::new(BrokerConfig::default());
     h.set_buffer_size(7);
     let subscribers: Vec<_> = VERSIONS
-        .into_iter()
-        .map(|version| {
+        .iter()
+        .map(|&version| {
             let conn = h.connect(version, &format!("s{}", version.level()));
             h.subscribe(conn, "t/#", QoS::AtLeastOnce);
             conn

@@ -65,6 +65,7 @@
 //!   messages forwarded on the subscription, not of retained messages sent when it is made).
 //!
 //! `PROPTEST_CASES` sets the case count (128 by default).
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! publish (exactly once for QoS 2), the flows it runs towards subscribers, re-sending with
 //! DUP and PUBREL on session resume, the client's Receive Maximum respected and the broker's
 //! own enforced.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -13,7 +14,7 @@ use mqtt_sansio::{
     PubComp, PubRec, PubRel, QoS,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 
@@ -50,7 +51,7 @@ fn subscriber(h: &mut Harness, version: ProtocolVersion, client_id: &str) -> Con
 /// v5:MQTT-4.3.2-4, v5:MQTT-4.3.2-5, v311:MQTT-4.3.2-2
 #[test]
 fn inbound_qos1_is_acknowledged_with_puback_and_forwarded_each_time() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = subscriber(&mut h, V311, "sub");
         let publisher = h.connect(version, "pub");
@@ -76,7 +77,7 @@ fn inbound_qos1_is_acknowledged_with_puback_and_forwarded_each_time() {
 /// v5:MQTT-4.3.3-10, v5:MQTT-4.3.3-11, v5:MQTT-4.3.3-12, v311:MQTT-2.3.1-6, v5:MQTT-2.2.1-5
 #[test]
 fn inbound_qos2_is_forwarded_exactly_once_until_pubrel() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = subscriber(&mut h, V5, "sub");
         let publisher = h.connect(version, "pub");
@@ -105,7 +106,7 @@ fn inbound_qos2_is_forwarded_exactly_once_until_pubrel() {
 /// conformance: v311:MQTT-4.3.3-2, v5:MQTT-4.3.3-10, v311:MQTT-4.1.0-1, v5:MQTT-4.4.0-1
 #[test]
 fn inbound_qos2_state_survives_a_reconnect() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = subscriber(&mut h, V311, "sub");
         let (publisher, _, _) = h.resume(version, "pub", 600);
@@ -149,7 +150,7 @@ fn pubrel_for_an_unknown_identifier_is_completed() {
 /// conformance: v311:MQTT-3.3.1-3, v5:MQTT-3.3.1-3
 #[test]
 fn incoming_dup_is_not_copied_to_subscribers() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = subscriber(&mut h, version, "sub");
         let publisher = h.connect(V311, "pub");
@@ -177,7 +178,7 @@ fn incoming_dup_is_not_copied_to_subscribers() {
 /// v5:MQTT-4.3.2-2, v5:MQTT-4.3.2-3, v311:MQTT-4.3.1-1, v5:MQTT-4.3.1-1, v5:MQTT-4.4.0-1
 #[test]
 fn outbound_qos1_flow_uses_free_identifiers_until_puback() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = subscriber(&mut h, version, "sub");
         let publisher = h.connect(V311, "pub");
@@ -227,7 +228,7 @@ fn outbound_qos1_flow_uses_free_identifiers_until_puback() {
 /// v5:MQTT-4.3.3-4, v5:MQTT-4.3.3-5, v311:MQTT-2.3.1-6, v5:MQTT-2.2.1-5
 #[test]
 fn outbound_qos2_flow_goes_publish_pubrec_pubrel_pubcomp() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = subscriber(&mut h, version, "sub");
         let publisher = h.connect(V311, "pub");
@@ -418,7 +419,7 @@ fn v5_client_receive_maximum_holds_back_the_rest_in_order() {
 /// conformance: v311:MQTT-4.6.0-6
 #[test]
 fn max_inflight_holds_back_the_rest_in_every_version() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig {
             max_inflight: 2,
             ..BrokerConfig::default()

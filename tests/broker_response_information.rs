@@ -2,6 +2,7 @@
 //! `BrokerConfig::response_information` set, a 5.0 client that asks for it gets the prefix
 //! followed by its Client Identifier in CONNACK; one that does not ask, a 3.x client, and a
 //! broker without the option send none.
+#![cfg(feature = "v5")]
 
 mod common;
 

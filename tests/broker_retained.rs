@@ -1,6 +1,7 @@
 //! Retained messages on the broker: stored per topic (the latest one), sent with RETAIN set
 //! to new subscriptions per Retain Handling, cleared by an empty payload, untouched by
 //! non-retained messages, kept beyond sessions, and expired while stored.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -12,7 +13,7 @@ use mqtt_sansio::{
     SubscriptionOptions,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 
@@ -22,7 +23,7 @@ const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 /// v5:MQTT-3.3.1-9, v311:MQTT-3.8.4-6, v5:MQTT-3.8.4-8
 #[test]
 fn retained_message_goes_to_later_subscriptions_with_retain_set() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(V311, "pub");
         h.send(
@@ -59,7 +60,7 @@ fn retained_message_goes_to_later_subscriptions_with_retain_set() {
 /// conformance: v311:MQTT-3.3.1-7, v5:MQTT-3.3.1-5
 #[test]
 fn new_retained_message_replaces_the_old() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(version, "pub");
         h.send(
@@ -87,7 +88,7 @@ fn new_retained_message_replaces_the_old() {
 /// conformance: v311:MQTT-3.3.1-10, v311:MQTT-3.3.1-11, v5:MQTT-3.3.1-6, v5:MQTT-3.3.1-7
 #[test]
 fn empty_retained_message_clears_and_is_forwarded() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(version, "pub");
         h.send(
@@ -121,7 +122,7 @@ fn empty_retained_message_clears_and_is_forwarded() {
 /// conformance: v311:MQTT-3.3.1-12, v5:MQTT-3.3.1-8
 #[test]
 fn non_retained_message_leaves_the_retained_one() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(version, "pub");
         h.send(
@@ -145,7 +146,7 @@ fn non_retained_message_leaves_the_retained_one() {
 /// conformance: v311:MQTT-3.8.4-3, v5:MQTT-3.8.4-4, v5:MQTT-3.3.1-9
 #[test]
 fn resubscribing_sends_the_retained_messages_again() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(version, "pub");
         h.send(
@@ -200,7 +201,7 @@ fn v5_retain_handling_0_1_2() {
 /// conformance: v311:MQTT-4.7.2-1, v5:MQTT-4.7.2-1, v311:MQTT-3.3.1-6
 #[test]
 fn retained_messages_match_filters_by_the_usual_rules() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(V5, "pub");
         for topic in ["$SYS/x", "a/b", "a/b/c", "b"] {
@@ -232,7 +233,7 @@ fn retained_messages_match_filters_by_the_usual_rules() {
 /// conformance: v311:MQTT-3.1.2-7
 #[test]
 fn retained_messages_outlive_the_publishers_session() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(version, "pub");
         h.send(

@@ -8,6 +8,7 @@
 //! are tested in `broker_topic_alias.rs`. A QoS 2 delivery to a shared subscription member stays with it (v5:MQTT-4.8.2-4,
 //! v5:MQTT-4.8.2-5); what a member that goes hands to the other members is tested in
 //! `broker_shared.rs`.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -25,7 +26,7 @@ use mqtt_sansio::{
     SubscriptionOptions, Unsubscribe,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 const V31: ProtocolVersion = ProtocolVersion::V3_1;
@@ -68,7 +69,7 @@ fn wildcards_match_by_the_rules() {
         ("a/b", &["a/b"]),
         ("+/b", &["a/b", "A/b"]),
     ];
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let subscribers: Vec<Conn> = cases
             .iter()
@@ -94,7 +95,7 @@ fn wildcards_match_by_the_rules() {
 /// conformance: v311:MQTT-4.7.2-1, v5:MQTT-4.7.2-1
 #[test]
 fn dollar_topics_are_not_matched_by_leading_wildcards() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let filters = ["#", "+/clients", "+/+", "$SYS/#", "$SYS/+", "$SYS/clients"];
         let subscribers: Vec<Conn> = filters
@@ -129,7 +130,7 @@ fn dollar_topics_are_not_matched_by_leading_wildcards() {
 /// conformance: v311:MQTT-4.7.3-4, v5:MQTT-4.7.3-4
 #[test]
 fn matching_compares_exactly_without_normalisation() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let composed = "caf\u{e9}";
         let decomposed = "cafe\u{301}";
@@ -206,7 +207,7 @@ fn v5_overlapping_subscriptions_deliver_once_with_every_subscription_identifier(
 /// conformance: v311:MQTT-3.8.4-3, v5:MQTT-3.8.4-3
 #[test]
 fn same_filter_replaces_the_subscription() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = h.connect(version, "sub");
         let v5 = version.is_v5();
@@ -307,7 +308,7 @@ fn retain_flag_is_cleared_unless_retain_as_published() {
 /// v5:MQTT-3.2.2-10
 #[test]
 fn qos_is_downgraded_to_the_granted_maximum() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let publisher = h.connect(V311, "pub");
         for granted_qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
@@ -401,7 +402,7 @@ fn suback_answers_each_subscribe_with_its_id_and_codes_in_order() {
 /// v311:MQTT-2.3.1-7
 #[test]
 fn unsubscribe_deletes_exact_filters_and_is_always_answered() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = h.connect(version, "sub");
         h.subscribe(sub, "a/b", QoS::AtMostOnce);
@@ -461,7 +462,7 @@ fn unsubscribe_finishes_deliveries_already_started() {
 /// conformance: v311:MQTT-4.6.0-5, v311:MQTT-4.6.0-6, v5:MQTT-4.6.0-5, v5:MQTT-4.6.0-6
 #[test]
 fn one_publishers_messages_keep_their_order() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = h.connect(version, "sub");
         h.subscribe(sub, "#", QoS::ExactlyOnce);
@@ -903,7 +904,7 @@ fn policy_refusals_use_each_versions_codes() {
 /// The driver's own messages reach local subscribers, retained only with RETAIN set.
 #[test]
 fn driver_publish_reaches_subscribers() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let sub = h.connect(version, "sub");
         h.subscribe(sub, "$SYS/#", QoS::AtLeastOnce);

@@ -1,6 +1,7 @@
 //! Sessions on the broker: Clean Start / Clean Session, Session Present, what a stored session
 //! keeps while its client is away, and when it ends (Session Expiry 0, finite, never; a 3.x
 //! session kept as long as the broker allows).
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -10,7 +11,7 @@ use mqtt_sansio::{
     BrokerConfig, ConnectReasonCode, Disconnect, DisconnectReasonCode, Packet, ProtocolVersion, QoS,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 const V31: ProtocolVersion = ProtocolVersion::V3_1;
@@ -34,7 +35,7 @@ fn disconnect(h: &mut Harness, conn: common::broker::Conn) {
 /// v311:MQTT-3.1.4-3, v5:MQTT-3.1.4-4
 #[test]
 fn clean_start_1_discards_the_stored_session() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (conn, _, _) = h.resume(version, "c", 600);
         h.subscribe(conn, "t", QoS::AtLeastOnce);
@@ -54,7 +55,7 @@ fn clean_start_1_discards_the_stored_session() {
 /// v5:MQTT-3.2.2-3, v311:MQTT-4.1.0-1, v5:MQTT-3.1.2-23, v5:MQTT-4.5.0-1, v311:MQTT-4.5.0-1
 #[test]
 fn clean_start_0_resumes_the_session_and_gets_what_came_meanwhile() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (conn, session_present, _) = h.resume(version, "c", 600);
         assert!(!session_present);
@@ -84,7 +85,7 @@ fn clean_start_0_resumes_the_session_and_gets_what_came_meanwhile() {
 /// conformance: v311:MQTT-3.2.2-3, v5:MQTT-3.1.2-6, v5:MQTT-3.2.2-3, v311:MQTT-3.1.2-4
 #[test]
 fn clean_start_0_without_a_session_creates_one() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (conn, session_present, _) = h.resume(version, "c", 600);
         assert!(!session_present, "{version}");
@@ -120,7 +121,7 @@ fn v31_connack_of_a_resumed_session_has_no_flag() {
 /// conformance: v311:MQTT-4.1.0-2, v5:MQTT-4.1.0-1, v5:MQTT-4.1.0-2
 #[test]
 fn a_session_without_expiry_lasts_as_long_as_its_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let conn = h.connect(version, "c");
         h.subscribe(conn, "t", QoS::AtLeastOnce);
@@ -259,7 +260,7 @@ fn session_state_is_keyed_by_client_id() {
 /// resumption to the driver.
 #[test]
 fn resumed_session_with_nothing_pending_gets_only_connack() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let (conn, _, _) = h.resume(version, "c", 600);
         h.subscribe(conn, "t", QoS::AtLeastOnce);

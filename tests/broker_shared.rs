@@ -6,6 +6,7 @@
 //!
 //! The round robin among 5.0 members, the granted QoS and the refusal of a message are tested
 //! in `broker_routing.rs`.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! driver's code, 3.x and unconnected: closed without a word), `Broker::shutdown` ends all with
 //! Server shutting down (0x8B); wills fire as for any end the client did not ask for, and
 //! sessions that outlive their connection stay for the snapshot.
+#![cfg(feature = "v5")]
 
 mod common;
 

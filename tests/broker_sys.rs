@@ -1,5 +1,6 @@
 //! `$SYS/` counters: what `Stats::sys_topics` gives a driver to publish through
 //! `Broker::publish`, who gets them, and that their values say what happened.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! client's Topic Alias Maximum; the first delivery sets the alias with the topic, later ones
 //! use it with an empty topic; no alias is reassigned, and a new connection starts afresh.
 //! (Inbound aliases are tested in `broker_routing.rs`.)
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! payloads on both sides of `SHARED_PAYLOAD_MIN`, every QoS, 3.1.1 and 5.0 (Subscription
 //! Identifiers, Topic Aliases, Message Expiry), and buffers smaller than one packet. Large
 //! payloads are shared with the stored message, not copied.
+#![cfg(feature = "v5")]
 
 mod common;
 

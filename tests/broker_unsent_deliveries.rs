@@ -6,6 +6,7 @@
 //!
 //! These tests feed several inputs before the driver writes anything, as a driver that reads
 //! every ready socket before writing does.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! Alive, protocol error, takeover), discarded by a normal DISCONNECT, published on a 5.0
 //! DISCONNECT 0x04; the 5.0 Will Delay Interval (cancelled by a reconnect, cut short by the
 //! session's end) and the will's properties.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -12,7 +13,7 @@ use mqtt_sansio::{
     MessageProperties, PayloadFormat, ProtocolVersion, QoS, Will,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 
@@ -74,7 +75,7 @@ fn delayed_will(client_id: &str, expiry: u32, delay: u32) -> Connect {
 /// v5:MQTT-3.1.2-14
 #[test]
 fn will_is_published_when_the_socket_drops() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let watcher = watcher(&mut h);
         let dying = connected(
@@ -103,7 +104,7 @@ fn will_is_published_when_the_socket_drops() {
 /// conformance: v311:MQTT-3.1.2-17, v5:MQTT-3.1.2-15
 #[test]
 fn will_with_will_retain_is_published_retained() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let dying = connected(
             &mut h,
@@ -132,7 +133,7 @@ fn will_with_will_retain_is_published_retained() {
 /// v5:MQTT-3.1.2-8
 #[test]
 fn disconnect_discards_the_will() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let watcher = watcher(&mut h);
         let polite = connected(
@@ -160,7 +161,7 @@ fn disconnect_discards_the_will() {
 /// conformance: v311:MQTT-3.1.2-12
 #[test]
 fn no_will_flag_no_will() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let watcher = h.connect(V5, "watcher");
         h.subscribe(watcher, "#", QoS::ExactlyOnce);
@@ -204,7 +205,7 @@ fn v5_disconnect_with_will_message_publishes_it() {
 /// conformance: v311:MQTT-3.1.2-8, v311:MQTT-3.1.2-10, v5:MQTT-3.1.2-8, v5:MQTT-3.1.2-10
 #[test]
 fn will_is_published_when_the_broker_closes_the_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(BrokerConfig::default());
         let watcher = watcher(&mut h);
         let mut connect = with_will(

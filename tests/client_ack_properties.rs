@@ -2,6 +2,7 @@
 //! Reason String or User Property, so that no ack or AUTH it writes can exceed the server's
 //! Maximum Packet Size because of them. Each is the four-byte form (or, for AUTH, its method
 //! and data alone), even when the server allows only small packets.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -13,6 +13,7 @@
 //! that installs itself as the global allocator of this test binary). Its counters are per
 //! thread, so tests running in parallel do not disturb each other's measurements; what is
 //! built inside [`opt_out`] is not counted.
+#![cfg(feature = "v5")]
 
 use allocation_counter::{AllocationInfo, measure, opt_out};
 use bytes::{Bytes, BytesMut};

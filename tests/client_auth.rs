@@ -1,5 +1,6 @@
 //! MQTT 5.0 enhanced authentication: the AUTH exchange before CONNACK, re-authentication on
 //! an open connection, and what the client does when the server breaks the exchange.
+#![cfg(feature = "v5")]
 
 mod common;
 

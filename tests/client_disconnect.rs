@@ -1,6 +1,7 @@
 //! Ending a connection: the application's DISCONNECT, the server's DISCONNECT, a broken
 //! transport, what of the session survives each, and a client that ignores everything once
 //! the connection has ended.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -18,7 +19,7 @@ use mqtt_sansio::{
     UnsubscribeProperties, UsageError, UserProperty,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 
 /// A plain DISCONNECT with this reason code.
@@ -66,7 +67,7 @@ fn disconnected_and_dropped(events: Vec<Event>) -> (mqtt_sansio::Disconnected, V
 /// conformance: v311:MQTT-3.14.4-1, v311:MQTT-3.14.4-2, v5:MQTT-3.14.4-1, v5:MQTT-3.14.4-2
 #[test]
 fn disconnect_writes_the_queue_then_disconnect_then_nothing() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             queue_while_offline: true,
             ..ClientConfig::default()
@@ -156,7 +157,7 @@ fn disconnect_writes_the_queue_then_disconnect_then_nothing() {
 /// conformance: v5:MQTT-3.14.4-1, v311:MQTT-3.14.4-2
 #[test]
 fn disconnect_after_a_packet_written_in_part_finishes_it_first() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         h.client
             .publish(h.now, message("t", &[9; 100], QoS::AtMostOnce))
@@ -428,7 +429,7 @@ fn server_disconnect_ends_the_connection_with_its_reason() {
 /// same loss changes nothing.
 #[test]
 fn transport_loss_ends_the_connection_once() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for connected in [false, true] {
             let mut h = Harness::new(ClientConfig::default());
             h.connect(ConnectOptions::new(version, "c").unwrap());
@@ -456,7 +457,7 @@ fn transport_loss_ends_the_connection_once() {
 /// left to write it to.
 #[test]
 fn nothing_left_to_write_after_transport_loss_mid_packet() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         h.client
             .publish(h.now, message("t", &[1; 100], QoS::AtMostOnce))
@@ -477,7 +478,7 @@ fn nothing_left_to_write_after_transport_loss_mid_packet() {
 /// conformance: v5:MQTT-3.1.2-23, v311:MQTT-3.1.2-4, v5:MQTT-4.4.0-1, v311:MQTT-4.4.0-1
 #[test]
 fn resumed_session_keeps_flows_and_requests() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for by_client in [false, true] {
             let mut h = Harness::new(ClientConfig::default());
             h.connect_with(
@@ -599,7 +600,7 @@ fn resumed_session_keeps_flows_and_requests() {
 /// are answered.
 #[test]
 fn unanswered_requests_outlive_a_session_that_ends() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let sub = h
             .client
@@ -664,7 +665,7 @@ fn after_disconnected_every_input_is_a_no_op() {
         }),
         ("refused", |_| {}),
     ];
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for (name, end) in endings {
             let mut h = Harness::new(ClientConfig::default());
             h.connect(ConnectOptions::new(version, "c").unwrap());

@@ -85,8 +85,8 @@ fn pair_exchanges_messages(publisher: ProtocolVersion, subscriber: ProtocolVersi
 
 #[test]
 fn every_version_pair_exchanges_messages_at_every_qos() {
-    for publisher in ProtocolVersion::ALL {
-        for subscriber in ProtocolVersion::ALL {
+    for &publisher in ProtocolVersion::ALL {
+        for &subscriber in ProtocolVersion::ALL {
             pair_exchanges_messages(publisher, subscriber);
         }
     }

@@ -1,5 +1,6 @@
 //! Keep Alive: when the client sends PINGREQ, when it gives the server up for dead, and the
 //! exact deadlines `poll_timeout` reports on the way.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -12,7 +13,7 @@ use mqtt_sansio::{
     ProtocolVersion, PubAck, QoS,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 /// A configuration whose ping timeout (3 s) is shorter than the Keep Alive the tests use.
 fn config() -> ClientConfig {
@@ -54,7 +55,7 @@ fn advance_to(h: &mut Harness, millis: u64) {
 /// conformance: v311:MQTT-3.1.2-23, v5:MQTT-3.1.2-20
 #[test]
 fn pingreq_one_keep_alive_after_the_last_packet_sent() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = connected(version, 5, 2_000);
         assert_eq!(deadline(&h), Some(5_000), "MQTT {version}");
         advance_to(&mut h, 4_999);
@@ -78,7 +79,7 @@ fn pingreq_one_keep_alive_after_the_last_packet_sent() {
 /// conformance: v311:MQTT-3.1.2-23, v5:MQTT-3.1.2-20
 #[test]
 fn packets_sent_postpone_the_pingreq_and_packets_received_do_not() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = connected(version, 5, 0);
         advance_to(&mut h, 3_000);
         h.client
@@ -113,7 +114,7 @@ fn packets_sent_postpone_the_pingreq_and_packets_received_do_not() {
 /// conformance: v311:MQTT-3.1.2-23, v5:MQTT-3.1.2-20
 #[test]
 fn no_packet_within_the_ping_timeout_ends_the_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = connected(version, 5, 0);
         advance_to(&mut h, 5_000);
         assert_eq!(h.sent(), [Packet::PingReq(PingReq)]);
@@ -140,7 +141,7 @@ fn any_packet_after_pingreq_shows_the_server_alive() {
         |h| h.receive(incoming("t", b"x", QoS::AtMostOnce, 1)),
         |h| h.receive(PubAck::new(PacketId::new(77).unwrap())),
     ];
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for (index, answer) in answers.iter().enumerate() {
             let mut h = connected(version, 5, 0);
             advance_to(&mut h, 5_000);
@@ -163,7 +164,7 @@ fn any_packet_after_pingreq_shows_the_server_alive() {
 /// server alive until its last byte arrives.
 #[test]
 fn a_partial_packet_does_not_clear_the_ping_deadline() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = connected(version, 5, 0);
         advance_to(&mut h, 5_000);
         assert_eq!(h.sent(), [Packet::PingReq(PingReq)]);
@@ -185,7 +186,7 @@ fn a_partial_packet_does_not_clear_the_ping_deadline() {
 /// connection stays idle, and no ping timeout.
 #[test]
 fn keep_alive_0_sends_no_pingreq() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = connected(version, 0, 1_000);
         assert_eq!(deadline(&h), None, "MQTT {version}");
         for _ in 0..24 {
@@ -243,7 +244,7 @@ fn server_keep_alive_replaces_ours() {
 /// for an answer, and none once the connection has ended.
 #[test]
 fn poll_timeout_names_each_deadline_exactly() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             connect_timeout: Duration::from_secs(4),
             ping_timeout: Duration::from_millis(1_500),
@@ -285,7 +286,7 @@ fn poll_timeout_names_each_deadline_exactly() {
 /// PINGREQ waiting for its answer is not repeated by early calls.
 #[test]
 fn early_or_spurious_handle_timeout_calls_are_no_ops() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(config());
         for millis in [0, 0, 10, 5_000] {
             h.advance(millis);
@@ -334,7 +335,7 @@ fn early_or_spurious_handle_timeout_calls_are_no_ops() {
 /// conformance: v311:MQTT-3.1.2-23, v5:MQTT-3.1.2-20
 #[test]
 fn gap_between_packets_sent_never_exceeds_keep_alive() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             ping_timeout: Duration::from_secs(10),
             ..ClientConfig::default()

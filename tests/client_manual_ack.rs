@@ -12,7 +12,7 @@ use mqtt_sansio::{
     PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, UsageError,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 const MANUAL: ClientConfig = ClientConfig {
     manual_acks: true,
@@ -36,7 +36,7 @@ fn dup(publish: &Publish) -> Publish {
 /// v5:MQTT-4.3.3-11
 #[test]
 fn acknowledgements_wait_for_the_application() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(MANUAL, version);
         let one = incoming("t", b"1", QoS::AtLeastOnce, 1);
         h.receive(one.clone());
@@ -67,7 +67,7 @@ fn acknowledgements_wait_for_the_application() {
 /// conformance: v311:MQTT-4.6.0-2, v5:MQTT-4.6.0-2, v311:MQTT-4.6.0-3, v5:MQTT-4.6.0-3
 #[test]
 fn out_of_order_acks_go_out_in_arrival_order() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(MANUAL, version);
         let arrivals = [
             (7, QoS::AtLeastOnce),
@@ -107,7 +107,7 @@ fn out_of_order_acks_go_out_in_arrival_order() {
 /// received, already acknowledged, or with manual acknowledgement off.
 #[test]
 fn ack_of_an_identifier_awaiting_none_is_refused() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(MANUAL, version);
         assert_eq!(h.client.ack(pid(4)), Err(UsageError::NotAwaitingAck(4)));
         h.receive(incoming("t", b"1", QoS::AtLeastOnce, 4));
@@ -133,7 +133,7 @@ fn ack_of_an_identifier_awaiting_none_is_refused() {
 /// conformance: v5:MQTT-4.3.3-10, v311:MQTT-4.3.3-2
 #[test]
 fn a_redelivery_of_an_unacknowledged_message_is_not_delivered_twice() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(MANUAL, version);
         for (id, qos) in [(1, QoS::AtLeastOnce), (2, QoS::ExactlyOnce)] {
             let message = incoming("t", b"m", qos, id);
@@ -161,7 +161,7 @@ fn a_redelivery_of_an_unacknowledged_message_is_not_delivered_twice() {
 /// conformance: v311:MQTT-4.4.0-1, v5:MQTT-4.4.0-1, v5:MQTT-4.3.3-10, v311:MQTT-4.3.3-2
 #[test]
 fn a_held_message_redelivered_on_a_resumed_session_is_not_delivered_twice() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(MANUAL);
         h.connect_with(
             keep_session(version),
@@ -200,7 +200,7 @@ fn a_held_message_redelivered_on_a_resumed_session_is_not_delivered_twice() {
 /// the connection, with DISCONNECT 0x93 in 5.0.
 #[test]
 fn unacknowledged_qos1_messages_count_against_our_receive_maximum() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             receive_maximum: NonZeroU16::new(2).unwrap(),
             ..MANUAL
@@ -241,7 +241,7 @@ fn unacknowledged_qos1_messages_count_against_our_receive_maximum() {
 /// conformance: v5:MQTT-4.3.2-5, v311:MQTT-4.3.2-2
 #[test]
 fn an_identifier_acked_before_a_reconnect_is_free_for_a_new_message_after_it() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(MANUAL);
         h.connect_with(
             keep_session(version),

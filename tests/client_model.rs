@@ -1168,7 +1168,7 @@ fn fixed_setup(version: ProtocolVersion, persistent: bool, acks: Option<AckMode>
 /// conformance: v5:MQTT-3.1.2-4, v311:MQTT-3.1.2-6
 #[test]
 fn an_unanswered_subscribe_is_not_reported_as_a_lost_message() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut world = World::new(fixed_setup(version, false, None));
         world.run(&[
             Op::ToServer(usize::MAX),
@@ -1193,7 +1193,7 @@ fn an_unanswered_subscribe_is_not_reported_as_a_lost_message() {
 /// conformance: v5:MQTT-4.4.0-1, v5:MQTT-4.6.0-2, v311:MQTT-4.4.0-1
 #[test]
 fn redelivery_of_a_message_acknowledged_out_of_order_is_counted_once() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let setup = Setup {
             client_receive_maximum: 2,
             ..fixed_setup(version, true, Some(AckMode::AnyOrder))
@@ -1236,7 +1236,7 @@ fn redelivery_of_a_message_acknowledged_out_of_order_is_counted_once() {
 /// conformance: v5:MQTT-4.4.0-1, v5:MQTT-4.3.2-5, v311:MQTT-4.4.0-1, v311:MQTT-4.3.2-2
 #[test]
 fn stale_redelivery_of_an_acknowledged_message_does_not_trip_receive_maximum() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let setup = Setup {
             client_receive_maximum: 1,
             ..fixed_setup(version, true, Some(AckMode::InOrder))
@@ -1280,7 +1280,7 @@ fn stale_redelivery_of_an_acknowledged_message_does_not_trip_receive_maximum() {
 /// conformance: v5:MQTT-3.2.2-5, v311:MQTT-3.1.2-4
 #[test]
 fn subscribe_queued_before_connack_is_sent_after_it() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut world = World::new(fixed_setup(version, false, None));
         // `run` has called `connect`; the CONNECT has not left yet.
         world.run(&[Op::Subscribe {

@@ -16,6 +16,7 @@
 //!
 //! Two tests need no broker and always run: a port where nothing listens, and a listener that
 //! never answers (the connect timeout firing on real time through the driver's read timeout).
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -10,7 +10,7 @@ use mqtt_sansio::{
     ProtocolVersion, QoS, UsageError,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 const OFFLINE: ClientConfig = ClientConfig {
     queue_while_offline: true,
@@ -56,7 +56,7 @@ fn assert_all_refused(h: &mut Harness, version: ProtocolVersion) {
 /// before the first connection and after one ended, and nothing is kept for the next.
 #[test]
 fn without_the_offline_queue_publishing_while_disconnected_is_refused() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
         assert_all_refused(&mut h, version);
         h.connect_with(
@@ -84,7 +84,7 @@ fn without_the_offline_queue_publishing_while_disconnected_is_refused() {
 /// v311:MQTT-4.3.2-1, v311:MQTT-4.3.3-1
 #[test]
 fn messages_queued_offline_go_out_in_order_after_the_next_connack() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(OFFLINE);
         for round in 0..2 {
             let script: [(&'static [u8], QoS); 6] = [
@@ -143,7 +143,7 @@ fn messages_queued_offline_go_out_in_order_after_the_next_connack() {
 /// accepted still goes out.
 #[test]
 fn the_offline_queue_is_bounded() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             max_queued_qos0: 2,
             max_outgoing: 2,
@@ -191,7 +191,7 @@ fn the_offline_queue_is_bounded() {
 /// not sent later; with the queue on, they wait for the next connection instead.
 #[test]
 fn queued_qos0_messages_are_reported_dropped_when_the_connection_breaks() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         h.publish(message("t", b"a", QoS::AtMostOnce));
         h.publish(message("t", b"b", QoS::AtMostOnce));
@@ -234,7 +234,7 @@ fn queued_qos0_messages_are_reported_dropped_when_the_connection_breaks() {
 /// next connection and its answer is reported.
 #[test]
 fn a_subscribe_queued_offline_goes_out_after_a_clean_start() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(OFFLINE);
         let s = h.subscribe("s/#");
         let u = h.unsubscribe("u/#");
@@ -261,7 +261,7 @@ fn a_subscribe_queued_offline_goes_out_after_a_clean_start() {
 /// it does to every Clean Start: only state the server may have held can be lost.
 #[test]
 fn a_subscribe_made_while_connecting_goes_out_after_the_connack() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
         h.connect(ConnectOptions::new(version, "client").unwrap());
         let s = h.subscribe("s/#");

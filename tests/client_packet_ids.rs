@@ -12,7 +12,7 @@ use mqtt_sansio::{
     UsageError,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 /// What the client holds an outgoing identifier for, as the scripted server sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ fn identifiers_are_never_zero_and_never_shared_by_two_flows_in_flight() {
     // Enough allocations to wrap the 16-bit identifier space once, with PUBLISH (both QoS),
     // SUBSCRIBE and UNSUBSCRIBE flows held in flight in a pseudo-random mix.
     const ALLOCATIONS: u32 = 66_000;
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             max_outgoing: 6,
             ..ClientConfig::default()
@@ -129,7 +129,7 @@ fn identifiers_are_never_zero_and_never_shared_by_two_flows_in_flight() {
 /// conformance: v311:MQTT-2.3.1-3, v311:MQTT-2.3.1-2, v5:MQTT-2.2.1-3, v5:MQTT-4.3.3-5
 #[test]
 fn an_identifier_is_held_until_the_final_acknowledgement() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         // One slot: a new flow is possible exactly when the last identifier was freed.
         let config = ClientConfig {
             max_outgoing: 1,
@@ -186,7 +186,7 @@ fn an_identifier_is_held_until_the_final_acknowledgement() {
 /// conformance: v311:MQTT-2.3.1-2, v311:MQTT-2.3.1-3, v5:MQTT-2.2.1-3
 #[test]
 fn a_qos2_identifier_awaiting_pubcomp_is_not_handed_out_again() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             max_outgoing: 2,
             ..ClientConfig::default()
@@ -217,7 +217,7 @@ fn a_qos2_identifier_awaiting_pubcomp_is_not_handed_out_again() {
 /// conformance: v311:MQTT-2.3.1-2, v5:MQTT-2.2.1-3
 #[test]
 fn a_full_outgoing_table_refuses_with_queue_full() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             max_outgoing: 3,
             ..ClientConfig::default()
@@ -267,7 +267,7 @@ fn a_full_outgoing_table_refuses_with_queue_full() {
 /// v5:MQTT-4.3.3-8, v5:MQTT-4.3.3-11
 #[test]
 fn acknowledgements_echo_the_packet_identifier() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         // Incoming: PUBACK, PUBREC and PUBCOMP carry the server's identifier.
         h.receive(incoming("in", b"1", QoS::AtLeastOnce, 0x1234));
@@ -298,7 +298,7 @@ fn acknowledgements_echo_the_packet_identifier() {
 /// v311:MQTT-4.3.3-2
 #[test]
 fn incoming_identifiers_do_not_interfere_with_outgoing_ones() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let out2 = h.publish(message("out", b"q2", QoS::ExactlyOnce)).unwrap();
         let out1 = h.publish(message("out", b"q1", QoS::AtLeastOnce)).unwrap();

@@ -1,6 +1,7 @@
 //! Packet sizes: the client never sends more than the server's Maximum Packet Size, refuses
 //! (or reports) what would not fit, disconnects a server that exceeds its own, and writes a
 //! packet of any size into a buffer of any size.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -15,7 +16,7 @@ use mqtt_sansio::{
     UsageError,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 const QOS: [QoS; 3] = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
 
@@ -301,7 +302,7 @@ fn resumed_message_too_large_for_the_server_is_not_resent() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn received_packet_above_our_maximum_closes_with_0x95() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             max_packet_size: 80,
             ..ClientConfig::default()
@@ -366,7 +367,7 @@ fn busy(version: ProtocolVersion) -> Harness {
 /// packet is counted once, in the call that writes its last byte.
 #[test]
 fn small_buffer_writes_packets_in_pieces() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let whole = busy(version).sent_bytes();
         assert_eq!(decode_all(version, &whole).len(), 4);
         for size in [1, 2, 7, 13, 64] {
@@ -392,7 +393,7 @@ fn small_buffer_writes_packets_in_pieces() {
 /// nothing and loses nothing.
 #[test]
 fn connect_in_pieces_and_empty_buffer() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
         h.client
             .connect(
@@ -429,7 +430,7 @@ fn connect_in_pieces_and_empty_buffer() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn protocol_error_after_a_partial_write_finishes_the_packet_first() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = busy(version);
         let mut buf = [0u8; 7];
         let first = h.client.poll_transmit(&mut buf).unwrap();

@@ -1,5 +1,6 @@
 //! Messages from the server at QoS 0, 1 and 2: how each is delivered and acknowledged, in
 //! what order, what a re-delivery does, and the client's own Receive Maximum.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -11,7 +12,7 @@ use mqtt_sansio::{
     ProtocolError, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 fn pid(value: u16) -> mqtt_sansio::PacketId {
     common::pid(value)
@@ -28,7 +29,7 @@ fn dup(publish: &Publish) -> Publish {
 /// v311:MQTT-4.3.2-2, v311:MQTT-4.3.3-2
 #[test]
 fn each_message_is_delivered_and_answered_as_its_qos_requires() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let zero = incoming("t/0", b"zero", QoS::AtMostOnce, 1);
         h.receive(zero.clone());
@@ -52,7 +53,7 @@ fn each_message_is_delivered_and_answered_as_its_qos_requires() {
 /// conformance: v311:MQTT-4.5.0-2, v5:MQTT-4.5.0-2
 #[test]
 fn messages_are_acknowledged_whether_or_not_the_application_reads_them() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         h.receive(incoming("t", b"1", QoS::AtLeastOnce, 1));
         h.receive(incoming("t", b"2", QoS::ExactlyOnce, 2));
@@ -76,7 +77,7 @@ fn messages_are_acknowledged_whether_or_not_the_application_reads_them() {
 /// conformance: v5:MQTT-4.3.2-4, v5:MQTT-4.3.2-5, v311:MQTT-4.3.2-2
 #[test]
 fn a_qos1_identifier_reused_after_puback_is_a_new_message() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let first = incoming("t", b"first", QoS::AtLeastOnce, 5);
         h.receive(first.clone());
@@ -98,7 +99,7 @@ fn a_qos1_identifier_reused_after_puback_is_a_new_message() {
 /// v311:MQTT-4.3.3-2
 #[test]
 fn a_qos2_message_is_delivered_exactly_once() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let message = incoming("t", b"once", QoS::ExactlyOnce, 9);
         h.receive(message.clone());
@@ -122,7 +123,7 @@ fn a_qos2_message_is_delivered_exactly_once() {
 /// conformance: v311:MQTT-4.6.0-2, v5:MQTT-4.6.0-2, v311:MQTT-4.6.0-3, v5:MQTT-4.6.0-3
 #[test]
 fn pubacks_and_pubrecs_go_out_in_arrival_order() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let arrivals = [
             (30, QoS::AtLeastOnce),
@@ -154,7 +155,7 @@ fn pubacks_and_pubrecs_go_out_in_arrival_order() {
 /// describe the 0x93 DISCONNECT without a numbered statement.
 #[test]
 fn more_qos2_messages_than_our_receive_maximum_end_the_connection() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             receive_maximum: NonZeroU16::new(2).unwrap(),
             ..ClientConfig::default()
@@ -211,7 +212,7 @@ fn more_qos2_messages_than_our_receive_maximum_end_the_connection() {
 /// one fits under our Receive Maximum.
 #[test]
 fn a_completed_qos2_flow_makes_room_under_our_receive_maximum() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             receive_maximum: NonZeroU16::new(2).unwrap(),
             ..ClientConfig::default()

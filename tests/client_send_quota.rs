@@ -1,6 +1,7 @@
 //! The server's Receive Maximum as the client's send quota: QoS 1 and 2 PUBLISH packets
 //! beyond it wait, in order, for a PUBACK, a PUBCOMP or a refusing PUBREC; everything else
 //! keeps flowing.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -203,7 +204,7 @@ fn a_resumed_session_resends_within_the_new_quota() {
 /// conformance: v5:MQTT-4.9.0-1
 #[test]
 fn without_a_receive_maximum_every_message_goes_out_at_once() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let config = ClientConfig {
             max_outgoing: 100,
             ..ClientConfig::default()

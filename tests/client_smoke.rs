@@ -8,12 +8,12 @@ use mqtt_sansio::{
     ProtocolVersion, PubAck, PubComp, PubRec, PubRel, QoS,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 /// conformance: v5:MQTT-4.3.2-1, v5:MQTT-4.3.2-2, v5:MQTT-4.3.2-3, v311:MQTT-4.3.2-1
 #[test]
 fn qos1_publish_completes_on_puback() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let id = h
             .client
@@ -42,7 +42,7 @@ fn qos1_publish_completes_on_puback() {
 /// conformance: v5:MQTT-4.3.3-1, v5:MQTT-4.3.3-2, v5:MQTT-4.3.3-4, v5:MQTT-4.3.3-5, v311:MQTT-4.3.3-1
 #[test]
 fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let id = h
             .client
@@ -66,7 +66,7 @@ fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
 /// conformance: v5:MQTT-4.3.3-8, v5:MQTT-4.3.3-10, v5:MQTT-4.3.3-11, v311:MQTT-4.3.3-2
 #[test]
 fn qos2_message_is_delivered_once() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         let publish = incoming("t", b"1", QoS::ExactlyOnce, 7);
         h.receive(publish.clone());
@@ -86,7 +86,7 @@ fn qos2_message_is_delivered_once() {
 /// conformance: v311:MQTT-3.1.2-23, v5:MQTT-3.1.2-20
 #[test]
 fn pingreq_after_keep_alive_and_dead_after_ping_timeout() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
         h.connect_with(
             ConnectOptions::new(version, "c").unwrap().keep_alive(5),
@@ -109,7 +109,7 @@ fn pingreq_after_keep_alive_and_dead_after_ping_timeout() {
 /// conformance: v311:MQTT-4.4.0-1, v5:MQTT-4.4.0-1, v311:MQTT-3.3.1-1, v5:MQTT-3.3.1-1
 #[test]
 fn resumed_session_resends_with_dup_in_order() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::new(ClientConfig::default());
         let mut options = ConnectOptions::new(version, "c")
             .unwrap()

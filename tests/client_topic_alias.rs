@@ -1,6 +1,7 @@
 //! MQTT 5.0 Topic Aliases both ways: the server's, which the client resolves within its own
 //! Topic Alias Maximum and forgets with the connection, and the client's own, which stay
 //! within the server's maximum and never outlive a connection.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! DISCONNECT with the right reason code, in 3.x a close without a word, then one
 //! `Event::Disconnected(ProtocolError(..))`), benign oddities get none, and no input at all
 //! makes the client panic.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -17,7 +18,7 @@ use mqtt_sansio::{
     SubscribeProperties, TopicName, UnsubAck,
 };
 
-const VERSIONS: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const VERSIONS: &[ProtocolVersion] = ProtocolVersion::ALL;
 const V5: ProtocolVersion = ProtocolVersion::V5;
 
 /// A Packet Identifier.
@@ -90,7 +91,7 @@ fn malformed_packet_closes_with_0x81() {
             &[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
         ),
     ];
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for (name, bytes) in malformed {
             let mut h = Harness::connected(ClientConfig::default(), version);
             h.receive_bytes(bytes);
@@ -109,7 +110,7 @@ fn malformed_packet_closes_with_0x81() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn packet_a_server_never_sends_closes_with_0x82() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut packets: Vec<(&str, Vec<u8>)> = vec![
             (
                 "CONNECT",
@@ -169,7 +170,7 @@ fn packet_a_server_never_sends_closes_with_0x82() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn anything_before_connack_closes_with_0x82() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let before: [(&str, Packet); 4] = [
             ("PUBLISH", incoming("t", b"x", QoS::AtMostOnce, 1).into()),
             ("PUBACK", PubAck::new(pid(1)).into()),
@@ -199,7 +200,7 @@ fn anything_before_connack_closes_with_0x82() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn second_connack_closes_with_0x82() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         h.receive(ConnAck::new(false, ConnectReasonCode::Success));
         let error = assert_closed_for(&mut h, DisconnectReasonCode::ProtocolError);
@@ -219,7 +220,7 @@ type Answer = fn(PacketId) -> Packet;
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn acknowledgement_for_the_wrong_flow_closes_with_0x82() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         // (what the client sends, what the server answers)
         let cases: [(QoS, Answer); 3] = [
             (QoS::ExactlyOnce, |id| PubAck::new(id).into()),
@@ -374,7 +375,7 @@ fn topic_aliases_up_to_our_maximum_are_accepted() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-2
 #[test]
 fn more_unacknowledged_messages_than_receive_maximum_closes_with_0x93() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for manual_acks in [false, true] {
             let config = ClientConfig {
                 receive_maximum: NonZeroU16::new(2).unwrap(),
@@ -407,7 +408,7 @@ fn more_unacknowledged_messages_than_receive_maximum_closes_with_0x93() {
 /// is never disconnected, however many messages it sends in all.
 #[test]
 fn messages_within_receive_maximum_are_accepted() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             receive_maximum: NonZeroU16::new(2).unwrap(),
             ..ClientConfig::default()
@@ -427,7 +428,7 @@ fn messages_within_receive_maximum_are_accepted() {
 /// conformance: v5:MQTT-4.13.2-1, v311:MQTT-4.8.0-1
 #[test]
 fn packet_above_our_maximum_closes_with_0x95() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let config = ClientConfig {
             max_packet_size: 64,
             ..ClientConfig::default()
@@ -448,7 +449,7 @@ fn packet_above_our_maximum_closes_with_0x95() {
 /// unknown identifier, a repeated acknowledgement and an unsolicited PINGRESP are ignored.
 #[test]
 fn benign_oddities_do_not_disconnect() {
-    for version in VERSIONS {
+    for &version in VERSIONS {
         let mut h = Harness::connected(ClientConfig::default(), version);
         h.receive(PubRel::new(pid(9)));
         let mut complete = PubComp::new(pid(9));
@@ -535,7 +536,7 @@ fn garbage_never_panics_and_ends_cleanly() {
     for _ in 0..300 {
         inputs.push(garbage.bytes(48));
     }
-    for version in VERSIONS {
+    for &version in VERSIONS {
         for (index, input) in inputs.iter().enumerate() {
             let connected = index % 5 != 0;
             let mut h = Harness::new(ClientConfig {

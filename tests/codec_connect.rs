@@ -7,6 +7,7 @@
 //! encoder refusal asserts the exact `EncodeError`.
 //!
 //! CONNECT and CONNACK properties are in `codec_properties.rs`.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -54,7 +55,7 @@ fn connect_error(wire: &[u8]) -> DecodeError {
         Err(error),
         "Connect::decode_bytes of {wire:02x?}"
     );
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         assert_eq!(
             decode_error(version, wire),
             error,
@@ -1088,7 +1089,7 @@ fn v5_connack_session_present_with_refusal_is_refused() {
 /// conformance: v311:§3.2, v5:MQTT-2.2.2-1
 #[test]
 fn connack_length_must_fit_the_fields() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         assert_refused(
             decode_error(version, &[0x20, 0x00]),
             DecodeError::UnexpectedEnd {
@@ -1146,9 +1147,9 @@ fn connack_length_must_fit_the_fields() {
 /// A CONNECT is encoded in the version it names, and no other.
 #[test]
 fn connect_encodes_only_in_its_own_version() {
-    for packet in ProtocolVersion::ALL {
+    for &packet in ProtocolVersion::ALL {
         let connect = Packet::<&[u8]>::from(minimal::<&[u8]>(packet));
-        for requested in ProtocolVersion::ALL {
+        for &requested in ProtocolVersion::ALL {
             if requested == packet {
                 assert!(connect.encode(requested, &mut Vec::new()).is_ok());
             } else {

@@ -6,6 +6,7 @@
 //! the exact `DecodeError` and its reason code; encoder refusals the exact `EncodeError`.
 //!
 //! The full property sets of both packets are in `codec_properties.rs`.
+#![cfg(feature = "v5")]
 
 mod common;
 

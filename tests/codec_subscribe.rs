@@ -6,6 +6,7 @@
 //! `Packet::decode_bytes` sharing a `Bytes`) to an exact expected packet, and encoded back to
 //! exactly the same bytes. Each malformed vector breaks one rule and names the `DecodeError`
 //! and the reason code a receiver would send.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -370,7 +371,7 @@ fn subscribe_without_entries_is_a_protocol_error() {
 #[test]
 fn subscribe_filter_must_be_utf8_without_nul() {
     let field = "topic filter";
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let refused = |filter: &[u8], error| {
             assert_refused(
                 decode_error(version, &subscribe_wire(version, filter, 0)),
@@ -393,7 +394,7 @@ fn subscribe_filter_wildcard_placement() {
         field: "topic filter",
         error,
     };
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         for (filter, error) in [
             (&b"a/#/b"[..], TopicError::MisplacedMultiLevelWildcard),
             (b"a#", TopicError::MisplacedMultiLevelWildcard),
@@ -509,7 +510,7 @@ fn subscribe_fields_cannot_run_past_the_remaining_length() {
             "subscription options",
         ),
         (
-            &ProtocolVersion::ALL,
+            ProtocolVersion::ALL,
             "82 06 000a 0005 6162 c000",
             "topic filter",
         ),
@@ -609,7 +610,7 @@ fn subscribe_properties_cannot_be_encoded_before_v5() {
 #[test]
 fn empty_subscribe_cannot_be_encoded() {
     let packet = Packet::Subscribe(Subscribe::<&[u8]>::new(pid(1), []));
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let error = EncodeError::EmptyPayload {
             packet: PacketType::Subscribe,
         };
@@ -851,7 +852,7 @@ fn suback_encoder_refusals() {
     assert_eq!(encode(&failure, V311), hex("90 03 0001 80"));
 
     let empty = suback(&[]);
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let error = EncodeError::EmptyPayload {
             packet: PacketType::SubAck,
         };
@@ -957,7 +958,7 @@ fn unsubscribe_without_filters_is_a_protocol_error() {
 #[test]
 fn unsubscribe_filter_must_be_utf8_without_nul() {
     let field = "topic filter";
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         for (filter, error) in [
             (&b"a/\xc0\xaf"[..], DecodeError::InvalidUtf8 { field }),
             (b"\xed\xa0\x80", DecodeError::InvalidUtf8 { field }),
@@ -977,7 +978,7 @@ fn unsubscribe_filter_must_be_utf8_without_nul() {
 /// conformance: v311:MQTT-4.7.1-2, v311:MQTT-4.7.1-3, v5:MQTT-4.7.1-1, v5:MQTT-4.7.1-2
 #[test]
 fn unsubscribe_filter_wildcard_placement() {
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         for (filter, error) in [
             (&b"a/#/b"[..], TopicError::MisplacedMultiLevelWildcard),
             (b"a+", TopicError::MisplacedSingleLevelWildcard),
@@ -1016,8 +1017,8 @@ fn v5_unsubscribe_properties_not_allowed() {
 #[test]
 fn unsubscribe_fixed_header_flags() {
     for (versions, wire, flags) in [
-        (&ProtocolVersion::ALL[..], "a0 07 000b 0003 612f62", 0),
-        (&ProtocolVersion::ALL, "a3 07 000b 0003 612f62", 3),
+        (ProtocolVersion::ALL, "a0 07 000b 0003 612f62", 0),
+        (ProtocolVersion::ALL, "a3 07 000b 0003 612f62", 3),
         (&[V311, V5], "aa 07 000b 0003 612f62", 0xa),
     ] {
         assert_refused_in(
@@ -1035,7 +1036,7 @@ fn unsubscribe_fixed_header_flags() {
 #[test]
 fn unsubscribe_encoder_refusals() {
     let empty = Packet::Unsubscribe(Unsubscribe::<&[u8]>::new(pid(1), []));
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let error = EncodeError::EmptyPayload {
             packet: PacketType::Unsubscribe,
         };

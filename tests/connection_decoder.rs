@@ -1,5 +1,6 @@
 //! The [`Decoder`] as one side of a connection: the direction of each packet, the limits of
 //! each phase, and the reply each failure calls for.
+#![cfg(feature = "v5")]
 
 mod common;
 

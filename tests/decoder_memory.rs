@@ -3,6 +3,7 @@
 //! `allocation-counter` is the global allocator of this test binary (the crate forbids
 //! `unsafe`, so it cannot install one itself); its counters are per thread, so parallel tests
 //! do not disturb each other. `bytes_current` is the net heap a closure leaves allocated.
+#![cfg(feature = "v5")]
 
 use allocation_counter::{AllocationInfo, measure};
 use mqtt_sansio::{Decoder, Limits, Packet, ProtocolVersion};

@@ -13,6 +13,7 @@
 //! targets. `seed_corpus_holds_every_seed` checks that the files match; to write them after
 //! changing a vector, run
 //! `MQTT_SANSIO_WRITE_SEEDS=1 cargo test --all-features --test fuzz_replay`.
+#![cfg(feature = "v5")]
 
 mod common;
 
@@ -448,7 +449,7 @@ fn replay_all(kind: &str) -> usize {
 /// Runs `data` through every decode check, then through the check of `target`.
 fn replay(target: &str, data: &[u8]) -> Result<(), ()> {
     catch_unwind(AssertUnwindSafe(|| {
-        for version in ProtocolVersion::ALL {
+        for &version in ProtocolVersion::ALL {
             checks::decode(version, data);
         }
         checks::decode_connect(data);

@@ -48,6 +48,7 @@ fn assert_usage_error(output: (String, String, i32), message: &str) {
 /// (23 0005), User Property k=v (26 0001 6b 0001 76): 17 bytes of properties. Remaining
 /// Length 5 (topic "a/b") + 2 (id) + 1 + 17 (properties) + 2 (payload "hi") = 27 = 0x1b.
 #[test]
+#[cfg(feature = "v5")]
 fn shows_v5_publish_with_its_properties() {
     let hex = "32 1b 0003 612f62 000a 11 0101 020000003c 230005 2600016b000176 6869";
     assert_output(
@@ -63,6 +64,7 @@ fn shows_v5_publish_with_its_properties() {
 
 /// The example from the issue: a 5.0 QoS 0 PUBLISH with no properties (Property Length 0).
 #[test]
+#[cfg(feature = "v5")]
 fn shows_v5_publish_without_properties() {
     assert_output(
         run(&["--level", "5", "30 0a 00 03 61 2f 62 00 68 69 21 21"], ""),
@@ -155,6 +157,7 @@ fn mqtt31_suback_failure_code_is_an_error() {
 /// "me", Password "pw". Remaining Length 19 + 32 = 51 = 0x33. The DISCONNECT has reason 0x04
 /// (Disconnect with Will Message) and a Reason String "bye" (6 bytes of properties).
 #[test]
+#[cfg(feature = "v5")]
 fn shows_v5_connect_with_will_and_properties() {
     let hex = "10 33 0004 4d515454 05 c6 000a 08 1100000078 210014 0000
                0c 1800000005 26000161000162 0003 6c7774 0002 00ff 0002 6d65 0002 7077
@@ -183,6 +186,7 @@ fn shows_v5_connect_with_will_and_properties() {
 /// of "s/#". UNSUBACK id 3 with 0x11 (No subscription existed). AUTH 0x18 (Continue
 /// authentication) with Authentication Method "SCRM" and Authentication Data 01 02.
 #[test]
+#[cfg(feature = "v5")]
 fn shows_every_packet_of_a_v5_input() {
     let args = [
         "--level",
@@ -271,6 +275,7 @@ fn reports_a_trailing_partial_packet() {
         &["ok PINGREQ", "incomplete: need 2 more bytes"],
         1,
     );
+    #[cfg(feature = "v5")]
     assert_output(
         run(&["--level", "5", "d0 00 30"], ""),
         &["ok PINGRESP", "incomplete: need 1 more bytes"],

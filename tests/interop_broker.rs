@@ -7,6 +7,8 @@
 //! `/mqtt`, which MQTT.js's WebSocket scenarios use), runs one script and stops the broker,
 //! also when the test fails. Needs `python3`, `node` and `npm`: without one the tests are skipped with a
 //! note, except on CI (`CI` set and non-empty), where a missing program is a failure.
+// The scenarios mix 3.1.1 and 5.0 sessions.
+#![cfg(feature = "v5")]
 
 #[path = "common/broker_server.rs"]
 mod broker_server;

@@ -20,6 +20,7 @@
 //!
 //! Topics and client identifiers carry the version, the process id and a time stamp, so runs
 //! and the three tests (which run in parallel) never see each other's messages.
+#![cfg(feature = "v5")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! edited clone of the message would (the reference), without the clone, in every version
 //! pair; [`Publish::encode_head_for`] writes that packet's bytes up to the payload; and
 //! [`Publish::encoded_len_for`] predicts both.
+#![cfg(feature = "v5")]
 
 mod strategies;
 

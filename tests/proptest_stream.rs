@@ -11,7 +11,7 @@ use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 use strategies::{encode_to_vec, encoding_version, fixed_header_len, for_versions, to_owned};
 
-const ALL: [ProtocolVersion; 3] = ProtocolVersion::ALL;
+const ALL: &[ProtocolVersion] = ProtocolVersion::ALL;
 
 /// Large enough for every generated packet (some carry payloads of 2 MiB).
 fn limits() -> Limits {
@@ -136,7 +136,7 @@ proptest! {
     /// conformance: v311:MQTT-6.0.0-2, v5:MQTT-6.0.0-2
     #[test]
     fn split_stream_decodes_to_the_same_packets(
-        (version, packets) in for_versions(&ALL, session),
+        (version, packets) in for_versions(ALL, session),
         cuts in vec(any::<Index>(), 0..48),
     ) {
         let stream = Stream::new(version, packets);
@@ -208,7 +208,7 @@ proptest! {
     /// what is missing and is exact once the fixed header is complete.
     #[test]
     fn short_input_reports_what_is_missing(
-        (version, packet) in for_versions(&ALL, strategies::packet),
+        (version, packet) in for_versions(ALL, strategies::packet),
         samples in vec(any::<Index>(), 32),
     ) {
         let wire = encode_to_vec(&packet, version).expect("a valid packet encodes");
@@ -302,7 +302,7 @@ fn select_first_bytes() -> impl Strategy<Value = u8> {
 /// afterwards, so that the body decoders see the damage instead of the framing).
 fn hostile_input() -> impl Strategy<Value = Vec<u8>> {
     let mutated = (
-        for_versions(&ALL, strategies::packet),
+        for_versions(ALL, strategies::packet),
         vec(mutation(), 1..4),
         any::<bool>(),
     )
@@ -499,7 +499,7 @@ proptest! {
         input in hostile_input(),
         limits in small_limits(),
     ) {
-        for version in ProtocolVersion::ALL {
+        for &version in ProtocolVersion::ALL {
             check_paths_agree(version, &input, &limits)?;
         }
         check_connect_paths_agree(&input, &limits)?;

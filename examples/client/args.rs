@@ -251,11 +251,11 @@ pub(crate) fn parse(args: &[String]) -> Result<Parsed, String> {
     if !clean && client_id.is_none() {
         return Err("You must provide a client id if you are using the -c option.".to_owned());
     }
-    if session_expiry.is_some() && version != ProtocolVersion::V5 {
+    if session_expiry.is_some() && !version.is_v5() {
         return Err("-x needs MQTT 5.0 (-V 5)".to_owned());
     }
     // Like mosquitto: a persistent 5.0 session never expires unless -x says otherwise.
-    let session_expiry = session_expiry.unwrap_or(if clean || version != ProtocolVersion::V5 {
+    let session_expiry = session_expiry.unwrap_or(if clean || !version.is_v5() {
         0
     } else {
         u32::MAX
@@ -317,6 +317,7 @@ fn protocol_version(value: &str) -> Result<ProtocolVersion, String> {
     match value {
         "31" | "mqttv31" => Ok(ProtocolVersion::V3_1),
         "311" | "mqttv311" => Ok(ProtocolVersion::V3_1_1),
+        #[cfg(feature = "v5")]
         "5" | "mqttv5" => Ok(ProtocolVersion::V5),
         other => Err(format!(
             "unknown protocol version '{other}': use 31, 311 or 5 (or mqttv31, mqttv311, mqttv5)"

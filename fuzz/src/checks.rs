@@ -122,7 +122,7 @@ pub fn decode_connect(data: &[u8]) {
             owned.clone(),
         );
         if data.first().is_some_and(|first| first >> 4 == 1) {
-            for version in ProtocolVersion::ALL {
+            for &version in ProtocolVersion::ALL {
                 assert_eq!(
                     Packet::decode_bytes(version, &shared, &limits),
                     owned,
@@ -382,7 +382,7 @@ pub fn roundtrip(data: &[u8]) {
     }
     let limits = Limits::new(MAX_PACKET_SIZE);
     let mut encodable = false;
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let len = match packet.encoded_len(version) {
             Ok(len) => len,
             Err(error) => {
@@ -472,7 +472,7 @@ fn fan_out(publish: &Publish, u: &mut Unstructured<'_>) {
         subscription_ids: &ids,
         message_expiry_interval: u.arbitrary().unwrap_or(None),
     };
-    for version in ProtocolVersion::ALL {
+    for &version in ProtocolVersion::ALL {
         let mut edited = publish.clone();
         edited.delivery = outgoing.delivery;
         edited.retain = outgoing.retain;

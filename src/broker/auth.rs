@@ -127,7 +127,11 @@ fn fit_auth(
         return Ok(());
     };
     let limit = usize::try_from(maximum).unwrap_or(usize::MAX);
-    let len = |auth: &Auth<Bytes>| auth.encoded_len(ProtocolVersion::V5).unwrap_or(usize::MAX);
+    // AUTH is 5.0's alone: `LATEST` is 5.0 in every build that reaches this.
+    let len = |auth: &Auth<Bytes>| {
+        auth.encoded_len(ProtocolVersion::LATEST)
+            .unwrap_or(usize::MAX)
+    };
     if len(auth) > limit {
         auth.properties.reason_string = None;
     }
@@ -251,7 +255,10 @@ impl<P: Policy> Broker<P> {
         let mut bare = ConnAck::<Bytes>::new(false, ConnectReasonCode::Success);
         bare.properties.authentication_method = packet.properties.authentication_method.take();
         bare.properties.authentication_data = packet.properties.authentication_data.take();
-        let size = bare.encoded_len(ProtocolVersion::V5).unwrap_or(usize::MAX);
+        // Authentication is 5.0's alone: `LATEST` is 5.0 in every build that reaches this.
+        let size = bare
+            .encoded_len(ProtocolVersion::LATEST)
+            .unwrap_or(usize::MAX);
         if let Some(maximum) = maximum
             && size > usize::try_from(maximum).unwrap_or(usize::MAX)
         {

@@ -487,7 +487,9 @@ fn fit_connack(connack: &mut ConnAck<Bytes>, connect: &Connect<Bytes>) {
     let limit = usize::try_from(maximum.get()).unwrap_or(usize::MAX);
     let too_large = |connack: &ConnAck<Bytes>| {
         connack
-            .encoded_len(ProtocolVersion::V5)
+            // A Maximum Packet Size comes in a 5.0 CONNECT only: `LATEST` is 5.0 in every
+            // build that reaches this.
+            .encoded_len(ProtocolVersion::LATEST)
             .map_or(true, |len| len > limit)
     };
     if too_large(connack) {

@@ -104,7 +104,7 @@ use crate::types::{PacketId, ProtocolVersion, QoS};
 /// - commands: [`connect`](Self::connect), [`publish`](Self::publish),
 ///   [`subscribe`](Self::subscribe), [`unsubscribe`](Self::unsubscribe),
 ///   [`disconnect`](Self::disconnect), [`authenticate`](Self::authenticate),
-///   [`reauthenticate`](Self::reauthenticate), [`ack`](Self::ack);
+///   `reauthenticate` (with the `v5` feature), [`ack`](Self::ack);
 /// - outputs: [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event),
 ///   [`poll_timeout`](Self::poll_timeout).
 ///
@@ -165,6 +165,8 @@ pub enum State {
 enum AuthExchange {
     None,
     Connecting,
+    // Started by `reauthenticate` alone, which needs the `v5` feature.
+    #[cfg_attr(not(feature = "v5"), allow(dead_code))]
     Reauthenticating,
 }
 
@@ -191,11 +193,11 @@ impl Client {
     pub fn new(config: ClientConfig) -> Self {
         Self {
             outbound: Outbound::new(config.max_outgoing),
-            decoder: Decoder::client(ProtocolVersion::V5, Limits::new(config.max_packet_size)),
+            decoder: Decoder::client(ProtocolVersion::LATEST, Limits::new(config.max_packet_size)),
             config,
             state: State::Disconnected,
             connect: None,
-            version: ProtocolVersion::V5,
+            version: ProtocolVersion::LATEST,
             server: ServerLimits::DEFAULT,
             inbound: Inbound::default(),
             incoming_aliases: IncomingAliases::default(),
@@ -558,7 +560,8 @@ impl Client {
     }
 
     /// Starts a 5.0 re-authentication: AUTH Re-authenticate (0x19) with the CONNECT's
-    /// Authentication Method (`[MQTT-4.12.1-1]`) and this data.
+    /// Authentication Method (`[MQTT-4.12.1-1]`) and this data. Needs the `v5` feature.
+    #[cfg(feature = "v5")]
     pub fn reauthenticate(&mut self, now: Instant, data: Option<Bytes>) -> Result<(), UsageError> {
         if self.state != State::Connected {
             return Err(UsageError::NotConnected);

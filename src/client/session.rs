@@ -15,10 +15,28 @@ use crate::packet::{Packet, PubRec, PubRel};
 use crate::types::PacketType;
 use crate::types::{PacketId, ProtocolVersion};
 
-/// The first bytes of an encoded [`SessionState`]: a name and the format's version.
-const MAGIC: &[u8; 5] = b"MQSS\x01";
+/// The first bytes of an encoded [`SessionState`]: the format's name, then its version.
+const MAGIC: &[u8; 4] = b"MQSS";
 
-/// The size of the packet count after [`MAGIC`].
+/// The format version this build writes: 1, with its packets in the 5.0 layout, or 2, the
+/// same in the 3.1.1 layout, from a build without the `v5` feature.
+const VERSION: u8 = if cfg!(feature = "v5") { 1 } else { 2 };
+
+/// The protocol version whose layout the packets of format `version` take, if this build
+/// reads that format: a build with `v5` reads both, one without it only format 2.
+const fn layout(version: u8) -> Option<ProtocolVersion> {
+    match version {
+        #[cfg(feature = "v5")]
+        1 => Some(ProtocolVersion::V5),
+        2 => Some(ProtocolVersion::V3_1_1),
+        _ => None,
+    }
+}
+
+/// The size of the header: [`MAGIC`] and the version byte.
+const HEADER_LEN: usize = MAGIC.len() + 1;
+
+/// The size of the packet count after the header.
 const COUNT_LEN: usize = 4;
 
 /// The state a client keeps for its session between connections (3.1.1 `[MQTT-4.1.0-1]`,
@@ -28,7 +46,8 @@ const COUNT_LEN: usize = 4;
 /// stores beside it.
 ///
 /// Encoded, it is the 5-byte header `MQSS\x01`, the number of packets that follow (4 bytes,
-/// big-endian), and MQTT 5.0 packets: each PUBLISH as it will be re-sent (DUP set if it was
+/// big-endian), and MQTT 5.0 packets (a build without the `v5` feature writes `MQSS\x02`
+/// and 3.1.1 packets, which a build with it reads too): each PUBLISH as it will be re-sent (DUP set if it was
 /// sent), each PUBREL, SUBSCRIBE and UNSUBSCRIBE, and a PUBREC for each identifier received.
 /// Decoding checks every packet as strictly as the wire, and the count, so that a state cut
 /// short, even between two packets, is refused rather than restored with messages missing.
@@ -77,9 +96,9 @@ impl SessionState {
 
     /// The exact size [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
-        let mut len = MAGIC.len().saturating_add(COUNT_LEN);
+        let mut len = HEADER_LEN.saturating_add(COUNT_LEN);
         self.for_each_packet(|packet| {
-            len = len.saturating_add(packet.encoded_len(ProtocolVersion::V5)?);
+            len = len.saturating_add(packet.encoded_len(ProtocolVersion::LATEST)?);
             Ok(())
         })?;
         Ok(len)
@@ -95,18 +114,23 @@ impl SessionState {
             });
         }
         buf.put_slice(MAGIC);
+        buf.put_u8(VERSION);
         let count = u32::try_from(self.len()).map_err(|_| EncodeError::PacketTooLarge {
             remaining_length: self.len(),
         })?;
         buf.put_u32(count);
-        self.for_each_packet(|packet| packet.encode(ProtocolVersion::V5, buf).map(drop))
+        self.for_each_packet(|packet| packet.encode(ProtocolVersion::LATEST, buf).map(drop))
     }
 
     /// Reads a state written by [`encode`](Self::encode).
     pub fn decode(bytes: Bytes) -> Result<Self, SessionStateError> {
-        let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else {
+        let Some((&version, body)) = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .and_then(<[u8]>::split_first)
+        else {
             return Err(SessionStateError::Header);
         };
+        let layout = layout(version).ok_or(SessionStateError::Header)?;
         let Some((count, _)) = body.split_first_chunk::<COUNT_LEN>() else {
             return Err(SessionStateError::Truncated);
         };
@@ -115,7 +139,7 @@ impl SessionState {
             .len()
             .saturating_sub(body.len())
             .saturating_add(COUNT_LEN);
-        let mut decoder = Decoder::with_version(ProtocolVersion::V5, Limits::new(u32::MAX));
+        let mut decoder = Decoder::with_version(layout, Limits::new(u32::MAX));
         decoder.push_bytes(bytes.slice(offset..));
         let mut state = Self::default();
         loop {

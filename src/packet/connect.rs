@@ -391,7 +391,9 @@ fn check_client_id(version: ProtocolVersion, clean_start: bool, client_id: &str)
             }
         }
         ProtocolVersion::V3_1_1 if client_id.is_empty() && !clean_start => Err(()),
-        ProtocolVersion::V3_1_1 | ProtocolVersion::V5 => Ok(()),
+        ProtocolVersion::V3_1_1 => Ok(()),
+        #[cfg(feature = "v5")]
+        ProtocolVersion::V5 => Ok(()),
     }
 }
 
@@ -440,9 +442,14 @@ mod tests {
         let v5 = b"\x10\x0d\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x00";
         assert_eq!(Connect::peek_version(v311), Some(ProtocolVersion::V3_1_1));
         assert_eq!(Connect::peek_version(v31), Some(ProtocolVersion::V3_1));
-        assert_eq!(Connect::peek_version(v5), Some(ProtocolVersion::V5));
-        // Enough for the name and level is enough, even if the rest has not arrived.
-        assert_eq!(Connect::peek_version(&v5[..9]), Some(ProtocolVersion::V5));
+        #[cfg(feature = "v5")]
+        {
+            assert_eq!(Connect::peek_version(v5), Some(ProtocolVersion::V5));
+            // Enough for the name and level is enough, even if the rest has not arrived.
+            assert_eq!(Connect::peek_version(&v5[..9]), Some(ProtocolVersion::V5));
+        }
+        #[cfg(not(feature = "v5"))]
+        assert_eq!(Connect::peek_version(v5), None);
         assert_eq!(Connect::peek_version(&v5[..8]), None);
         // Not a CONNECT, an unknown level, a name that does not go with the level.
         assert_eq!(Connect::peek_version(b"\x30\x00"), None);

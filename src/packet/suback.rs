@@ -155,6 +155,7 @@ impl<B: Buffer> WireItem<B> for SubAckReasonCode {
 /// 3.1 only the three grants.
 fn allowed_in(code: SubAckReasonCode, version: ProtocolVersion) -> bool {
     match version {
+        #[cfg(feature = "v5")]
         ProtocolVersion::V5 => true,
         ProtocolVersion::V3_1_1 => {
             code.as_u8() <= 0x02 || code == SubAckReasonCode::UnspecifiedError

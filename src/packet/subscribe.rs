@@ -133,7 +133,9 @@ impl<B: Buffer> WireItem<B> for Subscription<B> {
     fn read_next(reader: &mut Reader<'_, B>) -> Option<Self> {
         let filter = reader.str("topic filter").ok()?;
         let byte = reader.u8("subscription options").ok()?;
-        let options = SubscriptionOptions::from_byte(byte, ProtocolVersion::V5).ok()?;
+        // The entry was checked in its packet's version when the packet was decoded; the
+        // newest version's rules accept every byte an older one does.
+        let options = SubscriptionOptions::from_byte(byte, ProtocolVersion::LATEST).ok()?;
         Some(Self {
             filter: TopicFilter::from_checked(filter),
             options,

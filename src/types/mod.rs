@@ -19,20 +19,39 @@ pub use side::Side;
 /// The version is learnt from CONNECT and then passed to every encode and decode call, because
 /// the same packet type has a different layout in each version (5.0 adds properties and
 /// reason codes).
+///
+/// `V5` exists only with the `v5` feature (on by default): a build without it
+/// leaves every 5.0 path out, and reads a CONNECT of level 5 as an unsupported version. The
+/// enum is `#[non_exhaustive]` so that a crate matching on it keeps compiling whichever
+/// crate in the build turns `v5` on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum ProtocolVersion {
     /// MQTT 3.1: protocol name `MQIsdp`, level 3.
     V3_1 = 3,
     /// MQTT 3.1.1 (OASIS Standard, 2014): protocol name `MQTT`, level 4.
     V3_1_1 = 4,
     /// MQTT 5.0 (OASIS Standard, 2019): protocol name `MQTT`, level 5.
+    #[cfg(feature = "v5")]
     V5 = 5,
 }
 
 impl ProtocolVersion {
-    /// All versions, oldest first.
-    pub const ALL: [Self; 3] = [Self::V3_1, Self::V3_1_1, Self::V5];
+    /// All versions this build speaks, oldest first.
+    pub const ALL: &'static [Self] = &[
+        Self::V3_1,
+        Self::V3_1_1,
+        #[cfg(feature = "v5")]
+        Self::V5,
+    ];
+
+    /// The newest version this build speaks: 5.0, or 3.1.1 without the `v5` feature.
+    #[cfg(feature = "v5")]
+    pub const LATEST: Self = Self::V5;
+    /// The newest version this build speaks: 5.0, or 3.1.1 without the `v5` feature.
+    #[cfg(not(feature = "v5"))]
+    pub const LATEST: Self = Self::V3_1_1;
 
     /// The Protocol Level byte of CONNECT.
     #[must_use]
@@ -45,25 +64,35 @@ impl ProtocolVersion {
     pub const fn protocol_name(self) -> &'static str {
         match self {
             Self::V3_1 => "MQIsdp",
-            Self::V3_1_1 | Self::V5 => "MQTT",
+            #[cfg(feature = "v5")]
+            Self::V5 => "MQTT",
+            Self::V3_1_1 => "MQTT",
         }
     }
 
-    /// The version for a Protocol Level byte, if this crate speaks it.
+    /// The version for a Protocol Level byte, if this build speaks it (5 needs the `v5`
+    /// feature).
     #[must_use]
     pub const fn from_level(level: u8) -> Option<Self> {
         match level {
             3 => Some(Self::V3_1),
             4 => Some(Self::V3_1_1),
+            #[cfg(feature = "v5")]
             5 => Some(Self::V5),
             _ => None,
         }
     }
 
     /// Whether packets of this version carry properties and reason codes (MQTT 5.0).
+    ///
+    /// Without the `v5` feature this is the constant `false`, which is what lets the compiler
+    /// leave out every 5.0 path behind it.
     #[must_use]
     pub const fn is_v5(self) -> bool {
-        matches!(self, Self::V5)
+        #[cfg(feature = "v5")]
+        return matches!(self, Self::V5);
+        #[cfg(not(feature = "v5"))]
+        return false;
     }
 }
 
@@ -72,6 +101,7 @@ impl fmt::Display for ProtocolVersion {
         f.write_str(match self {
             Self::V3_1 => "3.1",
             Self::V3_1_1 => "3.1.1",
+            #[cfg(feature = "v5")]
             Self::V5 => "5.0",
         })
     }
@@ -186,7 +216,7 @@ mod tests {
 
     #[test]
     fn version_levels_round_trip() {
-        for version in ProtocolVersion::ALL {
+        for &version in ProtocolVersion::ALL {
             assert_eq!(ProtocolVersion::from_level(version.level()), Some(version));
         }
         assert_eq!(ProtocolVersion::from_level(6), None);

@@ -28,7 +28,7 @@ impl Harness {
         Self {
             client: Client::new(config),
             now: Instant::ZERO,
-            version: ProtocolVersion::V5,
+            version: ProtocolVersion::LATEST,
             server: Decoder::server(Limits::default()),
         }
     }

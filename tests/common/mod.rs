@@ -33,6 +33,7 @@ pub(crate) const V31: ProtocolVersion = ProtocolVersion::V3_1;
 /// MQTT 3.1.1 (level 4).
 pub(crate) const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
 /// MQTT 5.0 (level 5).
+#[cfg(feature = "v5")]
 pub(crate) const V5: ProtocolVersion = ProtocolVersion::V5;
 
 /// The default limits, as a constant.

@@ -76,8 +76,9 @@ pub(crate) const V5_PACKETS: &[&str] = &[
 ];
 
 /// Each version with its vectors.
-pub(crate) const ALL_PACKETS: [(ProtocolVersion, &[&str]); 3] = [
+pub(crate) const ALL_PACKETS: &[(ProtocolVersion, &[&str])] = &[
     (ProtocolVersion::V3_1, V31_PACKETS),
     (ProtocolVersion::V3_1_1, V311_PACKETS),
+    #[cfg(feature = "v5")]
     (ProtocolVersion::V5, V5_PACKETS),
 ];

@@ -260,7 +260,7 @@ fn plain_filter_string(version: ProtocolVersion) -> BoxedStrategy<String> {
 
 /// A well-formed shared subscription filter, `$share/{ShareName}/{filter}`.
 pub(crate) fn shared_filter_string() -> BoxedStrategy<String> {
-    let short_filter = plain_filter_string(ProtocolVersion::V5)
+    let short_filter = plain_filter_string(ProtocolVersion::LATEST)
         .prop_filter("short", |filter| filter.len() < 1_000);
     (text(1..6, &['/', '+', '#']), short_filter)
         .prop_map(|(share_name, filter)| format!("$share/{share_name}/{filter}"))

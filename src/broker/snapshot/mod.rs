@@ -50,7 +50,9 @@
 //!
 //! Integers are big-endian. A *string* is a 2-byte length and that many bytes of UTF-8. A
 //! *PUBLISH* is an MQTT 5.0 PUBLISH packet as the crate's codec writes and reads it (QoS 1
-//! and 2 with Packet Identifier 1, no Topic Alias, no Subscription Identifier). A *count* is
+//! and 2 with Packet Identifier 1, no Topic Alias, no Subscription Identifier). Format
+//! version 2, written by a build without the `v5` feature, is the same with 3.1.1 PUBLISH
+//! packets; a build with `v5` reads both. A *count* is
 //! 4 bytes; a *duration* is 8 bytes of milliseconds after the snapshot's `now`.
 //!
 //! ```text
@@ -95,12 +97,26 @@ mod write;
 pub(super) use read::Input;
 
 use crate::error::DecodeError;
+use crate::types::ProtocolVersion;
 
 /// The first bytes of a snapshot: the format's name.
 const MAGIC: &[u8; 4] = b"MQBS";
 
-/// The format version this build writes and reads.
-const VERSION: u8 = 1;
+/// The format version this build writes: 1, with its PUBLISH packets in the 5.0 layout, or
+/// 2, the same in the 3.1.1 layout, from a build without the `v5` feature (whose messages
+/// have no properties to keep).
+const VERSION: u8 = if cfg!(feature = "v5") { 1 } else { 2 };
+
+/// The protocol version whose layout the PUBLISH packets of format `version` take, if this
+/// build reads that format: a build with `v5` reads both, one without it only format 2.
+const fn layout(version: u8) -> Option<ProtocolVersion> {
+    match version {
+        #[cfg(feature = "v5")]
+        1 => Some(ProtocolVersion::V5),
+        2 => Some(ProtocolVersion::V3_1_1),
+        _ => None,
+    }
+}
 
 /// A duration that never ends.
 const NEVER: u64 = u64::MAX;

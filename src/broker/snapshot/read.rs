@@ -11,7 +11,7 @@ use bytestring::ByteString;
 
 use super::{
     MAGIC, MIN_INFLIGHT, MIN_MESSAGE, MIN_QUEUED, MIN_SESSION, MIN_SUBSCRIPTION, NEVER, QOS_BITS,
-    RELEASED, RETAIN, SnapshotError, VERSION, WILL, WILL_DELAY,
+    RELEASED, RETAIN, SnapshotError, WILL, WILL_DELAY, layout,
 };
 use crate::broker::session::{Delivery, Inflight, Session, SessionKey, SubIds};
 use crate::broker::store::{MessageId, RetainedMessage};
@@ -223,7 +223,7 @@ impl<P: Policy> Broker<P> {
             if filter.check_levels(self.config.max_topic_levels).is_err() {
                 return Err(SnapshotError::Limit("max_topic_levels"));
             }
-            let mut options = SubscriptionOptions::from_byte(input.u8()?, ProtocolVersion::V5)
+            let mut options = SubscriptionOptions::from_byte(input.u8()?, input.layout)
                 .map_err(SnapshotError::Packet)?;
             options.qos = options.qos.min(self.config.maximum_qos);
             let id = match input.u32()? {
@@ -407,6 +407,8 @@ fn will_of(publish: Publish<Bytes>, delay: Option<u32>) -> Result<Will<Bytes>, S
 /// [`SnapshotError::Truncated`].
 pub(in crate::broker) struct Input<'a> {
     bytes: &'a [u8],
+    /// The layout of the snapshot's PUBLISH packets, from its format version.
+    layout: ProtocolVersion,
 }
 
 impl<'a> Input<'a> {
@@ -419,11 +421,13 @@ impl<'a> Input<'a> {
                 SnapshotError::Header
             });
         };
-        let mut input = Self { bytes: rest };
-        match input.u8()? {
-            VERSION => Ok(input),
-            other => Err(SnapshotError::Version(other)),
-        }
+        let mut input = Self {
+            bytes: rest,
+            layout: ProtocolVersion::V3_1_1,
+        };
+        let version = input.u8()?;
+        input.layout = layout(version).ok_or(SnapshotError::Version(version))?;
+        Ok(input)
     }
 
     /// Bytes not read yet.
@@ -477,11 +481,11 @@ impl<'a> Input<'a> {
         core::str::from_utf8(text).map_err(|_| SnapshotError::Invalid("string not UTF-8"))
     }
 
-    /// A stored message: a 5.0 PUBLISH with a topic and nothing of a connection's, copied out
+    /// A stored message: a PUBLISH (5.0, or 3.1.1 in format 2) with a topic and nothing of a connection's, copied out
     /// of the snapshot (a message must not keep the whole snapshot alive).
     fn publish(&mut self) -> Result<Publish<Bytes>, SnapshotError> {
         let limits = Limits::new(u32::MAX);
-        let (packet, consumed) = match Packet::decode(ProtocolVersion::V5, self.bytes, &limits) {
+        let (packet, consumed) = match Packet::decode(self.layout, self.bytes, &limits) {
             Ok(Decoded::Complete { packet, consumed }) => (packet, consumed),
             Ok(Decoded::Incomplete { .. }) => return Err(SnapshotError::Truncated),
             Err(error) => return Err(SnapshotError::Packet(error)),

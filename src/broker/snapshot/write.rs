@@ -134,7 +134,7 @@ impl<P: Policy> Broker<P> {
         for stored in messages {
             let age = age(now, stored.received_at, &stored.publish);
             out.put_u64(age);
-            stored.publish.encode(ProtocolVersion::V5, &mut out)?;
+            stored.publish.encode(ProtocolVersion::LATEST, &mut out)?;
         }
 
         let mut retained: Vec<&RetainedMessage> = self
@@ -148,7 +148,7 @@ impl<P: Policy> Broker<P> {
         put_count(&mut out, retained.len())?;
         for message in retained {
             out.put_u64(age(now, message.received_at, &message.publish));
-            message.publish.encode(ProtocolVersion::V5, &mut out)?;
+            message.publish.encode(ProtocolVersion::LATEST, &mut out)?;
         }
 
         put_count(&mut out, sessions.len())?;
@@ -215,7 +215,7 @@ fn write_session<P: Policy>(
             if let Some(delay) = delay {
                 out.put_u32(delay);
             }
-            will_publish(will).encode(ProtocolVersion::V5, out)?;
+            will_publish(will).encode(ProtocolVersion::LATEST, out)?;
         }
     }
     if !written.full {
