@@ -13,25 +13,10 @@ use crate::decoder::{DecodeFailure, Decoder};
 use crate::error::{DecodeError, EncodeError, PeerError, UsageError};
 use crate::packet::{Packet, PubRec, PubRel};
 use crate::types::PacketType;
-use crate::types::{PacketId, ProtocolVersion};
+use crate::types::{PacketId, stored};
 
 /// The first bytes of an encoded [`SessionState`]: the format's name, then its version.
 const MAGIC: &[u8; 4] = b"MQSS";
-
-/// The format version this build writes: 1, with its packets in the 5.0 layout, or 2, the
-/// same in the 3.1.1 layout, from a build without the `v5` feature.
-const VERSION: u8 = if cfg!(feature = "v5") { 1 } else { 2 };
-
-/// The protocol version whose layout the packets of format `version` take, if this build
-/// reads that format: a build with `v5` reads both, one without it only format 2.
-const fn layout(version: u8) -> Option<ProtocolVersion> {
-    match version {
-        #[cfg(feature = "v5")]
-        1 => Some(ProtocolVersion::V5),
-        2 => Some(ProtocolVersion::V3_1_1),
-        _ => None,
-    }
-}
 
 /// The size of the header: [`MAGIC`] and the version byte.
 const HEADER_LEN: usize = MAGIC.len() + 1;
@@ -98,7 +83,7 @@ impl SessionState {
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         let mut len = HEADER_LEN.saturating_add(COUNT_LEN);
         self.for_each_packet(|packet| {
-            len = len.saturating_add(packet.encoded_len(ProtocolVersion::LATEST)?);
+            len = len.saturating_add(packet.encoded_len(stored::LAYOUT)?);
             Ok(())
         })?;
         Ok(len)
@@ -114,12 +99,12 @@ impl SessionState {
             });
         }
         buf.put_slice(MAGIC);
-        buf.put_u8(VERSION);
+        buf.put_u8(stored::FORMAT);
         let count = u32::try_from(self.len()).map_err(|_| EncodeError::PacketTooLarge {
             remaining_length: self.len(),
         })?;
         buf.put_u32(count);
-        self.for_each_packet(|packet| packet.encode(ProtocolVersion::LATEST, buf).map(drop))
+        self.for_each_packet(|packet| packet.encode(stored::LAYOUT, buf).map(drop))
     }
 
     /// Reads a state written by [`encode`](Self::encode).
@@ -130,7 +115,7 @@ impl SessionState {
         else {
             return Err(SessionStateError::Header);
         };
-        let layout = layout(version).ok_or(SessionStateError::Header)?;
+        let layout = stored::layout(version).ok_or(SessionStateError::Header)?;
         let Some((count, _)) = body.split_first_chunk::<COUNT_LEN>() else {
             return Err(SessionStateError::Truncated);
         };

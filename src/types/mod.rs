@@ -8,6 +8,7 @@ use core::num::NonZeroU16;
 mod packet_type;
 mod property_id;
 mod side;
+pub(crate) mod stored;
 
 pub use packet_type::PacketType;
 pub use property_id::PropertyId;

@@ -97,26 +97,12 @@ mod write;
 pub(super) use read::Input;
 
 use crate::error::DecodeError;
-use crate::types::ProtocolVersion;
 
 /// The first bytes of a snapshot: the format's name.
 const MAGIC: &[u8; 4] = b"MQBS";
 
-/// The format version this build writes: 1, with its PUBLISH packets in the 5.0 layout, or
-/// 2, the same in the 3.1.1 layout, from a build without the `v5` feature (whose messages
-/// have no properties to keep).
-const VERSION: u8 = if cfg!(feature = "v5") { 1 } else { 2 };
-
-/// The protocol version whose layout the PUBLISH packets of format `version` take, if this
-/// build reads that format: a build with `v5` reads both, one without it only format 2.
-const fn layout(version: u8) -> Option<ProtocolVersion> {
-    match version {
-        #[cfg(feature = "v5")]
-        1 => Some(ProtocolVersion::V5),
-        2 => Some(ProtocolVersion::V3_1_1),
-        _ => None,
-    }
-}
+/// The format version this build writes (1: 5.0 PUBLISH packets; 2: 3.1.1 ones).
+const VERSION: u8 = crate::types::stored::FORMAT;
 
 /// A duration that never ends.
 const NEVER: u64 = u64::MAX;

@@ -11,7 +11,7 @@ use bytestring::ByteString;
 
 use super::{
     MAGIC, MIN_INFLIGHT, MIN_MESSAGE, MIN_QUEUED, MIN_SESSION, MIN_SUBSCRIPTION, NEVER, QOS_BITS,
-    RELEASED, RETAIN, SnapshotError, WILL, WILL_DELAY, layout,
+    RELEASED, RETAIN, SnapshotError, WILL, WILL_DELAY,
 };
 use crate::broker::session::{Delivery, Inflight, Session, SessionKey, SubIds};
 use crate::broker::store::{MessageId, RetainedMessage};
@@ -21,7 +21,7 @@ use crate::packet::{Packet, Publish, SubscriptionOptions, Will};
 use crate::property::{SubscriptionId, WillProperties};
 use crate::time::Instant;
 use crate::topic::{TopicFilter, TopicName};
-use crate::types::{PacketId, ProtocolVersion, QoS};
+use crate::types::{PacketId, ProtocolVersion, QoS, stored};
 
 impl<P: Policy> Broker<P> {
     /// A broker with `config` and `policy` holding the state a [`snapshot`](Self::snapshot)
@@ -426,7 +426,7 @@ impl<'a> Input<'a> {
             layout: ProtocolVersion::V3_1_1,
         };
         let version = input.u8()?;
-        input.layout = layout(version).ok_or(SnapshotError::Version(version))?;
+        input.layout = stored::layout(version).ok_or(SnapshotError::Version(version))?;
         Ok(input)
     }
 

@@ -14,7 +14,7 @@ use crate::packet::{Delivery as Wire, Publish, Will};
 use crate::property::SubscriptionId;
 use crate::time::Instant;
 use crate::topic::TopicName;
-use crate::types::{PacketId, ProtocolVersion};
+use crate::types::{PacketId, stored};
 
 impl<P: Policy> Broker<P> {
     /// The broker's durable state at `now`, in the format the [module docs](crate::broker::snapshot) describe,
@@ -134,7 +134,7 @@ impl<P: Policy> Broker<P> {
         for stored in messages {
             let age = age(now, stored.received_at, &stored.publish);
             out.put_u64(age);
-            stored.publish.encode(ProtocolVersion::LATEST, &mut out)?;
+            stored.publish.encode(stored::LAYOUT, &mut out)?;
         }
 
         let mut retained: Vec<&RetainedMessage> = self
@@ -148,7 +148,7 @@ impl<P: Policy> Broker<P> {
         put_count(&mut out, retained.len())?;
         for message in retained {
             out.put_u64(age(now, message.received_at, &message.publish));
-            message.publish.encode(ProtocolVersion::LATEST, &mut out)?;
+            message.publish.encode(stored::LAYOUT, &mut out)?;
         }
 
         put_count(&mut out, sessions.len())?;
@@ -215,7 +215,7 @@ fn write_session<P: Policy>(
             if let Some(delay) = delay {
                 out.put_u32(delay);
             }
-            will_publish(will).encode(ProtocolVersion::LATEST, out)?;
+            will_publish(will).encode(stored::LAYOUT, out)?;
         }
     }
     if !written.full {
