@@ -110,6 +110,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "v5")]
     fn qos1_run_delivers_every_acknowledged_message_exactly_once() {
         let Some(address) = broker() else { return };
         let options = options(&address, &["--scenario", "qos1", "--version", "5.0"]);

@@ -319,8 +319,12 @@ fn protocol_version(value: &str) -> Result<ProtocolVersion, String> {
         "311" | "mqttv311" => Ok(ProtocolVersion::V3_1_1),
         #[cfg(feature = "v5")]
         "5" | "mqttv5" => Ok(ProtocolVersion::V5),
-        other => Err(format!(
+        other if cfg!(feature = "v5") => Err(format!(
             "unknown protocol version '{other}': use 31, 311 or 5 (or mqttv31, mqttv311, mqttv5)"
+        )),
+        other => Err(format!(
+            "unknown protocol version '{other}': use 31 or 311 (or mqttv31, mqttv311); \
+             5.0 needs the v5 feature"
         )),
     }
 }

@@ -287,7 +287,12 @@ fn parse_version(value: &str) -> Result<ProtocolVersion, String> {
         "3.1.1" | "311" | "4" => Ok(ProtocolVersion::V3_1_1),
         #[cfg(feature = "v5")]
         "5.0" | "5" => Ok(ProtocolVersion::V5),
-        other => Err(format!("unknown MQTT version '{other}': 3.1.1 or 5.0")),
+        other if cfg!(feature = "v5") => {
+            Err(format!("unknown MQTT version '{other}': 3.1.1 or 5.0"))
+        }
+        other => Err(format!(
+            "unknown MQTT version '{other}': 3.1.1 (built without the v5 feature)"
+        )),
     }
 }
 
