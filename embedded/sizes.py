@@ -6,8 +6,8 @@ Usage: python3 sizes.py [TARGET_DIR]   (default: target/thumbv7m-none-eabi)
 Reads the section headers of each ELF the way binutils' `size` does in its default (Berkeley)
 format: `text` is every allocated read-only section (vector table, code, read-only data),
 `data` every allocated writable section with contents, `bss` every allocated section without.
-For each profile, prints `firmware`, `device`, `minimal` and `baseline`, and what the first
-three add to the baseline. Needs only Python 3.
+For each profile, prints `firmware`, `device`, `minimal`, `broker` and `baseline`, and what
+the others add to the baseline. Needs only Python 3.
 """
 
 import struct
@@ -18,7 +18,7 @@ SHF_WRITE = 0x1
 SHF_ALLOC = 0x2
 SHT_NOBITS = 8
 PROFILES = [("release", '"z"'), ("release-s", '"s"')]
-BINARIES = ["firmware", "device", "minimal", "baseline"]
+BINARIES = ["firmware", "device", "minimal", "broker", "baseline"]
 
 
 def berkeley(path):
