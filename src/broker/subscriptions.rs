@@ -352,10 +352,7 @@ impl<K: Copy + Ord> Subscriptions<K> {
         let mut next_walk = Some((ROOT, Some(0)));
         while let Some((start, start_rest)) = next_walk {
             let (mut index, mut rest) = (start, start_rest);
-            loop {
-                let Some(node) = self.nodes.get(index) else {
-                    break;
-                };
+            while let Some(node) = self.nodes.get(index) {
                 let Some(at) = rest else {
                     // Every level matched: the filter ending here matches, and so does `#`
                     // below it, which also matches its parent level (`sport/#` matches
