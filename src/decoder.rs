@@ -7,7 +7,7 @@ use crate::codec::frame::{self, Header};
 use crate::codec::reader::Reader;
 use crate::codec::{Decoded, Limits};
 use crate::error::{DecodeError, PeerError, ProtocolError};
-use crate::packet::{Connect, Packet};
+use crate::packet::{Connect, Packet, Publish};
 use crate::reason::{ConnectReasonCode, DisconnectReasonCode};
 use crate::types::{PacketId, PacketType, ProtocolVersion, Side};
 
@@ -372,6 +372,64 @@ impl Decoder {
         Some((kind, id))
     }
 
+    /// The next packet if it is a PUBLISH on a stream whose version is known, with the bytes
+    /// it was read from (its whole frame, sharing their allocation): `None`, consuming
+    /// nothing, for anything else, which [`decode`](Self::decode) then reads. The same checks
+    /// as `decode`, without the [`Packet`] around the PUBLISH, which a server that receives
+    /// mostly PUBLISH packets would otherwise build and take apart for each.
+    #[inline]
+    pub(crate) fn decode_publish(
+        &mut self,
+    ) -> Option<Result<Option<ReceivedPublish>, DecodeFailure>> {
+        // `shared` is read before `buf`, and is empty whenever `buf` is not.
+        let head: &[u8] = if self.shared.is_empty() {
+            &self.buf
+        } else {
+            &self.shared
+        };
+        let version = self.version?;
+        if self.failed.is_some() || head.first().is_none_or(|first| first >> 4 != 3) {
+            return None;
+        }
+        let decoded = match self.decode_next_publish(version) {
+            Ok(decoded) => Ok(decoded),
+            Err(failed) => Err(self.fail(failed, false)),
+        };
+        if self.buf.is_empty() || self.failed.is_some() {
+            self.release();
+        }
+        Some(decoded)
+    }
+
+    /// The PUBLISH [`decode_publish`](Self::decode_publish) found at the start of the input.
+    #[inline(always)]
+    fn decode_next_publish(
+        &mut self,
+        version: ProtocolVersion,
+    ) -> Result<Option<ReceivedPublish>, Failed> {
+        let Some((bytes, header)) = self.next_frame()? else {
+            return Ok(None);
+        };
+        let packet_type = header.packet_type;
+        let failed = |error: PeerError| (error, Some(packet_type), Some(version));
+        if packet_type != PacketType::Publish {
+            // Unreachable: the frame starts with the byte that named a PUBLISH.
+            return Err(failed(ProtocolError::Unexpected(packet_type).into()));
+        }
+        let mut reader = Reader::new(&bytes, header.header_len..header.packet_len());
+        let publish = match Publish::decode_body(version, &header, &mut reader) {
+            Ok(publish) => publish,
+            Err(error) => return Err(failed(error.into())),
+        };
+        // [MQTT-3.3.4-6]: Subscription Identifiers go from server to client only.
+        if self.side == Some(Side::Server)
+            && !publish.properties.subscription_identifiers.is_empty()
+        {
+            return Err(failed(ProtocolError::SubscriptionIdFromClient.into()));
+        }
+        Ok(Some((publish, bytes)))
+    }
+
     fn decode_with<const FROM_SERVER: bool>(
         &mut self,
     ) -> Result<Option<Packet<Bytes>>, DecodeFailure> {
@@ -584,6 +642,10 @@ impl Decoder {
         }
     }
 }
+
+/// A PUBLISH as [`Decoder::decode_publish`] returns it: the packet, and the bytes of its
+/// whole frame.
+pub(crate) type ReceivedPublish = (Publish<Bytes>, Bytes);
 
 /// A failure as `decode_next` reports it: the error, the packet type and the version if known.
 type Failed = (PeerError, Option<PacketType>, Option<ProtocolVersion>);

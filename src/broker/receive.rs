@@ -73,9 +73,21 @@ impl<P: Policy> Broker<P> {
             {
                 return;
             }
-            // Acknowledgements in their short form skip building a packet.
+            // Acknowledgements in their short form skip building a packet, and so does a
+            // PUBLISH.
             if let Some((kind, id)) = self.decoder.short_ack() {
                 self.handle_short_ack(handle, kind, id);
+                continue;
+            }
+            if let Some(decoded) = self.decoder.decode_publish() {
+                match decoded {
+                    Ok(Some((publish, wire))) => self.handle_publish(handle, publish, wire),
+                    Ok(None) => return,
+                    Err(failure) => {
+                        self.decode_failed(handle, failure);
+                        return;
+                    }
+                }
                 continue;
             }
             let decoded = self.decoder.decode();
@@ -83,32 +95,38 @@ impl<P: Policy> Broker<P> {
                 Ok(Some(packet)) => self.handle_packet(handle, packet),
                 Ok(None) => return,
                 Err(failure) => {
-                    let farewell = match failure.reply {
-                        Reply::ConnAck { version, code } => {
-                            let code = if version.is_v5() {
-                                code
-                            } else {
-                                match crate::reason::ConnectReturnCode::from_reason_code(code) {
-                                    Some(code) => code.to_reason_code(),
-                                    None => ConnectReasonCode::UnspecifiedError,
-                                }
-                            };
-                            if let Some(conn) = self.connection_mut(handle) {
-                                conn.version = version;
-                            }
-                            Some(Out::ConnAck(Box::new(crate::packet::ConnAck::new(
-                                false, code,
-                            ))))
-                        }
-                        Reply::Disconnect(code) => self.protocol_farewell(handle, code),
-                        _ => None,
-                    };
-                    let code = failure.error.disconnect_reason_code();
-                    self.close(handle, CloseReason::ProtocolError(code), farewell);
+                    self.decode_failed(handle, failure);
                     return;
                 }
             }
         }
+    }
+
+    /// The working decoder failed on `handle`'s stream: the reply it calls for, then close.
+    #[cold]
+    fn decode_failed(&mut self, handle: ConnectionHandle, failure: crate::decoder::DecodeFailure) {
+        let farewell = match failure.reply {
+            Reply::ConnAck { version, code } => {
+                let code = if version.is_v5() {
+                    code
+                } else {
+                    match crate::reason::ConnectReturnCode::from_reason_code(code) {
+                        Some(code) => code.to_reason_code(),
+                        None => ConnectReasonCode::UnspecifiedError,
+                    }
+                };
+                if let Some(conn) = self.connection_mut(handle) {
+                    conn.version = version;
+                }
+                Some(Out::ConnAck(Box::new(crate::packet::ConnAck::new(
+                    false, code,
+                ))))
+            }
+            Reply::Disconnect(code) => self.protocol_farewell(handle, code),
+            _ => None,
+        };
+        let code = failure.error.disconnect_reason_code();
+        self.close(handle, CloseReason::ProtocolError(code), farewell);
     }
 
     /// A protocol error: 5.0 DISCONNECT with `code`, 3.x close (`[MQTT-4.8.0-1]`).
@@ -149,6 +167,17 @@ impl<P: Policy> Broker<P> {
         }
     }
 
+    /// A PUBLISH, with the bytes it was read from (see [`Broker::on_publish`]).
+    fn handle_publish(&mut self, handle: ConnectionHandle, publish: Publish<Bytes>, wire: Bytes) {
+        let Some(session) = self.packet_arrived(handle) else {
+            return;
+        };
+        match session {
+            Some(key) => self.on_publish(handle, key, publish, Some(wire)),
+            None => self.handle_unconnected(handle, Packet::Publish(publish)),
+        }
+    }
+
     fn handle_packet(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
         let Some(session) = self.packet_arrived(handle) else {
             return;
@@ -159,7 +188,7 @@ impl<P: Policy> Broker<P> {
         };
         // Matched as it is, not in a tuple: a PUBLISH is large, and every wrapping copies it.
         match packet {
-            Packet::Publish(publish) => self.on_publish(handle, key, publish),
+            Packet::Publish(publish) => self.on_publish(handle, key, publish, None),
             Packet::PubAck(ack) => self.on_puback(key, ack.packet_id),
             Packet::PubRec(rec) => {
                 self.on_pubrec(handle, key, rec.packet_id, rec.reason_code.is_error());
@@ -191,11 +220,15 @@ impl<P: Policy> Broker<P> {
         }
     }
 
+    /// A PUBLISH from session `key`'s client; `wire`, if given, the bytes it was read from,
+    /// kept for the deliveries that would encode it to the same bytes (see
+    /// [`Broker::route_with`]).
     fn on_publish(
         &mut self,
         handle: ConnectionHandle,
         key: SessionKey,
         mut publish: Publish<Bytes>,
+        wire: Option<Bytes>,
     ) {
         let (version, max_alias) = match self.connection(handle) {
             Some(conn) => (conn.version, self.config.topic_alias_maximum),
@@ -260,7 +293,10 @@ impl<P: Policy> Broker<P> {
                 .is_some_and(|session| self.policy.may_publish(&session.client_id, topic.as_str()));
         let Some(id) = publish.packet_id() else {
             if allowed {
-                self.route(publish, Some(key));
+                // A 3.x QoS 0 PUBLISH without RETAIN (first byte 0x30) is, byte for byte,
+                // what each plain QoS 0 delivery of it to a 3.x subscriber writes.
+                let wire = wire.filter(|wire| !version.is_v5() && wire.first() == Some(&0x30));
+                self.route_with(publish, Some(key), wire);
             }
             return;
         };

@@ -16,7 +16,19 @@ use crate::types::{PacketId, QoS};
 impl<P: Policy> Broker<P> {
     /// Stores a message, keeps or clears it as retained, and queues a delivery for every
     /// session with a matching subscription.
-    pub(super) fn route(&mut self, mut publish: Publish<Bytes>, origin: Option<SessionKey>) {
+    pub(super) fn route(&mut self, publish: Publish<Bytes>, origin: Option<SessionKey>) {
+        self.route_with(publish, origin, None);
+    }
+
+    /// [`route`](Self::route) for a message received with the bytes `wire` it was read from,
+    /// when they are exactly what a plain QoS 0 delivery of it to a 3.x subscriber writes
+    /// (a 3.x QoS 0 PUBLISH without RETAIN): each such delivery copies them whole.
+    pub(super) fn route_with(
+        &mut self,
+        mut publish: Publish<Bytes>,
+        origin: Option<SessionKey>,
+        wire: Option<Bytes>,
+    ) {
         let now = self.now;
         let Some(topic) = publish.topic.clone() else {
             return;
@@ -30,7 +42,7 @@ impl<P: Policy> Broker<P> {
         publish.properties.topic_alias = None;
         let retain = publish.retain;
         let empty = publish.payload.is_empty();
-        let id = self.store.insert(publish, now);
+        let id = self.store.insert_with_wire(publish, now, wire);
 
         if retain && self.config.retain_available {
             // [MQTT-3.3.1-5]: stored (replacing any); [MQTT-3.3.1-10]/[MQTT-3.3.1-11] (3.1.1),

@@ -28,6 +28,11 @@ pub(crate) struct Stored {
     detached: bool,
     /// The head of its plain QoS 0 deliveries, for 3.x and for 5.0 subscribers.
     heads: [Option<CachedHead>; 2],
+    /// The PUBLISH as received, when that is byte for byte what a plain QoS 0 delivery
+    /// (RETAIN 0, no Subscription Identifier) to a 3.x subscriber writes: a 3.x QoS 0
+    /// PUBLISH without RETAIN. It shares the receive buffer the topic and payload are
+    /// sliced from.
+    wire: Option<Bytes>,
 }
 
 /// The longest head [`Stored::plain_head`] keeps.
@@ -98,6 +103,13 @@ impl Stored {
         Some((head, self.publish.payload.as_ref()))
     }
 
+    /// The bytes of a plain QoS 0 delivery to a 3.x subscriber with RETAIN 0, if the message
+    /// was received as just that (see the field).
+    #[inline]
+    pub(crate) fn plain_wire(&self) -> Option<&[u8]> {
+        self.wire.as_deref()
+    }
+
     /// Whether the message has expired at `now`.
     pub(crate) fn is_expired(&self, now: Instant) -> bool {
         self.expires_at().is_some_and(|at| now >= at)
@@ -132,6 +144,17 @@ impl Store {
     /// [`retain`](Self::retain) (a message no one refers to is dropped by
     /// [`release_if_unused`](Self::release_if_unused)).
     pub(crate) fn insert(&mut self, publish: Publish<Bytes>, received_at: Instant) -> MessageId {
+        self.insert_with_wire(publish, received_at, None)
+    }
+
+    /// [`insert`](Self::insert) for a message received as a plain 3.x QoS 0 PUBLISH, with
+    /// the bytes it was read from (see [`Stored::plain_wire`]).
+    pub(crate) fn insert_with_wire(
+        &mut self,
+        publish: Publish<Bytes>,
+        received_at: Instant,
+        wire: Option<Bytes>,
+    ) -> MessageId {
         self.len = self.len.saturating_add(1);
         self.bytes = self.bytes.saturating_add(publish.payload.len());
         // The slot is found first and the message written straight into it: built on the
@@ -150,6 +173,7 @@ impl Store {
                 refs: 0,
                 detached: false,
                 heads: [None; 2],
+                wire,
             });
         }
         MessageId(u32::try_from(index).unwrap_or(u32::MAX))
@@ -170,6 +194,7 @@ impl Store {
             && !stored.detached
         {
             stored.publish = stored.publish.detach();
+            stored.wire = None;
             stored.detached = true;
         }
     }
@@ -194,11 +219,13 @@ impl Store {
         let Some(slot) = self.slots.get_mut(id.0 as usize) else {
             return;
         };
-        if slot.as_ref().is_some_and(|stored| stored.refs == 0) {
-            if let Some(stored) = slot.take() {
-                self.len = self.len.saturating_sub(1);
-                self.bytes = self.bytes.saturating_sub(stored.publish.payload.len());
-            }
+        if let Some(stored) = slot.as_ref()
+            && stored.refs == 0
+        {
+            self.len = self.len.saturating_sub(1);
+            self.bytes = self.bytes.saturating_sub(stored.publish.payload.len());
+            // Dropped where it lies: taking it out first would copy it.
+            *slot = None;
             self.free.push(id.0);
         }
     }

@@ -332,11 +332,22 @@ fn write_publish(
             Err(_) => return Wrote::Nothing,
         }
     }
-    if id.is_none()
-        && alias == TopicAliasUse::None
-        && delivery.sub_ids.as_slice().is_empty()
-        && let Some((head, payload)) = stored.plain_head(version, delivery.retain)
+    let plain = id.is_none() && alias == TopicAliasUse::None && delivery.sub_ids.is_empty();
+    // Received as what it is to be sent as: copied whole.
+    if plain
+        && !delivery.retain
+        && !version.is_v5()
+        && let Some(wire) = stored.plain_wire()
     {
+        if let Some(to) = room.get_mut(..wire.len()) {
+            to.copy_from_slice(wire);
+            return Wrote::Bytes(wire.len());
+        }
+        if written != 0 {
+            return Wrote::Later(backlog);
+        }
+    }
+    if plain && let Some((head, payload)) = stored.plain_head(version, delivery.retain) {
         let total = head.len().saturating_add(payload.len());
         if let Some(to) = room.get_mut(..total) {
             let (to_head, to_payload) = to.split_at_mut(head.len());
