@@ -372,53 +372,66 @@ impl Decoder {
         Some((kind, id))
     }
 
-    /// The next packet if it is a PUBLISH on a stream whose version is known, with the bytes
-    /// it was read from (its whole frame, sharing their allocation): `None`, consuming
-    /// nothing, for anything else, which [`decode`](Self::decode) then reads. The same checks
-    /// as `decode`, without the [`Packet`] around the PUBLISH, which a server that receives
-    /// mostly PUBLISH packets would otherwise build and take apart for each.
+    /// Whether the next packet is a PUBLISH on a stream whose version is known, which
+    /// [`decode_publish_into`](Self::decode_publish_into) then reads.
     #[inline]
-    pub(crate) fn decode_publish(
-        &mut self,
-    ) -> Option<Result<Option<ReceivedPublish>, DecodeFailure>> {
+    pub(crate) fn next_is_publish(&self) -> bool {
         // `shared` is read before `buf`, and is empty whenever `buf` is not.
         let head: &[u8] = if self.shared.is_empty() {
             &self.buf
         } else {
             &self.shared
         };
-        let version = self.version?;
-        if self.failed.is_some() || head.first().is_none_or(|first| first >> 4 != 3) {
-            return None;
+        self.version.is_some()
+            && self.failed.is_none()
+            && head.first().is_some_and(|first| first >> 4 == 3)
+    }
+
+    /// The next packet, a PUBLISH ([`next_is_publish`](Self::next_is_publish)), decoded into
+    /// `publish`, with the same checks as [`decode`](Self::decode) but no [`Packet`] around
+    /// it, which a server that receives mostly PUBLISH packets would build and take apart
+    /// for each: a caller that keeps messages in place decodes each straight to its place.
+    /// Returns the bytes of its whole frame (sharing their allocation), `Ok(None)` if more
+    /// bytes are needed (`publish` is then untouched).
+    #[inline]
+    pub(crate) fn decode_publish_into(
+        &mut self,
+        publish: &mut Publish<Bytes>,
+    ) -> Result<Option<Bytes>, DecodeFailure> {
+        if let Some(failure) = self.failed {
+            self.release();
+            return Err(failure);
         }
-        let decoded = match self.decode_next_publish(version) {
+        let connecting = self.version.is_none();
+        let decoded = match self.decode_next_publish(publish) {
             Ok(decoded) => Ok(decoded),
-            Err(failed) => Err(self.fail(failed, false)),
+            Err(failed) => Err(self.fail(failed, connecting)),
         };
         if self.buf.is_empty() || self.failed.is_some() {
             self.release();
         }
-        Some(decoded)
+        decoded
     }
 
-    /// The PUBLISH [`decode_publish`](Self::decode_publish) found at the start of the input.
+    /// The PUBLISH [`decode_publish_into`](Self::decode_publish_into) reads.
     #[inline(always)]
     fn decode_next_publish(
         &mut self,
-        version: ProtocolVersion,
-    ) -> Result<Option<ReceivedPublish>, Failed> {
+        publish: &mut Publish<Bytes>,
+    ) -> Result<Option<Bytes>, Failed> {
         let Some((bytes, header)) = self.next_frame()? else {
             return Ok(None);
         };
         let packet_type = header.packet_type;
-        let failed = |error: PeerError| (error, Some(packet_type), Some(version));
-        if packet_type != PacketType::Publish {
-            // Unreachable: the frame starts with the byte that named a PUBLISH.
+        let version = self.version;
+        let failed = |error: PeerError| (error, Some(packet_type), version);
+        let (PacketType::Publish, Some(known)) = (packet_type, version) else {
+            // Unreachable after `next_is_publish`.
             return Err(failed(ProtocolError::Unexpected(packet_type).into()));
-        }
+        };
         let mut reader = Reader::new(&bytes, header.header_len..header.packet_len());
-        let publish = match Publish::decode_body(version, &header, &mut reader) {
-            Ok(publish) => publish,
+        *publish = match Publish::decode_body(known, &header, &mut reader) {
+            Ok(decoded) => decoded,
             Err(error) => return Err(failed(error.into())),
         };
         // [MQTT-3.3.4-6]: Subscription Identifiers go from server to client only.
@@ -427,7 +440,7 @@ impl Decoder {
         {
             return Err(failed(ProtocolError::SubscriptionIdFromClient.into()));
         }
-        Ok(Some((publish, bytes)))
+        Ok(Some(bytes))
     }
 
     fn decode_with<const FROM_SERVER: bool>(
@@ -642,10 +655,6 @@ impl Decoder {
         }
     }
 }
-
-/// A PUBLISH as [`Decoder::decode_publish`] returns it: the packet, and the bytes of its
-/// whole frame.
-pub(crate) type ReceivedPublish = (Publish<Bytes>, Bytes);
 
 /// A failure as `decode_next` reports it: the error, the packet type and the version if known.
 type Failed = (PeerError, Option<PacketType>, Option<ProtocolVersion>);

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use super::connection::{Ack, Out, Phase};
 use super::event::{CloseReason, ConnectionHandle};
 use super::session::{Delivery, SessionKey};
+use super::store::MessageId;
 use super::{Broker, Policy};
 use crate::decoder::Reply;
-use crate::packet::{Disconnect, Packet, Publish, SubAck, Subscribe, UnsubAck, Unsubscribe};
+use crate::packet::{Disconnect, Packet, SubAck, Subscribe, UnsubAck, Unsubscribe};
 use crate::reason::{
     ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, ReasonCode, SubAckReasonCode,
     UnsubAckReasonCode,
@@ -79,15 +80,35 @@ impl<P: Policy> Broker<P> {
                 self.handle_short_ack(handle, kind, id);
                 continue;
             }
-            if let Some(decoded) = self.decoder.decode_publish() {
+            if self.decoder.next_is_publish() {
+                // Decoded straight into the store, where it stays if it is routed.
+                let id = self.store.insert_blank(self.now);
+                let decoded = match self.store.get_mut(id) {
+                    Some(stored) => self.decoder.decode_publish_into(&mut stored.publish),
+                    None => Ok(None),
+                };
                 match decoded {
-                    Ok(Some((publish, wire))) => self.handle_publish(handle, publish, wire),
-                    Ok(None) => return,
+                    Ok(Some(wire)) => {
+                        // A 3.x QoS 0 PUBLISH without RETAIN (first byte 0x30) is, byte for
+                        // byte, what each plain QoS 0 delivery of it to a 3.x subscriber
+                        // writes.
+                        let plain = self.decoder.version().is_some_and(|v| !v.is_v5())
+                            && wire.first() == Some(&0x30);
+                        self.store.filled(id, plain.then_some(wire));
+                        self.handle_publish(handle, id);
+                    }
+                    Ok(None) => {
+                        self.store.release_if_unused(id);
+                        return;
+                    }
                     Err(failure) => {
+                        self.store.release_if_unused(id);
                         self.decode_failed(handle, failure);
                         return;
                     }
                 }
+                // Dropped unless routed to someone.
+                self.store.release_if_unused(id);
                 continue;
             }
             let decoded = self.decoder.decode();
@@ -167,15 +188,17 @@ impl<P: Policy> Broker<P> {
         }
     }
 
-    /// A PUBLISH, with the bytes it was read from (see [`Broker::on_publish`]).
-    fn handle_publish(&mut self, handle: ConnectionHandle, publish: Publish<Bytes>, wire: Bytes) {
+    /// A PUBLISH decoded into message `id` of the store.
+    fn handle_publish(&mut self, handle: ConnectionHandle, id: MessageId) {
         let Some(session) = self.packet_arrived(handle) else {
             return;
         };
-        match session {
-            Some(key) => self.on_publish(handle, key, publish, Some(wire)),
-            None => self.handle_unconnected(handle, Packet::Publish(publish)),
-        }
+        let Some(key) = session else {
+            // Before CONNACK ([MQTT-3.1.2-30] in 5.0), as `handle_unconnected` has it.
+            self.violation(handle, DisconnectReasonCode::ProtocolError);
+            return;
+        };
+        self.on_publish(handle, key, id);
     }
 
     fn handle_packet(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
@@ -188,7 +211,11 @@ impl<P: Policy> Broker<P> {
         };
         // Matched as it is, not in a tuple: a PUBLISH is large, and every wrapping copies it.
         match packet {
-            Packet::Publish(publish) => self.on_publish(handle, key, publish, None),
+            Packet::Publish(publish) => {
+                let id = self.store.insert(publish, self.now);
+                self.on_publish(handle, key, id);
+                self.store.release_if_unused(id);
+            }
             Packet::PubAck(ack) => self.on_puback(key, ack.packet_id),
             Packet::PubRec(rec) => {
                 self.on_pubrec(handle, key, rec.packet_id, rec.reason_code.is_error());
@@ -220,29 +247,26 @@ impl<P: Policy> Broker<P> {
         }
     }
 
-    /// A PUBLISH from session `key`'s client; `wire`, if given, the bytes it was read from,
-    /// kept for the deliveries that would encode it to the same bytes (see
-    /// [`Broker::route_with`]).
-    fn on_publish(
-        &mut self,
-        handle: ConnectionHandle,
-        key: SessionKey,
-        mut publish: Publish<Bytes>,
-        wire: Option<Bytes>,
-    ) {
+    /// A PUBLISH from session `key`'s client, stored as `message` with no holder: routed
+    /// unless refused (the caller drops it if no one holds it then).
+    fn on_publish(&mut self, handle: ConnectionHandle, key: SessionKey, message: MessageId) {
         let (version, max_alias) = match self.connection(handle) {
             Some(conn) => (conn.version, self.config.topic_alias_maximum),
             None => return,
         };
+        let Some(stored) = self.store.get_mut(message) else {
+            return;
+        };
+        let publish = &mut stored.publish;
         // Topic Alias (5.0): set with a topic, used without one ([MQTT-3.3.2-10..12]).
-        if let Some(alias) = publish.properties.topic_alias.take() {
+        if let Some(alias) = publish.properties.topic_alias {
             let alias = alias.get();
             if alias > max_alias {
                 self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
                 return;
             }
             let index = usize::from(alias).saturating_sub(1);
-            let Some(conn) = self.connection_mut(handle) else {
+            let Some(conn) = super::connection_in(&mut self.connections, handle) else {
                 return;
             };
             match &publish.topic {
@@ -257,19 +281,24 @@ impl<P: Policy> Broker<P> {
                         *slot = TopicName::new(bytestring::ByteString::from(topic.as_str())).ok();
                     }
                 }
-                None => match conn
-                    .aliases
-                    .as_deref()
-                    .and_then(|aliases| aliases.inbound.get(index).cloned().flatten())
-                {
-                    Some(topic) => publish.topic = Some(topic),
-                    None => {
-                        self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
-                        return;
+                None => {
+                    let known = conn
+                        .aliases
+                        .as_deref()
+                        .and_then(|aliases| aliases.inbound.get(index).cloned().flatten());
+                    match known {
+                        Some(topic) => publish.topic = Some(topic),
+                        None => {
+                            self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
+                            return;
+                        }
                     }
-                },
+                }
             }
         }
+        let Some(publish) = self.store.get(message).map(|stored| &stored.publish) else {
+            return;
+        };
         let qos = publish.qos();
         // [MQTT-3.2.2-12] (5.0): above Maximum QoS; [MQTT-3.2.2-13]: RETAIN unavailable.
         if qos > self.config.maximum_qos {
@@ -293,10 +322,7 @@ impl<P: Policy> Broker<P> {
                 .is_some_and(|session| self.policy.may_publish(&session.client_id, topic.as_str()));
         let Some(id) = publish.packet_id() else {
             if allowed {
-                // A 3.x QoS 0 PUBLISH without RETAIN (first byte 0x30) is, byte for byte,
-                // what each plain QoS 0 delivery of it to a 3.x subscriber writes.
-                let wire = wire.filter(|wire| !version.is_v5() && wire.first() == Some(&0x30));
-                self.route_with(publish, Some(key), wire);
+                self.route_stored(message, Some(key));
             }
             return;
         };
@@ -322,7 +348,7 @@ impl<P: Policy> Broker<P> {
         };
         if qos == QoS::AtLeastOnce {
             if allowed {
-                self.route(publish, Some(key));
+                self.route_stored(message, Some(key));
             }
             self.send(handle, Out::Ack(Ack::PubAck(id, code)));
             return;
@@ -336,7 +362,7 @@ impl<P: Policy> Broker<P> {
                 conn.unacknowledged = conn.unacknowledged.saturating_add(1);
             }
             if allowed {
-                self.route(publish, Some(key));
+                self.route_stored(message, Some(key));
             }
         }
         self.send(handle, Out::Ack(Ack::PubRec(id, code)));

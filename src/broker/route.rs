@@ -17,24 +17,21 @@ impl<P: Policy> Broker<P> {
     /// Stores a message, keeps or clears it as retained, and queues a delivery for every
     /// session with a matching subscription.
     pub(super) fn route(&mut self, publish: Publish<Bytes>, origin: Option<SessionKey>) {
-        self.route_with(publish, origin, None);
+        let id = self.store.insert(publish, self.now);
+        self.route_stored(id, origin);
     }
 
-    /// [`route`](Self::route) for a message received with the bytes `wire` it was read from,
-    /// when they are exactly what a plain QoS 0 delivery of it to a 3.x subscriber writes
-    /// (a 3.x QoS 0 PUBLISH without RETAIN): each such delivery copies them whole.
-    pub(super) fn route_with(
-        &mut self,
-        mut publish: Publish<Bytes>,
-        origin: Option<SessionKey>,
-        wire: Option<Bytes>,
-    ) {
+    /// [`route`](Self::route) for a message already in the store (with no holder yet),
+    /// which it drops if no one takes it.
+    pub(super) fn route_stored(&mut self, id: MessageId, origin: Option<SessionKey>) {
         let now = self.now;
-        let Some(topic) = publish.topic.clone() else {
+        let Some(stored) = self.store.get_mut(id) else {
             return;
         };
-        if origin.is_some() {
-            self.stats.messages_in = self.stats.messages_in.saturating_add(1);
+        let publish = &mut stored.publish;
+        if publish.topic.is_none() {
+            self.store.release_if_unused(id);
+            return;
         }
         let qos = publish.qos();
         // Stored without what belongs to the publisher's connection.
@@ -42,7 +39,9 @@ impl<P: Policy> Broker<P> {
         publish.properties.topic_alias = None;
         let retain = publish.retain;
         let empty = publish.payload.is_empty();
-        let id = self.store.insert_with_wire(publish, now, wire);
+        if origin.is_some() {
+            self.stats.messages_in = self.stats.messages_in.saturating_add(1);
+        }
 
         if retain && self.config.retain_available {
             // [MQTT-3.3.1-5]: stored (replacing any); [MQTT-3.3.1-10]/[MQTT-3.3.1-11] (3.1.1),
@@ -57,7 +56,11 @@ impl<P: Policy> Broker<P> {
                 received_at: now,
             });
             // The store is bounded by the topic-level limit PUBLISH packets are held to.
-            if self.retained.set(&topic, message, expires_at).is_ok()
+            let set = match self.store.get(id).and_then(|s| s.publish.topic.as_ref()) {
+                Some(topic) => self.retained.set(topic, message, expires_at).is_ok(),
+                None => false,
+            };
+            if set
                 && let Some(at) = expires_at
                 && !empty
             {
@@ -67,7 +70,7 @@ impl<P: Policy> Broker<P> {
 
         let mut matches = core::mem::take(&mut self.matches);
         matches.clear();
-        {
+        if let Some(topic) = self.store.get(id).and_then(|s| s.publish.topic.as_ref()) {
             let sessions = &self.sessions;
             self.subscriptions.matches(
                 topic.as_str(),

@@ -144,17 +144,6 @@ impl Store {
     /// [`retain`](Self::retain) (a message no one refers to is dropped by
     /// [`release_if_unused`](Self::release_if_unused)).
     pub(crate) fn insert(&mut self, publish: Publish<Bytes>, received_at: Instant) -> MessageId {
-        self.insert_with_wire(publish, received_at, None)
-    }
-
-    /// [`insert`](Self::insert) for a message received as a plain 3.x QoS 0 PUBLISH, with
-    /// the bytes it was read from (see [`Stored::plain_wire`]).
-    pub(crate) fn insert_with_wire(
-        &mut self,
-        publish: Publish<Bytes>,
-        received_at: Instant,
-        wire: Option<Bytes>,
-    ) -> MessageId {
         self.len = self.len.saturating_add(1);
         self.bytes = self.bytes.saturating_add(publish.payload.len());
         // The slot is found first and the message written straight into it: built on the
@@ -173,10 +162,33 @@ impl Store {
                 refs: 0,
                 detached: false,
                 heads: [None; 2],
-                wire,
+                wire: None,
             });
         }
         MessageId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
+    /// Stores an empty message, for a PUBLISH to be decoded straight into its slot (not
+    /// copied on its way there), then counted by [`filled`](Self::filled).
+    pub(crate) fn insert_blank(&mut self, received_at: Instant) -> MessageId {
+        let blank = Publish {
+            delivery: Delivery::AtMostOnce,
+            retain: false,
+            topic: None,
+            properties: crate::property::PublishProperties::new(),
+            payload: Bytes::new(),
+        };
+        self.insert(blank, received_at)
+    }
+
+    /// Counts the payload of the message decoded into the slot of `id` since
+    /// [`insert_blank`](Self::insert_blank), and keeps the bytes it was read from if they are
+    /// what a plain QoS 0 delivery to a 3.x subscriber writes (see [`Stored::plain_wire`]).
+    pub(crate) fn filled(&mut self, id: MessageId, wire: Option<Bytes>) {
+        if let Some(Some(stored)) = self.slots.get_mut(id.0 as usize) {
+            self.bytes = self.bytes.saturating_add(stored.publish.payload.len());
+            stored.wire = wire;
+        }
     }
 
     pub(crate) fn get(&self, id: MessageId) -> Option<&Stored> {
