@@ -91,13 +91,17 @@ impl<P: Policy> Broker<P> {
             matches.sort_unstable_by_key(|m| (m.key, m.shared));
         }
         let mut start = 0;
-        while start < matches.len() {
-            let first = matches.get(start).map(|m| (m.key, m.shared));
-            let end = matches
-                .iter()
-                .skip(start)
-                .position(|m| Some((m.key, m.shared)) != first || m.shared)
-                .map_or(matches.len(), |offset| start.saturating_add(offset.max(1)));
+        while let Some(first) = matches.get(start) {
+            // A session's non-shared matches, side by side once sorted; a shared one alone.
+            let mut end = start.saturating_add(1);
+            if !first.shared {
+                while matches
+                    .get(end)
+                    .is_some_and(|m| m.key == first.key && !m.shared)
+                {
+                    end = end.saturating_add(1);
+                }
+            }
             if let Some(group) = matches.get(start..end) {
                 self.deliver_matches(id, group, origin);
             }
@@ -156,7 +160,7 @@ impl<P: Policy> Broker<P> {
     /// has room, else to its queue (QoS 0 to an absent client is dropped).
     pub(super) fn deliver(&mut self, key: SessionKey, delivery: Delivery) {
         let now = self.now;
-        let Some(stored) = self.store.get(delivery.message) else {
+        let Some(stored) = self.store.get_mut(delivery.message) else {
             return;
         };
         if stored.is_expired(now) {
@@ -164,19 +168,16 @@ impl<P: Policy> Broker<P> {
             return;
         }
         let size = stored.publish.payload.len();
-        let Some(session) = self.session(key) else {
+        let Some(session) = super::session_in(&self.sessions, key) else {
             return;
         };
         let connection = session.connection;
         if let Some(handle) = connection {
             if delivery.qos == QoS::AtMostOnce {
-                // The hot path of fan-out: one look-up of the connection.
+                // The hot path of fan-out: one look-up of the connection and of the message.
                 let max_queued = self.config.max_queued_messages;
                 let max_bytes = self.config.max_queued_bytes;
                 let Some(conn) = super::connection_in(&mut self.connections, handle) else {
-                    return;
-                };
-                let Some(stored) = self.store.get(delivery.message) else {
                     return;
                 };
                 if !fits(conn, stored, &delivery) {
@@ -195,7 +196,6 @@ impl<P: Policy> Broker<P> {
                     return;
                 }
                 conn.backlog_bytes = backlog;
-                let message = delivery.message;
                 conn.out.push_back(Out::Publish {
                     delivery,
                     id: None,
@@ -205,7 +205,7 @@ impl<P: Policy> Broker<P> {
                     conn.ready = true;
                     self.ready.push_back(handle);
                 }
-                self.store.retain(message);
+                stored.hold();
                 self.stats.messages_out = self.stats.messages_out.saturating_add(1);
                 return;
             }

@@ -110,6 +110,12 @@ impl Stored {
         self.wire.as_deref()
     }
 
+    /// One more holder, for a caller that has the message at hand (see [`Store::retain`]).
+    #[inline]
+    pub(crate) fn hold(&mut self) {
+        self.refs = self.refs.saturating_add(1);
+    }
+
     /// Whether the message has expired at `now`.
     pub(crate) fn is_expired(&self, now: Instant) -> bool {
         self.expires_at().is_some_and(|at| now >= at)
@@ -220,17 +226,23 @@ impl Store {
 
     /// One holder fewer; the message is dropped with its last holder.
     pub(crate) fn release(&mut self, id: MessageId) {
-        if let Some(Some(stored)) = self.slots.get_mut(id.0 as usize) {
-            stored.refs = stored.refs.saturating_sub(1);
-        }
-        self.release_if_unused(id);
+        self.release_by(id, 1);
     }
 
     /// Drops `id` if nothing refers to it (a message that matched no one).
     pub(crate) fn release_if_unused(&mut self, id: MessageId) {
+        self.release_by(id, 0);
+    }
+
+    /// `holders` holders fewer (one lookup), then drops `id` if none is left.
+    #[inline]
+    fn release_by(&mut self, id: MessageId, holders: u32) {
         let Some(slot) = self.slots.get_mut(id.0 as usize) else {
             return;
         };
+        if let Some(stored) = slot.as_mut() {
+            stored.refs = stored.refs.saturating_sub(holders);
+        }
         if let Some(stored) = slot.as_ref()
             && stored.refs == 0
         {

@@ -168,31 +168,36 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
-        if let Out::Publish { delivery, id, dup } = &out {
-            let shared = payloads.as_deref_mut();
-            match write_publish(conn, store, now, delivery, *id, *dup, buf, written, shared) {
-                Wrote::Bytes(len) => {
-                    written = written.saturating_add(len);
-                    packets = packets.saturating_add(1);
-                }
-                Wrote::Spilled(len) => {
-                    written = len;
-                    if conn.spill.is_none() {
+        // A PUBLISH is taken apart, so that only its Subscription Identifiers are left to
+        // drop, not a whole `Out`.
+        let out = match out {
+            Out::Publish { delivery, id, dup } => {
+                let shared = payloads.as_deref_mut();
+                match write_publish(conn, store, now, &delivery, id, dup, buf, written, shared) {
+                    Wrote::Bytes(len) => {
+                        written = written.saturating_add(len);
                         packets = packets.saturating_add(1);
                     }
-                    release(&out, store);
-                    break;
+                    Wrote::Spilled(len) => {
+                        written = len;
+                        if conn.spill.is_none() {
+                            packets = packets.saturating_add(1);
+                        }
+                        store.release(delivery.message);
+                        break;
+                    }
+                    Wrote::Later(backlog) => {
+                        conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
+                        conn.out.push_front(Out::Publish { delivery, id, dup });
+                        break;
+                    }
+                    Wrote::Nothing => {}
                 }
-                Wrote::Later(backlog) => {
-                    conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
-                    conn.out.push_front(out);
-                    break;
-                }
-                Wrote::Nothing => {}
+                store.release(delivery.message);
+                continue;
             }
-            release(&out, store);
-            continue;
-        }
+            other => other,
+        };
         let Some(len) = encoded_len(&out, version) else {
             release(&out, store);
             continue;
