@@ -455,6 +455,7 @@ impl<P: Policy> Broker<P> {
 
 /// Whether `delivery` of `stored` fits `conn`'s client's Maximum Packet Size (written by
 /// name: an alias would only make it smaller).
+#[inline]
 fn fits(conn: &Connection, stored: &Stored, delivery: &Delivery) -> bool {
     let Some(maximum) = conn.max_packet_size.map(core::num::NonZeroU32::get) else {
         return true;
