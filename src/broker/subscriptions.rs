@@ -65,6 +65,10 @@ pub(super) const SPLIT_ABOVE: usize = 32;
 /// threshold does not convert on every change).
 const MERGE_BELOW: usize = 16;
 
+/// A node with at most this many literal children looks one up by a linear scan rather than
+/// a binary search.
+const LINEAR_UP_TO: usize = 4;
+
 /// The trie has as many nodes as its limit allows, so the subscription (or retained
 /// message) was not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -365,9 +369,8 @@ impl<K: Copy + Ord> Subscriptions<K> {
                     break;
                 };
                 let tail = topic.get(at..).unwrap_or_default();
-                // A byte search: `/` is ASCII, and levels are short enough that a plain loop
-                // beats a general string searcher.
-                let (level, next) = match tail.bytes().position(|byte| byte == b'/') {
+                // A byte search (`/` is ASCII), a word at a time.
+                let (level, next) = match crate::codec::scan::find_byte(tail.as_bytes(), b'/') {
                     Some(end) => (
                         tail.get(..end).unwrap_or_default(),
                         Some(at.saturating_add(end).saturating_add(1)),
@@ -434,11 +437,15 @@ impl<K: Copy + Ord> Subscriptions<K> {
 
     /// Pushes the subscriptions of the filter that ends at `index`: every subscriber and one
     /// member per share group.
+    #[inline]
     fn collect(&mut self, index: usize, is_eligible: &impl Fn(K) -> bool, out: &mut Vec<Match<K>>) {
         let Some(node) = self.nodes.get_mut(index) else {
             return;
         };
         out.extend(node.subscribers.iter().map(|entry| entry.to_match(None)));
+        if node.groups.is_empty() {
+            return;
+        }
         for group in &mut node.groups {
             if let Some(entry) = group.take_turn(is_eligible) {
                 out.push(entry.to_match(Some(group.id)));
@@ -663,6 +670,11 @@ impl Children {
     pub(super) fn get(&self, label: &str) -> Option<NodeId> {
         let label = label.as_bytes();
         match self {
+            // A few: compared for equality one by one, which compares lengths before bytes.
+            Self::Few(few) if few.len() <= LINEAR_UP_TO => few
+                .iter()
+                .find(|(key, _)| key.as_bytes() == label)
+                .map(|&(_, id)| id),
             Self::Few(few) => few
                 .binary_search_by(|(key, _)| key.as_bytes().cmp(label))
                 .ok()
