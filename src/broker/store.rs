@@ -150,10 +150,31 @@ impl Store {
     /// [`retain`](Self::retain) (a message no one refers to is dropped by
     /// [`release_if_unused`](Self::release_if_unused)).
     pub(crate) fn insert(&mut self, publish: Publish<Bytes>, received_at: Instant) -> MessageId {
-        self.len = self.len.saturating_add(1);
         self.bytes = self.bytes.saturating_add(publish.payload.len());
-        // The slot is found first and the message written straight into it: built on the
-        // way, it would be copied once more.
+        self.insert_with(received_at, || publish)
+    }
+
+    /// Stores an empty message, for a PUBLISH to be decoded straight into its slot (not
+    /// copied on its way there), then counted by [`filled`](Self::filled).
+    pub(crate) fn insert_blank(&mut self, received_at: Instant) -> MessageId {
+        self.insert_with(received_at, || Publish {
+            delivery: Delivery::AtMostOnce,
+            retain: false,
+            topic: None,
+            properties: crate::property::PublishProperties::new(),
+            payload: Bytes::new(),
+        })
+    }
+
+    /// Stores the message `publish` makes in a free slot, where it is written in place: built
+    /// on the way, it would be copied once more.
+    #[inline(always)]
+    fn insert_with(
+        &mut self,
+        received_at: Instant,
+        publish: impl FnOnce() -> Publish<Bytes>,
+    ) -> MessageId {
+        self.len = self.len.saturating_add(1);
         let index = match self.free.pop() {
             Some(index) if (index as usize) < self.slots.len() => index as usize,
             _ => {
@@ -162,8 +183,13 @@ impl Store {
             }
         };
         if let Some(slot) = self.slots.get_mut(index) {
-            *slot = Some(Stored {
-                publish,
+            // Free slots are empty; emptied first all the same, the new message is written
+            // into an empty slot, which needs no drop.
+            if slot.is_some() {
+                *slot = None;
+            }
+            slot.get_or_insert_with(|| Stored {
+                publish: publish(),
                 received_at,
                 refs: 0,
                 detached: false,
@@ -172,19 +198,6 @@ impl Store {
             });
         }
         MessageId(u32::try_from(index).unwrap_or(u32::MAX))
-    }
-
-    /// Stores an empty message, for a PUBLISH to be decoded straight into its slot (not
-    /// copied on its way there), then counted by [`filled`](Self::filled).
-    pub(crate) fn insert_blank(&mut self, received_at: Instant) -> MessageId {
-        let blank = Publish {
-            delivery: Delivery::AtMostOnce,
-            retain: false,
-            topic: None,
-            properties: crate::property::PublishProperties::new(),
-            payload: Bytes::new(),
-        };
-        self.insert(blank, received_at)
     }
 
     /// Counts the payload of the message decoded into the slot of `id` since
