@@ -65,21 +65,17 @@ impl<P: Policy> Broker<P> {
     /// Handles the packets the working decoder holds for `handle`, until it closes or waits.
     fn decode_all(&mut self, handle: ConnectionHandle) {
         loop {
+            // Nothing left is the usual end: tested before the connection is looked up.
+            if self.decoder.buffered() == 0 {
+                return;
+            }
             let Some(conn) = self.connection_mut(handle) else {
                 return;
             };
-            if matches!(conn.phase, Phase::Closing)
-                || conn.awaits_verdict()
-                || self.decoder.buffered() == 0
-            {
+            if matches!(conn.phase, Phase::Closing) || conn.awaits_verdict() {
                 return;
             }
-            // Acknowledgements in their short form skip building a packet, and so does a
-            // PUBLISH.
-            if let Some((kind, id)) = self.decoder.short_ack() {
-                self.handle_short_ack(handle, kind, id);
-                continue;
-            }
+            // A PUBLISH, and acknowledgements in their short form, skip building a packet.
             if self.decoder.next_is_publish() {
                 // Decoded straight into the store, where it stays if it is routed.
                 let id = self.store.insert_blank(self.now);
@@ -109,6 +105,10 @@ impl<P: Policy> Broker<P> {
                 }
                 // Dropped unless routed to someone.
                 self.store.release_if_unused(id);
+                continue;
+            }
+            if let Some((kind, id)) = self.decoder.short_ack() {
+                self.handle_short_ack(handle, kind, id);
                 continue;
             }
             let decoded = self.decoder.decode();

@@ -203,6 +203,7 @@ impl Store {
     /// Counts the payload of the message decoded into the slot of `id` since
     /// [`insert_blank`](Self::insert_blank), and keeps the bytes it was read from if they are
     /// what a plain QoS 0 delivery to a 3.x subscriber writes (see [`Stored::plain_wire`]).
+    #[inline]
     pub(crate) fn filled(&mut self, id: MessageId, wire: Option<Bytes>) {
         if let Some(Some(stored)) = self.slots.get_mut(id.0 as usize) {
             self.bytes = self.bytes.saturating_add(stored.publish.payload.len());
