@@ -103,7 +103,7 @@ impl<P: Policy> Broker<P> {
                 }
             }
             if let Some(group) = matches.get(start..end) {
-                self.deliver_matches(id, group, origin);
+                self.deliver_matches((id, qos, retain), group, origin);
             }
             start = end;
         }
@@ -112,10 +112,11 @@ impl<P: Policy> Broker<P> {
         self.store.release_if_unused(id);
     }
 
-    /// Queues one delivery of message `id` for the session all of `group` belong to.
+    /// Queues one delivery of message `id`, of QoS `message_qos` and RETAIN flag
+    /// `message_retain`, for the session all of `group` belong to.
     fn deliver_matches(
         &mut self,
-        id: MessageId,
+        (id, message_qos, message_retain): (MessageId, QoS, bool),
         group: &[Match<SessionKey>],
         origin: Option<SessionKey>,
     ) {
@@ -123,11 +124,6 @@ impl<P: Policy> Broker<P> {
             return;
         };
         let key = first.key;
-        let Some(stored) = self.store.get(id) else {
-            return;
-        };
-        let message_qos = stored.publish.qos();
-        let message_retain = stored.publish.retain;
         let mut granted = None;
         let mut retain = false;
         let mut sub_ids = SubIds::None;
@@ -153,14 +149,75 @@ impl<P: Policy> Broker<P> {
             sub_ids,
             group: first.group,
         };
-        self.deliver(key, delivery);
+        // The hot path of fan-out inline, the rest out of line.
+        if delivery.qos == QoS::AtMostOnce {
+            self.deliver_qos0(key, delivery);
+        } else {
+            self.deliver(key, delivery);
+        }
+    }
+
+    /// [`deliver`](Self::deliver) of a QoS 0 delivery: queued on the session's connection,
+    /// with one look-up of the connection and of the message, or dropped (expired, absent
+    /// client, too large, queue full).
+    #[inline]
+    fn deliver_qos0(&mut self, key: SessionKey, delivery: Delivery) {
+        let now = self.now;
+        let Some(stored) = self.store.get_mut(delivery.message) else {
+            return;
+        };
+        if stored.is_expired(now) {
+            self.stats.dropped_expired = self.stats.dropped_expired.saturating_add(1);
+            return;
+        }
+        let size = stored.publish.payload.len();
+        // QoS 0 is not queued for an absent client.
+        let Some(handle) = super::session_in(&self.sessions, key).and_then(|s| s.connection) else {
+            return;
+        };
+        let max_queued = self.config.max_queued_messages;
+        let max_bytes = self.config.max_queued_bytes;
+        let Some(conn) = super::connection_in(&mut self.connections, handle) else {
+            return;
+        };
+        if !fits(conn, stored, &delivery) {
+            // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
+            self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
+            return;
+        }
+        // A client that does not read: its QoS 0 messages are dropped past the session
+        // queue's limits, in messages and in bytes, so that what waits on its connection
+        // stays bounded.
+        let backlog = conn
+            .backlog_bytes
+            .saturating_add(u32::try_from(size).unwrap_or(u32::MAX));
+        if conn.out.len() >= max_queued || backlog as usize > max_bytes {
+            self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
+            return;
+        }
+        conn.backlog_bytes = backlog;
+        conn.out.push_back(Out::Publish {
+            delivery,
+            id: None,
+            dup: false,
+        });
+        if !conn.ready {
+            conn.ready = true;
+            self.ready.push_back(handle);
+        }
+        stored.hold();
+        self.stats.messages_out = self.stats.messages_out.saturating_add(1);
     }
 
     /// Queues `delivery` for a session: straight to its connection when the in-flight window
     /// has room, else to its queue (QoS 0 to an absent client is dropped).
     pub(super) fn deliver(&mut self, key: SessionKey, delivery: Delivery) {
+        if delivery.qos == QoS::AtMostOnce {
+            self.deliver_qos0(key, delivery);
+            return;
+        }
         let now = self.now;
-        let Some(stored) = self.store.get_mut(delivery.message) else {
+        let Some(stored) = self.store.get(delivery.message) else {
             return;
         };
         if stored.is_expired(now) {
@@ -173,42 +230,6 @@ impl<P: Policy> Broker<P> {
         };
         let connection = session.connection;
         if let Some(handle) = connection {
-            if delivery.qos == QoS::AtMostOnce {
-                // The hot path of fan-out: one look-up of the connection and of the message.
-                let max_queued = self.config.max_queued_messages;
-                let max_bytes = self.config.max_queued_bytes;
-                let Some(conn) = super::connection_in(&mut self.connections, handle) else {
-                    return;
-                };
-                if !fits(conn, stored, &delivery) {
-                    // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
-                    self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
-                    return;
-                }
-                // A client that does not read: its QoS 0 messages are dropped past the
-                // session queue's limits, in messages and in bytes, so that what waits on its
-                // connection stays bounded.
-                let backlog = conn
-                    .backlog_bytes
-                    .saturating_add(u32::try_from(size).unwrap_or(u32::MAX));
-                if conn.out.len() >= max_queued || backlog as usize > max_bytes {
-                    self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
-                    return;
-                }
-                conn.backlog_bytes = backlog;
-                conn.out.push_back(Out::Publish {
-                    delivery,
-                    id: None,
-                    dup: false,
-                });
-                if !conn.ready {
-                    conn.ready = true;
-                    self.ready.push_back(handle);
-                }
-                stored.hold();
-                self.stats.messages_out = self.stats.messages_out.saturating_add(1);
-                return;
-            }
             if !self.fits(handle, delivery.message, &delivery) {
                 // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
                 self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
@@ -233,9 +254,6 @@ impl<P: Policy> Broker<P> {
                 self.launch(key, handle, id, delivery);
                 return;
             }
-        } else if delivery.qos == QoS::AtMostOnce {
-            // QoS 0 is not queued for an absent client.
-            return;
         }
         let limits = (
             self.config.max_queued_messages,
