@@ -667,6 +667,7 @@ impl Default for Children {
 
 impl Children {
     /// The child at `label`.
+    #[inline]
     pub(super) fn get(&self, label: &str) -> Option<NodeId> {
         let label = label.as_bytes();
         match self {
