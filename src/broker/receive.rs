@@ -98,6 +98,9 @@ impl<P: Policy> Broker<P> {
                         return;
                     }
                     Err(failure) => {
+                        // Counted as decoded (if it was, before a later check refused it),
+                        // so that dropping it leaves the store's byte count right.
+                        self.store.filled(id, None);
                         self.store.release_if_unused(id);
                         self.decode_failed(handle, failure);
                         return;
