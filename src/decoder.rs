@@ -209,6 +209,7 @@ impl Decoder {
     /// limits. One working decoder thus serves many connections, which hold only their
     /// unread bytes between reads (nothing at all when idle). A failure is forgotten: the
     /// caller resumes only streams that have not failed.
+    #[inline]
     pub(crate) fn resume(
         &mut self,
         unread: Option<BytesMut>,
@@ -231,6 +232,7 @@ impl Decoder {
 
     /// The bytes not yet decoded, for [`resume`](Self::resume) to take up later; `None` when
     /// every packet was read, in which case the decoder keeps its buffer for the next stream.
+    #[inline]
     pub(crate) fn suspend(&mut self) -> Option<BytesMut> {
         self.unshare_input();
         if self.buf.is_empty() {
@@ -247,6 +249,7 @@ impl Decoder {
     }
 
     /// Appends received bytes, copying them; ignored once decoding has failed.
+    #[inline]
     pub fn push(&mut self, data: &[u8]) {
         if self.failed.is_none() {
             self.unshare_input();
