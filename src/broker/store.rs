@@ -156,6 +156,7 @@ impl Store {
 
     /// Stores an empty message, for a PUBLISH to be decoded straight into its slot (not
     /// copied on its way there), then counted by [`filled`](Self::filled).
+    #[inline]
     pub(crate) fn insert_blank(&mut self, received_at: Instant) -> MessageId {
         self.insert_with(received_at, || Publish {
             delivery: Delivery::AtMostOnce,
@@ -244,6 +245,7 @@ impl Store {
     }
 
     /// Drops `id` if nothing refers to it (a message that matched no one).
+    #[inline]
     pub(crate) fn release_if_unused(&mut self, id: MessageId) {
         self.release_by(id, 0);
     }
