@@ -249,7 +249,6 @@ impl Decoder {
     }
 
     /// Appends received bytes, copying them; ignored once decoding has failed.
-    #[inline]
     pub fn push(&mut self, data: &[u8]) {
         if self.failed.is_none() {
             self.unshare_input();
@@ -482,7 +481,6 @@ impl Decoder {
     /// Drops the receive buffer and its hold on any allocation. An empty buffer split off the
     /// end of a shared one has no capacity but still holds a reference to that allocation, so
     /// the capacity alone does not say whether there is anything to release.
-    #[inline]
     fn release(&mut self) {
         if self.keep_buffer && self.failed.is_none() {
             // Reclaimed in place by the next read once the packets cut from it are dropped.
