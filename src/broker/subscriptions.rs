@@ -338,6 +338,7 @@ impl<K: Copy + Ord> Subscriptions<K> {
     /// A session with several matching filters appears once per filter: the broker merges
     /// them. Takes `&mut self` for the share groups' turns; does not allocate once `out` has
     /// room (the module docs give the cost).
+    #[inline]
     pub fn matches(
         &mut self,
         topic: &str,
