@@ -7,7 +7,7 @@ use crate::codec::frame::{self, Header};
 use crate::codec::reader::Reader;
 use crate::codec::{Decoded, Limits};
 use crate::error::{DecodeError, PeerError, ProtocolError};
-use crate::packet::{Connect, Packet};
+use crate::packet::{Connect, Packet, Publish};
 use crate::reason::{ConnectReasonCode, DisconnectReasonCode};
 use crate::types::{PacketId, PacketType, ProtocolVersion, Side};
 
@@ -209,6 +209,7 @@ impl Decoder {
     /// limits. One working decoder thus serves many connections, which hold only their
     /// unread bytes between reads (nothing at all when idle). A failure is forgotten: the
     /// caller resumes only streams that have not failed.
+    #[inline]
     pub(crate) fn resume(
         &mut self,
         unread: Option<BytesMut>,
@@ -231,6 +232,7 @@ impl Decoder {
 
     /// The bytes not yet decoded, for [`resume`](Self::resume) to take up later; `None` when
     /// every packet was read, in which case the decoder keeps its buffer for the next stream.
+    #[inline]
     pub(crate) fn suspend(&mut self) -> Option<BytesMut> {
         self.unshare_input();
         if self.buf.is_empty() {
@@ -370,6 +372,77 @@ impl Decoder {
             self.release();
         }
         Some((kind, id))
+    }
+
+    /// Whether the next packet is a PUBLISH on a stream whose version is known, which
+    /// [`decode_publish_into`](Self::decode_publish_into) then reads.
+    #[inline]
+    pub(crate) fn next_is_publish(&self) -> bool {
+        // `shared` is read before `buf`, and is empty whenever `buf` is not.
+        let head: &[u8] = if self.shared.is_empty() {
+            &self.buf
+        } else {
+            &self.shared
+        };
+        self.version.is_some()
+            && self.failed.is_none()
+            && head.first().is_some_and(|first| first >> 4 == 3)
+    }
+
+    /// The next packet, a PUBLISH ([`next_is_publish`](Self::next_is_publish)), decoded into
+    /// `publish`, with the same checks as [`decode`](Self::decode) but no [`Packet`] around
+    /// it, which a server that receives mostly PUBLISH packets would build and take apart
+    /// for each: a caller that keeps messages in place decodes each straight to its place.
+    /// Returns the bytes of its whole frame (sharing their allocation), `Ok(None)` if more
+    /// bytes are needed (`publish` is then untouched).
+    #[inline]
+    pub(crate) fn decode_publish_into(
+        &mut self,
+        publish: &mut Publish<Bytes>,
+    ) -> Result<Option<Bytes>, DecodeFailure> {
+        if let Some(failure) = self.failed {
+            self.release();
+            return Err(failure);
+        }
+        let connecting = self.version.is_none();
+        let decoded = match self.decode_next_publish(publish) {
+            Ok(decoded) => Ok(decoded),
+            Err(failed) => Err(self.fail(failed, connecting)),
+        };
+        if self.buf.is_empty() || self.failed.is_some() {
+            self.release();
+        }
+        decoded
+    }
+
+    /// The PUBLISH [`decode_publish_into`](Self::decode_publish_into) reads.
+    #[inline(always)]
+    fn decode_next_publish(
+        &mut self,
+        publish: &mut Publish<Bytes>,
+    ) -> Result<Option<Bytes>, Failed> {
+        let Some((bytes, header)) = self.next_frame()? else {
+            return Ok(None);
+        };
+        let packet_type = header.packet_type;
+        let version = self.version;
+        let failed = |error: PeerError| (error, Some(packet_type), version);
+        let (PacketType::Publish, Some(known)) = (packet_type, version) else {
+            // Unreachable after `next_is_publish`.
+            return Err(failed(ProtocolError::Unexpected(packet_type).into()));
+        };
+        let mut reader = Reader::new(&bytes, header.header_len..header.packet_len());
+        *publish = match Publish::decode_body(known, &header, &mut reader) {
+            Ok(decoded) => decoded,
+            Err(error) => return Err(failed(error.into())),
+        };
+        // [MQTT-3.3.4-6]: Subscription Identifiers go from server to client only.
+        if self.side == Some(Side::Server)
+            && !publish.properties.subscription_identifiers.is_empty()
+        {
+            return Err(failed(ProtocolError::SubscriptionIdFromClient.into()));
+        }
+        Ok(Some(bytes))
     }
 
     fn decode_with<const FROM_SERVER: bool>(

@@ -239,6 +239,15 @@ pub struct Broker<P = AllowAll> {
 
 /// The connection `handle` names in `connections`, if it is still open: a look-up that
 /// borrows the slab alone, so that the broker's other fields stay usable beside it.
+/// The session `key` names in `sessions`, borrowing only them.
+fn session_in(sessions: &[SessionSlot], key: SessionKey) -> Option<&Session> {
+    let slot = sessions.get(key.index as usize)?;
+    if slot.generation != key.generation {
+        return None;
+    }
+    slot.session.as_deref()
+}
+
 fn connection_in(
     connections: &mut [ConnectionSlot],
     handle: ConnectionHandle,

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use super::connection::{Ack, Out, Phase};
 use super::event::{CloseReason, ConnectionHandle};
 use super::session::{Delivery, SessionKey};
+use super::store::MessageId;
 use super::{Broker, Policy};
 use crate::decoder::Reply;
-use crate::packet::{Disconnect, Packet, Publish, SubAck, Subscribe, UnsubAck, Unsubscribe};
+use crate::packet::{Disconnect, Packet, SubAck, Subscribe, UnsubAck, Unsubscribe};
 use crate::reason::{
     ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, ReasonCode, SubAckReasonCode,
     UnsubAckReasonCode,
@@ -64,16 +65,51 @@ impl<P: Policy> Broker<P> {
     /// Handles the packets the working decoder holds for `handle`, until it closes or waits.
     fn decode_all(&mut self, handle: ConnectionHandle) {
         loop {
+            // Nothing left is the usual end: tested before the connection is looked up.
+            if self.decoder.buffered() == 0 {
+                return;
+            }
             let Some(conn) = self.connection_mut(handle) else {
                 return;
             };
-            if matches!(conn.phase, Phase::Closing)
-                || conn.awaits_verdict()
-                || self.decoder.buffered() == 0
-            {
+            if matches!(conn.phase, Phase::Closing) || conn.awaits_verdict() {
                 return;
             }
-            // Acknowledgements in their short form skip building a packet.
+            // A PUBLISH, and acknowledgements in their short form, skip building a packet.
+            if self.decoder.next_is_publish() {
+                // Decoded straight into the store, where it stays if it is routed.
+                let id = self.store.insert_blank(self.now);
+                let decoded = match self.store.get_mut(id) {
+                    Some(stored) => self.decoder.decode_publish_into(&mut stored.publish),
+                    None => Ok(None),
+                };
+                match decoded {
+                    Ok(Some(wire)) => {
+                        // A 3.x QoS 0 PUBLISH without RETAIN (first byte 0x30) is, byte for
+                        // byte, what each plain QoS 0 delivery of it to a 3.x subscriber
+                        // writes.
+                        let plain = self.decoder.version().is_some_and(|v| !v.is_v5())
+                            && wire.first() == Some(&0x30);
+                        self.store.filled(id, plain.then_some(wire));
+                        self.handle_publish(handle, id);
+                    }
+                    Ok(None) => {
+                        self.store.release_if_unused(id);
+                        return;
+                    }
+                    Err(failure) => {
+                        // Counted as decoded (if it was, before a later check refused it),
+                        // so that dropping it leaves the store's byte count right.
+                        self.store.filled(id, None);
+                        self.store.release_if_unused(id);
+                        self.decode_failed(handle, failure);
+                        return;
+                    }
+                }
+                // Dropped unless routed to someone.
+                self.store.release_if_unused(id);
+                continue;
+            }
             if let Some((kind, id)) = self.decoder.short_ack() {
                 self.handle_short_ack(handle, kind, id);
                 continue;
@@ -83,32 +119,38 @@ impl<P: Policy> Broker<P> {
                 Ok(Some(packet)) => self.handle_packet(handle, packet),
                 Ok(None) => return,
                 Err(failure) => {
-                    let farewell = match failure.reply {
-                        Reply::ConnAck { version, code } => {
-                            let code = if version.is_v5() {
-                                code
-                            } else {
-                                match crate::reason::ConnectReturnCode::from_reason_code(code) {
-                                    Some(code) => code.to_reason_code(),
-                                    None => ConnectReasonCode::UnspecifiedError,
-                                }
-                            };
-                            if let Some(conn) = self.connection_mut(handle) {
-                                conn.version = version;
-                            }
-                            Some(Out::ConnAck(Box::new(crate::packet::ConnAck::new(
-                                false, code,
-                            ))))
-                        }
-                        Reply::Disconnect(code) => self.protocol_farewell(handle, code),
-                        _ => None,
-                    };
-                    let code = failure.error.disconnect_reason_code();
-                    self.close(handle, CloseReason::ProtocolError(code), farewell);
+                    self.decode_failed(handle, failure);
                     return;
                 }
             }
         }
+    }
+
+    /// The working decoder failed on `handle`'s stream: the reply it calls for, then close.
+    #[cold]
+    fn decode_failed(&mut self, handle: ConnectionHandle, failure: crate::decoder::DecodeFailure) {
+        let farewell = match failure.reply {
+            Reply::ConnAck { version, code } => {
+                let code = if version.is_v5() {
+                    code
+                } else {
+                    match crate::reason::ConnectReturnCode::from_reason_code(code) {
+                        Some(code) => code.to_reason_code(),
+                        None => ConnectReasonCode::UnspecifiedError,
+                    }
+                };
+                if let Some(conn) = self.connection_mut(handle) {
+                    conn.version = version;
+                }
+                Some(Out::ConnAck(Box::new(crate::packet::ConnAck::new(
+                    false, code,
+                ))))
+            }
+            Reply::Disconnect(code) => self.protocol_farewell(handle, code),
+            _ => None,
+        };
+        let code = failure.error.disconnect_reason_code();
+        self.close(handle, CloseReason::ProtocolError(code), farewell);
     }
 
     /// A protocol error: 5.0 DISCONNECT with `code`, 3.x close (`[MQTT-4.8.0-1]`).
@@ -149,6 +191,19 @@ impl<P: Policy> Broker<P> {
         }
     }
 
+    /// A PUBLISH decoded into message `id` of the store.
+    fn handle_publish(&mut self, handle: ConnectionHandle, id: MessageId) {
+        let Some(session) = self.packet_arrived(handle) else {
+            return;
+        };
+        let Some(key) = session else {
+            // Before CONNACK ([MQTT-3.1.2-30] in 5.0), as `handle_unconnected` has it.
+            self.violation(handle, DisconnectReasonCode::ProtocolError);
+            return;
+        };
+        self.on_publish(handle, key, id);
+    }
+
     fn handle_packet(&mut self, handle: ConnectionHandle, packet: Packet<Bytes>) {
         let Some(session) = self.packet_arrived(handle) else {
             return;
@@ -159,7 +214,11 @@ impl<P: Policy> Broker<P> {
         };
         // Matched as it is, not in a tuple: a PUBLISH is large, and every wrapping copies it.
         match packet {
-            Packet::Publish(publish) => self.on_publish(handle, key, publish),
+            Packet::Publish(publish) => {
+                let id = self.store.insert(publish, self.now);
+                self.on_publish(handle, key, id);
+                self.store.release_if_unused(id);
+            }
             Packet::PubAck(ack) => self.on_puback(key, ack.packet_id),
             Packet::PubRec(rec) => {
                 self.on_pubrec(handle, key, rec.packet_id, rec.reason_code.is_error());
@@ -191,25 +250,26 @@ impl<P: Policy> Broker<P> {
         }
     }
 
-    fn on_publish(
-        &mut self,
-        handle: ConnectionHandle,
-        key: SessionKey,
-        mut publish: Publish<Bytes>,
-    ) {
+    /// A PUBLISH from session `key`'s client, stored as `message` with no holder: routed
+    /// unless refused (the caller drops it if no one holds it then).
+    fn on_publish(&mut self, handle: ConnectionHandle, key: SessionKey, message: MessageId) {
         let (version, max_alias) = match self.connection(handle) {
             Some(conn) => (conn.version, self.config.topic_alias_maximum),
             None => return,
         };
+        let Some(stored) = self.store.get_mut(message) else {
+            return;
+        };
+        let publish = &mut stored.publish;
         // Topic Alias (5.0): set with a topic, used without one ([MQTT-3.3.2-10..12]).
-        if let Some(alias) = publish.properties.topic_alias.take() {
+        if let Some(alias) = publish.properties.topic_alias {
             let alias = alias.get();
             if alias > max_alias {
                 self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
                 return;
             }
             let index = usize::from(alias).saturating_sub(1);
-            let Some(conn) = self.connection_mut(handle) else {
+            let Some(conn) = super::connection_in(&mut self.connections, handle) else {
                 return;
             };
             match &publish.topic {
@@ -224,19 +284,24 @@ impl<P: Policy> Broker<P> {
                         *slot = TopicName::new(bytestring::ByteString::from(topic.as_str())).ok();
                     }
                 }
-                None => match conn
-                    .aliases
-                    .as_deref()
-                    .and_then(|aliases| aliases.inbound.get(index).cloned().flatten())
-                {
-                    Some(topic) => publish.topic = Some(topic),
-                    None => {
-                        self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
-                        return;
+                None => {
+                    let known = conn
+                        .aliases
+                        .as_deref()
+                        .and_then(|aliases| aliases.inbound.get(index).cloned().flatten());
+                    match known {
+                        Some(topic) => publish.topic = Some(topic),
+                        None => {
+                            self.violation(handle, DisconnectReasonCode::TopicAliasInvalid);
+                            return;
+                        }
                     }
-                },
+                }
             }
         }
+        let Some(publish) = self.store.get(message).map(|stored| &stored.publish) else {
+            return;
+        };
         let qos = publish.qos();
         // [MQTT-3.2.2-12] (5.0): above Maximum QoS; [MQTT-3.2.2-13]: RETAIN unavailable.
         if qos > self.config.maximum_qos {
@@ -260,7 +325,7 @@ impl<P: Policy> Broker<P> {
                 .is_some_and(|session| self.policy.may_publish(&session.client_id, topic.as_str()));
         let Some(id) = publish.packet_id() else {
             if allowed {
-                self.route(publish, Some(key));
+                self.route_stored(message, Some(key));
             }
             return;
         };
@@ -286,7 +351,7 @@ impl<P: Policy> Broker<P> {
         };
         if qos == QoS::AtLeastOnce {
             if allowed {
-                self.route(publish, Some(key));
+                self.route_stored(message, Some(key));
             }
             self.send(handle, Out::Ack(Ack::PubAck(id, code)));
             return;
@@ -300,7 +365,7 @@ impl<P: Policy> Broker<P> {
                 conn.unacknowledged = conn.unacknowledged.saturating_add(1);
             }
             if allowed {
-                self.route(publish, Some(key));
+                self.route_stored(message, Some(key));
             }
         }
         self.send(handle, Out::Ack(Ack::PubRec(id, code)));

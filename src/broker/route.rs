@@ -16,13 +16,22 @@ use crate::types::{PacketId, QoS};
 impl<P: Policy> Broker<P> {
     /// Stores a message, keeps or clears it as retained, and queues a delivery for every
     /// session with a matching subscription.
-    pub(super) fn route(&mut self, mut publish: Publish<Bytes>, origin: Option<SessionKey>) {
+    pub(super) fn route(&mut self, publish: Publish<Bytes>, origin: Option<SessionKey>) {
+        let id = self.store.insert(publish, self.now);
+        self.route_stored(id, origin);
+    }
+
+    /// [`route`](Self::route) for a message already in the store (with no holder yet),
+    /// which it drops if no one takes it.
+    pub(super) fn route_stored(&mut self, id: MessageId, origin: Option<SessionKey>) {
         let now = self.now;
-        let Some(topic) = publish.topic.clone() else {
+        let Some(stored) = self.store.get_mut(id) else {
             return;
         };
-        if origin.is_some() {
-            self.stats.messages_in = self.stats.messages_in.saturating_add(1);
+        let publish = &mut stored.publish;
+        if publish.topic.is_none() {
+            self.store.release_if_unused(id);
+            return;
         }
         let qos = publish.qos();
         // Stored without what belongs to the publisher's connection.
@@ -30,7 +39,9 @@ impl<P: Policy> Broker<P> {
         publish.properties.topic_alias = None;
         let retain = publish.retain;
         let empty = publish.payload.is_empty();
-        let id = self.store.insert(publish, now);
+        if origin.is_some() {
+            self.stats.messages_in = self.stats.messages_in.saturating_add(1);
+        }
 
         if retain && self.config.retain_available {
             // [MQTT-3.3.1-5]: stored (replacing any); [MQTT-3.3.1-10]/[MQTT-3.3.1-11] (3.1.1),
@@ -45,7 +56,11 @@ impl<P: Policy> Broker<P> {
                 received_at: now,
             });
             // The store is bounded by the topic-level limit PUBLISH packets are held to.
-            if self.retained.set(&topic, message, expires_at).is_ok()
+            let set = match self.store.get(id).and_then(|s| s.publish.topic.as_ref()) {
+                Some(topic) => self.retained.set(topic, message, expires_at).is_ok(),
+                None => false,
+            };
+            if set
                 && let Some(at) = expires_at
                 && !empty
             {
@@ -55,7 +70,7 @@ impl<P: Policy> Broker<P> {
 
         let mut matches = core::mem::take(&mut self.matches);
         matches.clear();
-        {
+        if let Some(topic) = self.store.get(id).and_then(|s| s.publish.topic.as_ref()) {
             let sessions = &self.sessions;
             self.subscriptions.matches(
                 topic.as_str(),
@@ -76,15 +91,19 @@ impl<P: Policy> Broker<P> {
             matches.sort_unstable_by_key(|m| (m.key, m.shared));
         }
         let mut start = 0;
-        while start < matches.len() {
-            let first = matches.get(start).map(|m| (m.key, m.shared));
-            let end = matches
-                .iter()
-                .skip(start)
-                .position(|m| Some((m.key, m.shared)) != first || m.shared)
-                .map_or(matches.len(), |offset| start.saturating_add(offset.max(1)));
+        while let Some(first) = matches.get(start) {
+            // A session's non-shared matches, side by side once sorted; a shared one alone.
+            let mut end = start.saturating_add(1);
+            if !first.shared {
+                while matches
+                    .get(end)
+                    .is_some_and(|m| m.key == first.key && !m.shared)
+                {
+                    end = end.saturating_add(1);
+                }
+            }
             if let Some(group) = matches.get(start..end) {
-                self.deliver_matches(id, group, origin);
+                self.deliver_matches((id, qos, retain), group, origin);
             }
             start = end;
         }
@@ -93,10 +112,11 @@ impl<P: Policy> Broker<P> {
         self.store.release_if_unused(id);
     }
 
-    /// Queues one delivery of message `id` for the session all of `group` belong to.
+    /// Queues one delivery of message `id`, of QoS `message_qos` and RETAIN flag
+    /// `message_retain`, for the session all of `group` belong to.
     fn deliver_matches(
         &mut self,
-        id: MessageId,
+        (id, message_qos, message_retain): (MessageId, QoS, bool),
         group: &[Match<SessionKey>],
         origin: Option<SessionKey>,
     ) {
@@ -104,11 +124,6 @@ impl<P: Policy> Broker<P> {
             return;
         };
         let key = first.key;
-        let Some(stored) = self.store.get(id) else {
-            return;
-        };
-        let message_qos = stored.publish.qos();
-        let message_retain = stored.publish.retain;
         let mut granted = None;
         let mut retain = false;
         let mut sub_ids = SubIds::None;
@@ -134,12 +149,73 @@ impl<P: Policy> Broker<P> {
             sub_ids,
             group: first.group,
         };
-        self.deliver(key, delivery);
+        // The hot path of fan-out inline, the rest out of line.
+        if delivery.qos == QoS::AtMostOnce {
+            self.deliver_qos0(key, delivery);
+        } else {
+            self.deliver(key, delivery);
+        }
+    }
+
+    /// [`deliver`](Self::deliver) of a QoS 0 delivery: queued on the session's connection,
+    /// with one look-up of the connection and of the message, or dropped (expired, absent
+    /// client, too large, queue full).
+    #[inline]
+    fn deliver_qos0(&mut self, key: SessionKey, delivery: Delivery) {
+        let now = self.now;
+        let Some(stored) = self.store.get_mut(delivery.message) else {
+            return;
+        };
+        if stored.is_expired(now) {
+            self.stats.dropped_expired = self.stats.dropped_expired.saturating_add(1);
+            return;
+        }
+        let size = stored.publish.payload.len();
+        // QoS 0 is not queued for an absent client.
+        let Some(handle) = super::session_in(&self.sessions, key).and_then(|s| s.connection) else {
+            return;
+        };
+        let max_queued = self.config.max_queued_messages;
+        let max_bytes = self.config.max_queued_bytes;
+        let Some(conn) = super::connection_in(&mut self.connections, handle) else {
+            return;
+        };
+        if !fits(conn, stored, &delivery) {
+            // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
+            self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
+            return;
+        }
+        // A client that does not read: its QoS 0 messages are dropped past the session
+        // queue's limits, in messages and in bytes, so that what waits on its connection
+        // stays bounded.
+        let backlog = conn
+            .backlog_bytes
+            .saturating_add(u32::try_from(size).unwrap_or(u32::MAX));
+        if conn.out.len() >= max_queued || backlog as usize > max_bytes {
+            self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
+            return;
+        }
+        conn.backlog_bytes = backlog;
+        conn.out.push_back(Out::Publish {
+            delivery,
+            id: None,
+            dup: false,
+        });
+        if !conn.ready {
+            conn.ready = true;
+            self.ready.push_back(handle);
+        }
+        stored.hold();
+        self.stats.messages_out = self.stats.messages_out.saturating_add(1);
     }
 
     /// Queues `delivery` for a session: straight to its connection when the in-flight window
     /// has room, else to its queue (QoS 0 to an absent client is dropped).
     pub(super) fn deliver(&mut self, key: SessionKey, delivery: Delivery) {
+        if delivery.qos == QoS::AtMostOnce {
+            self.deliver_qos0(key, delivery);
+            return;
+        }
         let now = self.now;
         let Some(stored) = self.store.get(delivery.message) else {
             return;
@@ -149,51 +225,11 @@ impl<P: Policy> Broker<P> {
             return;
         }
         let size = stored.publish.payload.len();
-        let Some(session) = self.session(key) else {
+        let Some(session) = super::session_in(&self.sessions, key) else {
             return;
         };
         let connection = session.connection;
         if let Some(handle) = connection {
-            if delivery.qos == QoS::AtMostOnce {
-                // The hot path of fan-out: one look-up of the connection.
-                let max_queued = self.config.max_queued_messages;
-                let max_bytes = self.config.max_queued_bytes;
-                let Some(conn) = super::connection_in(&mut self.connections, handle) else {
-                    return;
-                };
-                let Some(stored) = self.store.get(delivery.message) else {
-                    return;
-                };
-                if !fits(conn, stored, &delivery) {
-                    // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
-                    self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
-                    return;
-                }
-                // A client that does not read: its QoS 0 messages are dropped past the
-                // session queue's limits, in messages and in bytes, so that what waits on its
-                // connection stays bounded.
-                let backlog = conn
-                    .backlog_bytes
-                    .saturating_add(u32::try_from(size).unwrap_or(u32::MAX));
-                if conn.out.len() >= max_queued || backlog as usize > max_bytes {
-                    self.stats.dropped_queue_full = self.stats.dropped_queue_full.saturating_add(1);
-                    return;
-                }
-                conn.backlog_bytes = backlog;
-                let message = delivery.message;
-                conn.out.push_back(Out::Publish {
-                    delivery,
-                    id: None,
-                    dup: false,
-                });
-                if !conn.ready {
-                    conn.ready = true;
-                    self.ready.push_back(handle);
-                }
-                self.store.retain(message);
-                self.stats.messages_out = self.stats.messages_out.saturating_add(1);
-                return;
-            }
             if !self.fits(handle, delivery.message, &delivery) {
                 // [MQTT-3.1.2-25] (5.0): too large for the client: dropped, as if sent.
                 self.stats.dropped_too_large = self.stats.dropped_too_large.saturating_add(1);
@@ -218,9 +254,6 @@ impl<P: Policy> Broker<P> {
                 self.launch(key, handle, id, delivery);
                 return;
             }
-        } else if delivery.qos == QoS::AtMostOnce {
-            // QoS 0 is not queued for an absent client.
-            return;
         }
         let limits = (
             self.config.max_queued_messages,
@@ -440,6 +473,7 @@ impl<P: Policy> Broker<P> {
 
 /// Whether `delivery` of `stored` fits `conn`'s client's Maximum Packet Size (written by
 /// name: an alias would only make it smaller).
+#[inline]
 fn fits(conn: &Connection, stored: &Stored, delivery: &Delivery) -> bool {
     let Some(maximum) = conn.max_packet_size.map(core::num::NonZeroU32::get) else {
         return true;

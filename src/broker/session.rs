@@ -44,6 +44,11 @@ impl SubIds {
         }
     }
 
+    /// Whether there is no identifier.
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self, Self::None)
+    }
+
     pub(crate) fn push(&mut self, id: SubscriptionId) {
         *self = match core::mem::take(self) {
             Self::None => Self::One(id),

@@ -28,6 +28,11 @@ pub(crate) struct Stored {
     detached: bool,
     /// The head of its plain QoS 0 deliveries, for 3.x and for 5.0 subscribers.
     heads: [Option<CachedHead>; 2],
+    /// The PUBLISH as received, when that is byte for byte what a plain QoS 0 delivery
+    /// (RETAIN 0, no Subscription Identifier) to a 3.x subscriber writes: a 3.x QoS 0
+    /// PUBLISH without RETAIN. It shares the receive buffer the topic and payload are
+    /// sliced from.
+    wire: Option<Bytes>,
 }
 
 /// The longest head [`Stored::plain_head`] keeps.
@@ -98,6 +103,19 @@ impl Stored {
         Some((head, self.publish.payload.as_ref()))
     }
 
+    /// The bytes of a plain QoS 0 delivery to a 3.x subscriber with RETAIN 0, if the message
+    /// was received as just that (see the field).
+    #[inline]
+    pub(crate) fn plain_wire(&self) -> Option<&[u8]> {
+        self.wire.as_deref()
+    }
+
+    /// One more holder, for a caller that has the message at hand (see [`Store::retain`]).
+    #[inline]
+    pub(crate) fn hold(&mut self) {
+        self.refs = self.refs.saturating_add(1);
+    }
+
     /// Whether the message has expired at `now`.
     pub(crate) fn is_expired(&self, now: Instant) -> bool {
         self.expires_at().is_some_and(|at| now >= at)
@@ -132,10 +150,32 @@ impl Store {
     /// [`retain`](Self::retain) (a message no one refers to is dropped by
     /// [`release_if_unused`](Self::release_if_unused)).
     pub(crate) fn insert(&mut self, publish: Publish<Bytes>, received_at: Instant) -> MessageId {
-        self.len = self.len.saturating_add(1);
         self.bytes = self.bytes.saturating_add(publish.payload.len());
-        // The slot is found first and the message written straight into it: built on the
-        // way, it would be copied once more.
+        self.insert_with(received_at, || publish)
+    }
+
+    /// Stores an empty message, for a PUBLISH to be decoded straight into its slot (not
+    /// copied on its way there), then counted by [`filled`](Self::filled).
+    #[inline]
+    pub(crate) fn insert_blank(&mut self, received_at: Instant) -> MessageId {
+        self.insert_with(received_at, || Publish {
+            delivery: Delivery::AtMostOnce,
+            retain: false,
+            topic: None,
+            properties: crate::property::PublishProperties::new(),
+            payload: Bytes::new(),
+        })
+    }
+
+    /// Stores the message `publish` makes in a free slot, where it is written in place: built
+    /// on the way, it would be copied once more.
+    #[inline(always)]
+    fn insert_with(
+        &mut self,
+        received_at: Instant,
+        publish: impl FnOnce() -> Publish<Bytes>,
+    ) -> MessageId {
+        self.len = self.len.saturating_add(1);
         let index = match self.free.pop() {
             Some(index) if (index as usize) < self.slots.len() => index as usize,
             _ => {
@@ -144,15 +184,32 @@ impl Store {
             }
         };
         if let Some(slot) = self.slots.get_mut(index) {
-            *slot = Some(Stored {
-                publish,
+            // Free slots are empty; emptied first all the same, the new message is written
+            // into an empty slot, which needs no drop.
+            if slot.is_some() {
+                *slot = None;
+            }
+            slot.get_or_insert_with(|| Stored {
+                publish: publish(),
                 received_at,
                 refs: 0,
                 detached: false,
                 heads: [None; 2],
+                wire: None,
             });
         }
         MessageId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
+    /// Counts the payload of the message decoded into the slot of `id` since
+    /// [`insert_blank`](Self::insert_blank), and keeps the bytes it was read from if they are
+    /// what a plain QoS 0 delivery to a 3.x subscriber writes (see [`Stored::plain_wire`]).
+    #[inline]
+    pub(crate) fn filled(&mut self, id: MessageId, wire: Option<Bytes>) {
+        if let Some(Some(stored)) = self.slots.get_mut(id.0 as usize) {
+            self.bytes = self.bytes.saturating_add(stored.publish.payload.len());
+            stored.wire = wire;
+        }
     }
 
     pub(crate) fn get(&self, id: MessageId) -> Option<&Stored> {
@@ -170,6 +227,7 @@ impl Store {
             && !stored.detached
         {
             stored.publish = stored.publish.detach();
+            stored.wire = None;
             stored.detached = true;
         }
     }
@@ -183,22 +241,31 @@ impl Store {
 
     /// One holder fewer; the message is dropped with its last holder.
     pub(crate) fn release(&mut self, id: MessageId) {
-        if let Some(Some(stored)) = self.slots.get_mut(id.0 as usize) {
-            stored.refs = stored.refs.saturating_sub(1);
-        }
-        self.release_if_unused(id);
+        self.release_by(id, 1);
     }
 
     /// Drops `id` if nothing refers to it (a message that matched no one).
+    #[inline]
     pub(crate) fn release_if_unused(&mut self, id: MessageId) {
+        self.release_by(id, 0);
+    }
+
+    /// `holders` holders fewer (one lookup), then drops `id` if none is left.
+    #[inline]
+    fn release_by(&mut self, id: MessageId, holders: u32) {
         let Some(slot) = self.slots.get_mut(id.0 as usize) else {
             return;
         };
-        if slot.as_ref().is_some_and(|stored| stored.refs == 0) {
-            if let Some(stored) = slot.take() {
-                self.len = self.len.saturating_sub(1);
-                self.bytes = self.bytes.saturating_sub(stored.publish.payload.len());
-            }
+        if let Some(stored) = slot.as_mut() {
+            stored.refs = stored.refs.saturating_sub(holders);
+        }
+        if let Some(stored) = slot.as_ref()
+            && stored.refs == 0
+        {
+            self.len = self.len.saturating_sub(1);
+            self.bytes = self.bytes.saturating_sub(stored.publish.payload.len());
+            // Dropped where it lies: taking it out first would copy it.
+            *slot = None;
             self.free.push(id.0);
         }
     }

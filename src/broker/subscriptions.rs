@@ -65,6 +65,10 @@ pub(super) const SPLIT_ABOVE: usize = 32;
 /// threshold does not convert on every change).
 const MERGE_BELOW: usize = 16;
 
+/// A node with at most this many literal children looks one up by a linear scan rather than
+/// a binary search.
+const LINEAR_UP_TO: usize = 4;
+
 /// The trie has as many nodes as its limit allows, so the subscription (or retained
 /// message) was not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,8 +117,9 @@ pub struct Subscriptions<K> {
     len: usize,
     /// The most nodes the trie may hold besides its root.
     max_nodes: usize,
-    /// The walk of [`matches`](Self::matches), kept to reuse its allocation: a node and the
-    /// byte offset of the topic level that comes next (`None` once all are matched).
+    /// The `+` branches [`matches`](Self::matches) has yet to walk, kept to reuse its
+    /// allocation: a node and the byte offset of the topic level that comes next (`None` once
+    /// all are matched).
     stack: Vec<(usize, Option<usize>)>,
     /// The path of [`unsubscribe`](Self::unsubscribe), kept to reuse its allocation.
     path: Vec<usize>,
@@ -333,6 +338,7 @@ impl<K: Copy + Ord> Subscriptions<K> {
     /// A session with several matching filters appears once per filter: the broker merges
     /// them. Takes `&mut self` for the share groups' turns; does not allocate once `out` has
     /// room (the module docs give the cost).
+    #[inline]
     pub fn matches(
         &mut self,
         topic: &str,
@@ -345,44 +351,51 @@ impl<K: Copy + Ord> Subscriptions<K> {
         let system = topic.starts_with('$');
         let mut stack = mem::take(&mut self.stack);
         stack.clear();
-        stack.push((ROOT, Some(0)));
-        while let Some((index, rest)) = stack.pop() {
-            let Some(node) = self.nodes.get(index) else {
-                continue;
-            };
-            let Some(at) = rest else {
-                // Every level matched: the filter ending here matches, and so does `#` below
-                // it, which also matches its parent level (`sport/#` matches `sport`).
-                let hash = node.hash;
-                self.collect(index, &is_eligible, out);
-                if let Some(hash) = hash {
-                    self.collect(hash.index(), &is_eligible, out);
+        // The walk follows the literal child of each level in a loop of its own; only a `+`
+        // child waits on the stack for its turn, so a trie without `+` on the topic's path
+        // (the common case) never touches the stack.
+        let mut next_walk = Some((ROOT, Some(0)));
+        while let Some((start, start_rest)) = next_walk {
+            let (mut index, mut rest) = (start, start_rest);
+            while let Some(node) = self.nodes.get(index) {
+                let Some(at) = rest else {
+                    // Every level matched: the filter ending here matches, and so does `#`
+                    // below it, which also matches its parent level (`sport/#` matches
+                    // `sport`).
+                    let hash = node.hash;
+                    self.collect(index, &is_eligible, out);
+                    if let Some(hash) = hash {
+                        self.collect(hash.index(), &is_eligible, out);
+                    }
+                    break;
+                };
+                let tail = topic.get(at..).unwrap_or_default();
+                // A byte search (`/` is ASCII), a word at a time.
+                let (level, next) = match crate::codec::scan::find_byte(tail.as_bytes(), b'/') {
+                    Some(end) => (
+                        tail.get(..end).unwrap_or_default(),
+                        Some(at.saturating_add(end).saturating_add(1)),
+                    ),
+                    None => (tail, None),
+                };
+                let child = node.children.get(level);
+                // [MQTT-4.7.2-1]: no wildcard at the first level for a `$` topic.
+                let wildcards = !(system && index == ROOT);
+                if wildcards {
+                    let (plus, hash) = (node.plus, node.hash);
+                    if let Some(plus) = plus {
+                        stack.push((plus.index(), next));
+                    }
+                    if let Some(hash) = hash {
+                        self.collect(hash.index(), &is_eligible, out);
+                    }
                 }
-                continue;
-            };
-            let tail = topic.get(at..).unwrap_or_default();
-            // A byte search: `/` is ASCII, and levels are short enough that a plain loop
-            // beats a general string searcher.
-            let (level, next) = match tail.bytes().position(|byte| byte == b'/') {
-                Some(end) => (
-                    tail.get(..end).unwrap_or_default(),
-                    Some(at.saturating_add(end).saturating_add(1)),
-                ),
-                None => (tail, None),
-            };
-            // [MQTT-4.7.2-1]: no wildcard at the first level for a `$` topic.
-            let wildcards = !(system && index == ROOT);
-            if let Some(child) = node.children.get(level) {
-                stack.push((child.index(), next));
+                match child {
+                    Some(child) => (index, rest) = (child.index(), next),
+                    None => break,
+                }
             }
-            if wildcards {
-                if let Some(plus) = node.plus {
-                    stack.push((plus.index(), next));
-                }
-                if let Some(hash) = node.hash {
-                    self.collect(hash.index(), &is_eligible, out);
-                }
-            }
+            next_walk = stack.pop();
         }
         self.stack = stack;
     }
@@ -425,11 +438,15 @@ impl<K: Copy + Ord> Subscriptions<K> {
 
     /// Pushes the subscriptions of the filter that ends at `index`: every subscriber and one
     /// member per share group.
+    #[inline]
     fn collect(&mut self, index: usize, is_eligible: &impl Fn(K) -> bool, out: &mut Vec<Match<K>>) {
         let Some(node) = self.nodes.get_mut(index) else {
             return;
         };
         out.extend(node.subscribers.iter().map(|entry| entry.to_match(None)));
+        if node.groups.is_empty() {
+            return;
+        }
         for group in &mut node.groups {
             if let Some(entry) = group.take_turn(is_eligible) {
                 out.push(entry.to_match(Some(group.id)));
@@ -651,9 +668,15 @@ impl Default for Children {
 
 impl Children {
     /// The child at `label`.
+    #[inline]
     pub(super) fn get(&self, label: &str) -> Option<NodeId> {
         let label = label.as_bytes();
         match self {
+            // A few: compared for equality one by one, which compares lengths before bytes.
+            Self::Few(few) if few.len() <= LINEAR_UP_TO => few
+                .iter()
+                .find(|(key, _)| key.as_bytes() == label)
+                .map(|&(_, id)| id),
             Self::Few(few) => few
                 .binary_search_by(|(key, _)| key.as_bytes().cmp(label))
                 .ok()

@@ -168,31 +168,36 @@ fn write_connection(
     }
     while let Some(out) = conn.out.pop_front() {
         let version = conn.version;
-        if let Out::Publish { delivery, id, dup } = &out {
-            let shared = payloads.as_deref_mut();
-            match write_publish(conn, store, now, delivery, *id, *dup, buf, written, shared) {
-                Wrote::Bytes(len) => {
-                    written = written.saturating_add(len);
-                    packets = packets.saturating_add(1);
-                }
-                Wrote::Spilled(len) => {
-                    written = len;
-                    if conn.spill.is_none() {
+        // A PUBLISH is taken apart, so that only its Subscription Identifiers are left to
+        // drop, not a whole `Out`.
+        let out = match out {
+            Out::Publish { delivery, id, dup } => {
+                let shared = payloads.as_deref_mut();
+                match write_publish(conn, store, now, &delivery, id, dup, buf, written, shared) {
+                    Wrote::Bytes(len) => {
+                        written = written.saturating_add(len);
                         packets = packets.saturating_add(1);
                     }
-                    release(&out, store);
-                    break;
+                    Wrote::Spilled(len) => {
+                        written = len;
+                        if conn.spill.is_none() {
+                            packets = packets.saturating_add(1);
+                        }
+                        store.release(delivery.message);
+                        break;
+                    }
+                    Wrote::Later(backlog) => {
+                        conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
+                        conn.out.push_front(Out::Publish { delivery, id, dup });
+                        break;
+                    }
+                    Wrote::Nothing => {}
                 }
-                Wrote::Later(backlog) => {
-                    conn.backlog_bytes = conn.backlog_bytes.saturating_add(backlog);
-                    conn.out.push_front(out);
-                    break;
-                }
-                Wrote::Nothing => {}
+                store.release(delivery.message);
+                continue;
             }
-            release(&out, store);
-            continue;
-        }
+            other => other,
+        };
         let Some(len) = encoded_len(&out, version) else {
             release(&out, store);
             continue;
@@ -332,11 +337,22 @@ fn write_publish(
             Err(_) => return Wrote::Nothing,
         }
     }
-    if id.is_none()
-        && alias == TopicAliasUse::None
-        && delivery.sub_ids.as_slice().is_empty()
-        && let Some((head, payload)) = stored.plain_head(version, delivery.retain)
+    let plain = id.is_none() && alias == TopicAliasUse::None && delivery.sub_ids.is_empty();
+    // Received as what it is to be sent as: copied whole.
+    if plain
+        && !delivery.retain
+        && !version.is_v5()
+        && let Some(wire) = stored.plain_wire()
     {
+        if let Some(to) = room.get_mut(..wire.len()) {
+            to.copy_from_slice(wire);
+            return Wrote::Bytes(wire.len());
+        }
+        if written != 0 {
+            return Wrote::Later(backlog);
+        }
+    }
+    if plain && let Some((head, payload)) = stored.plain_head(version, delivery.retain) {
         let total = head.len().saturating_add(payload.len());
         if let Some(to) = room.get_mut(..total) {
             let (to_head, to_payload) = to.split_at_mut(head.len());

@@ -107,6 +107,37 @@ pub(crate) fn name_has_nul_or_wildcard(bytes: &[u8]) -> bool {
     any_word(bytes, |word| below_mask(word, b',')) && has_nul_or_wildcard(bytes)
 }
 
+/// The position of the first `byte` in `bytes`, eight bytes at a time (for the level
+/// separator of a topic: levels are short, and a byte loop costs a branch per byte).
+///
+/// In the word test, the lowest byte flagged is always a match: a byte's borrow reaches only
+/// the bytes above it, so only those can be flagged falsely.
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in &mut chunks {
+        let found = zero_byte_mask(word_of(chunk) ^ splat(byte));
+        if found != 0 {
+            return Some(at.saturating_add((found.trailing_zeros() / 8) as usize));
+        }
+        at = at.saturating_add(8);
+    }
+    // The tail, packed low byte first and padded with a byte other than `byte`.
+    let pad = if byte == PAD {
+        PAD.wrapping_add(1)
+    } else {
+        PAD
+    };
+    let tail = chunks
+        .remainder()
+        .iter()
+        .rev()
+        .fold(splat(pad), |word, &next| (word << 8) | u64::from(next));
+    let found = zero_byte_mask(tail ^ splat(byte));
+    (found != 0).then(|| at.saturating_add((found.trailing_zeros() / 8) as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +156,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every position of the first match, in every length up to three words, and bytes
+    /// that borrow (0x00, 0x80, the byte above) around it.
+    #[test]
+    fn find_byte_agrees_with_position() {
+        for len in 0..=24 {
+            for position in 0..=len {
+                for filler in [b'a', 0x00, 0x80, b'/' + 1, b'/' - 1, 0xFF] {
+                    let mut bytes = vec![filler; len];
+                    if let Some(byte) = bytes.get_mut(position) {
+                        *byte = b'/';
+                    }
+                    if position + 1 < len {
+                        bytes[position + 1] = b'/';
+                    }
+                    let expected = bytes.iter().position(|&b| b == b'/');
+                    assert_eq!(find_byte(&bytes, b'/'), expected, "{bytes:?}");
+                }
+            }
+        }
+        assert_eq!(find_byte(b"aaa", PAD), Some(0));
+        assert_eq!(find_byte(b"bbb", PAD), None);
     }
 
     #[test]
