@@ -1,6 +1,7 @@
 //! A PUBLISH the broker decodes straight into its message store and then refuses leaves the
 //! store's counts as they were: the messages and payload bytes `stats()` reports are those of
 //! the messages it still holds.
+#![cfg(feature = "v5")]
 
 mod common;
 
