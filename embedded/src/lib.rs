@@ -300,6 +300,15 @@ macro_rules! check {
     };
 }
 
+/// A failed check where no condition is left to test (a `let ... else` that did not match):
+/// prints where and what, and exits with a failure.
+#[macro_export]
+macro_rules! fail_at {
+    ($($message:tt)+) => {
+        $crate::fail(file!(), line!(), format_args!($($message)+))
+    };
+}
+
 /// The value of an `Ok` or `Some`, or a failed check naming what was expected.
 #[macro_export]
 macro_rules! must {

@@ -6,7 +6,10 @@ use core::num::NonZeroU16;
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use mqtt_sansio::{Client, ClientConfig, Delivery, Event, Publish, QoS, TopicName};
+use mqtt_sansio::{
+    Client, ClientConfig, Delivery, Event, Instant, PacketId, Publish, QoS, SubscribeProperties,
+    Subscription, TopicFilter, TopicName,
+};
 
 extern crate alloc;
 use alloc::vec::Vec;
@@ -36,6 +39,29 @@ pub fn message(topic: &'static str, payload: &'static [u8], qos: QoS) -> Publish
         "a valid topic"
     );
     Publish::new(topic, Bytes::from_static(payload)).with_qos(qos)
+}
+
+/// The filter the checked sessions subscribe to: every topic they publish on.
+#[allow(dead_code, reason = "not every binary subscribes through it")]
+pub const FILTER: &str = "fw/#";
+
+/// `subscribe` to [`FILTER`] at QoS 2, as the checked sessions do; returns the filter and the
+/// SUBSCRIBE's Packet Identifier.
+#[allow(dead_code, reason = "not every binary subscribes through it")]
+pub fn subscribe_to_all(client: &mut Client, now: Instant) -> (TopicFilter<Bytes>, PacketId) {
+    let filter = mqtt_sansio_firmware::must!(
+        TopicFilter::new(ByteString::from_static(FILTER)),
+        "a valid filter"
+    );
+    let id = mqtt_sansio_firmware::must!(
+        client.subscribe(
+            now,
+            [Subscription::new(filter.clone(), QoS::ExactlyOnce)],
+            SubscribeProperties::new(),
+        ),
+        "subscribe() accepted"
+    );
+    (filter, id)
 }
 
 /// Every event the client has queued.

@@ -19,30 +19,21 @@ mod setup;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytestring::ByteString;
 use cortex_m_rt::entry;
 use mqtt_sansio::broker::{CloseReason, ConnectionHandle, Event as BrokerEvent};
 use mqtt_sansio::{
     Broker, BrokerConfig, Client, ConnectOptions, Disconnect, DisconnectReason,
     DisconnectReasonCode, Event, Instant, ProtocolVersion, QoS, SubAckReasonCode,
-    SubscribeProperties, Subscription, TopicFilter,
 };
 use mqtt_sansio_firmware::{
-    as_peer, check, device_heap, exit_success, hprintln, init, must, peer_heap, reset_device_peak,
-    stack_peak,
+    as_peer, check, device_heap, exit_success, fail_at, hprintln, init, must, peer_heap,
+    reset_device_peak, stack_peak,
 };
-use setup::{CONFIG, KEEP_ALIVE, is_message, message, take_events};
+use setup::{CONFIG, KEEP_ALIVE, is_message, message, subscribe_to_all, take_events};
 
 /// The size of each side's write buffer: the client's and the broker's packets here are
 /// well below it.
 const WRITE_BUFFER: usize = 256;
-
-/// Why `main` fails with the line of the check that was not met.
-macro_rules! fail_at {
-    ($($message:tt)+) => {
-        mqtt_sansio_firmware::fail(file!(), line!(), format_args!($($message)+))
-    };
-}
 
 #[entry]
 fn main() -> ! {
@@ -117,18 +108,7 @@ fn session(client: &mut Client, broker: &mut Broker, now: &mut Instant, version:
     drop(events);
 
     // SUBSCRIBE, SUBACK.
-    let filter = must!(
-        TopicFilter::new(ByteString::from_static("fw/#")),
-        "a valid filter"
-    );
-    let sub_id = must!(
-        client.subscribe(
-            *now,
-            [Subscription::new(filter.clone(), QoS::ExactlyOnce)],
-            SubscribeProperties::new(),
-        ),
-        "subscribe() accepted"
-    );
+    let (_, sub_id) = subscribe_to_all(client, *now);
     link.quiet(client, broker);
     let events = take_events(client);
     check!(

@@ -29,27 +29,19 @@ use core::num::{NonZeroU16, NonZeroU32};
 use core::time::Duration;
 
 use bytes::Bytes;
-use bytestring::ByteString;
 use cortex_m_rt::entry;
 use mqtt_sansio::{
     Client, ConnAck, ConnectOptions, ConnectReasonCode, Decoder, Delivery, Disconnect,
     DisconnectReason, DisconnectReasonCode, Event, Instant, Limits, MessageProperties, Packet,
     PacketId, PingResp, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, State,
-    SubAck, SubAckReasonCode, SubscribeProperties, Subscription, TopicFilter, UnsubAck,
-    UnsubAckReasonCode, UnsubscribeProperties, UsageError,
+    SubAck, SubAckReasonCode, TopicFilter, UnsubAck, UnsubAckReasonCode, UnsubscribeProperties,
+    UsageError,
 };
 use mqtt_sansio_firmware::{
-    HeapStats, as_peer, check, device_heap, exit_success, hprintln, init, must, peer_heap,
+    HeapStats, as_peer, check, device_heap, exit_success, fail_at, hprintln, init, must, peer_heap,
     reset_device_peak, stack_peak,
 };
-use setup::{CONFIG, KEEP_ALIVE, is_message, message, take_events};
-
-/// A failed check that ends a `let ... else`.
-macro_rules! fail_at {
-    ($($message:tt)+) => {
-        mqtt_sansio_firmware::fail(file!(), line!(), format_args!($($message)+))
-    };
-}
+use setup::{CONFIG, KEEP_ALIVE, is_message, message, subscribe_to_all, take_events};
 
 /// The server's Receive Maximum in 5.0: exactly the 4 messages the script keeps in flight.
 const SERVER_RECEIVE_MAXIMUM: u16 = 4;
@@ -156,18 +148,7 @@ fn session(client: &mut Client, now: &mut Instant, version: ProtocolVersion) -> 
     drop(events);
 
     // SUBSCRIBE, SUBACK.
-    let filter = must!(
-        TopicFilter::new(ByteString::from_static("fw/#")),
-        "a valid filter"
-    );
-    let sub_id = must!(
-        client.subscribe(
-            *now,
-            [Subscription::new(filter.clone(), QoS::ExactlyOnce)],
-            SubscribeProperties::new(),
-        ),
-        "subscribe() accepted"
-    );
+    let (filter, sub_id) = subscribe_to_all(client, *now);
     pump(client, &mut server, *now);
     let received = server.take_received();
     let [Packet::Subscribe(subscribe)] = received.as_slice() else {
