@@ -482,7 +482,7 @@ macro_rules! arbitrary_choice {
 }
 
 arbitrary_choice!(
-    ProtocolVersion => &ProtocolVersion::ALL,
+    ProtocolVersion => ProtocolVersion::ALL,
     QoS => &[QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce],
     RetainHandling => &[
         RetainHandling::SendAtSubscribe,
