@@ -10,11 +10,11 @@ mod broker_server;
 use bytes::Bytes;
 use bytestring::ByteString;
 use mqtt_sansio::{
-    Connect, Delivery, MqttString, Packet, PacketId, ProtocolVersion, Publish, QoS, Subscribe,
-    Subscription, TopicFilter, TopicName,
+    Connect, MqttString, Packet, PacketId, ProtocolVersion, QoS, Subscribe, Subscription,
+    TopicFilter,
 };
 
-use broker_server::{BrokerServer, RawClient, unique};
+use broker_server::{BrokerServer, RawClient, qos1, unique};
 
 const VERSION: ProtocolVersion = ProtocolVersion::V3_1_1;
 
@@ -37,16 +37,6 @@ fn subscriber(server: &BrokerServer, topic: &str, qos: QoS) -> RawClient {
     ));
     assert!(matches!(client.receive(), Some(Packet::SubAck(_))));
     client
-}
-
-/// A QoS 1 PUBLISH of `payload` on `topic`.
-fn qos1(topic: &str, payload: Bytes) -> Publish {
-    let mut message = Publish::new(TopicName::new(ByteString::from(topic)).unwrap(), payload);
-    message.delivery = Delivery::AtLeastOnce {
-        packet_id: PacketId::new(7).unwrap(),
-        dup: false,
-    };
-    message
 }
 
 /// The payload of the next packet, which must be a PUBLISH.
@@ -88,13 +78,7 @@ fn a_paused_subscriber_gets_every_large_message_in_order() {
     let mut paused = subscriber(&server, &topic, QoS::AtMostOnce);
     let mut publisher = client(&server, &unique("large-flood"));
     let count = 256u32;
-    for n in 0..count {
-        let mut payload = vec![b'x'; 64 * 1024];
-        payload[..4].copy_from_slice(&n.to_be_bytes());
-        // One at a time (QoS 1 round trips), so that each reaches the subscriber's socket.
-        publisher.send(qos1(&topic, Bytes::from(payload)));
-        assert!(matches!(publisher.receive(), Some(Packet::PubAck(_))));
-    }
+    publisher.publish_numbered(&topic, count, 64 * 1024);
     assert_eq!(
         server.stats().connections,
         2,

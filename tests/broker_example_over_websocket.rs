@@ -20,7 +20,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use mqtt_sansio::{
     Connect, Decoder, Delivery, DisconnectReasonCode, Limits, MqttString, Packet, PacketId,
-    ProtocolVersion, Publish, QoS, Subscribe, Subscription, TopicFilter, TopicName,
+    ProtocolVersion, QoS, Subscribe, Subscription, TopicFilter,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -31,7 +31,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
 
 use broker_server::listener::ListenerKind;
-use broker_server::{BrokerServer, RawClient, WAIT, unique};
+use broker_server::{BrokerServer, RawClient, WAIT, qos1, unique};
 
 /// A fixture file of `tests/fixtures/broker/`.
 fn fixture(name: &str) -> PathBuf {
@@ -183,16 +183,6 @@ impl<S: Read + Write> WsClient<S> {
     }
 }
 
-/// A QoS 1 PUBLISH of `payload` on `topic`.
-fn qos1(topic: &str, payload: Bytes) -> Publish {
-    let mut message = Publish::new(TopicName::new(ByteString::from(topic)).unwrap(), payload);
-    message.delivery = Delivery::AtLeastOnce {
-        packet_id: PacketId::new(7).unwrap(),
-        dup: false,
-    };
-    message
-}
-
 /// Over `ws://` in `version`: subscribe, publish from a second WebSocket client, the message
 /// arrives and the publisher gets its PUBACK.
 fn round_trip_over_ws(version: ProtocolVersion, payload: Bytes) {
@@ -335,13 +325,7 @@ fn subscriber_pausing_over_secure_websocket_gets_every_message_when_it_reads_aga
     assert!(matches!(publisher.receive(), Some(Packet::ConnAck(_))));
     let count = 2048u32;
     let size = 16 * 1024;
-    for n in 0..count {
-        let mut payload = vec![b'x'; size];
-        payload[..4].copy_from_slice(&n.to_be_bytes());
-        // One at a time (QoS 1 round trips), so that each reaches the subscriber's socket.
-        publisher.send(qos1(&topic, Bytes::from(payload)));
-        assert!(matches!(publisher.receive(), Some(Packet::PubAck(_))));
-    }
+    publisher.publish_numbered(&topic, count, size);
     assert_eq!(
         server.stats().connections,
         2,

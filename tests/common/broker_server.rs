@@ -322,6 +322,18 @@ pub(crate) fn unique(prefix: &str) -> String {
     )
 }
 
+/// A QoS 1 PUBLISH of `payload` on `topic` (Packet Identifier 7).
+pub(crate) fn qos1(topic: &str, payload: bytes::Bytes) -> mqtt_sansio::Publish {
+    let topic =
+        mqtt_sansio::TopicName::new(bytestring::ByteString::from(topic)).expect("a valid topic");
+    let mut message = mqtt_sansio::Publish::new(topic, payload);
+    message.delivery = mqtt_sansio::Delivery::AtLeastOnce {
+        packet_id: mqtt_sansio::PacketId::new(7).expect("a packet id"),
+        dup: false,
+    };
+    message
+}
+
 /// A bare MQTT client over a blocking socket, for tests that need to see each packet: it
 /// sends packets as given and decodes what the server sends.
 #[derive(Debug)]
@@ -355,6 +367,21 @@ impl RawClient {
             .encode(self.version, &mut bytes)
             .expect("encode a packet");
         self.stream.write_all(&bytes).expect("send a packet");
+    }
+
+    /// Publishes `count` QoS 1 messages of `size` bytes (at least 4) to `topic`, each starting
+    /// with its number (big-endian `u32`, from 0), one at a time: each waits for its PUBACK,
+    /// so that each has reached the subscribers' sockets before the next is sent.
+    pub(crate) fn publish_numbered(&mut self, topic: &str, count: u32, size: usize) {
+        for n in 0..count {
+            let mut payload = vec![b'x'; size];
+            payload[..4].copy_from_slice(&n.to_be_bytes());
+            self.send(qos1(topic, bytes::Bytes::from(payload)));
+            assert!(
+                matches!(self.receive(), Some(mqtt_sansio::Packet::PubAck(_))),
+                "message {n} acknowledged"
+            );
+        }
     }
 
     /// The next packet from the server (within [`WAIT`]); `None` when it closed the connection.
