@@ -870,6 +870,10 @@ fn server_allows(
     message: &Publish<Bytes>,
     len: usize,
 ) -> Result<(), UsageError> {
+    // Only a 5.0 CONNACK sets these limits; the guard lets a build without 5.0 drop the checks.
+    if !cfg!(feature = "v5") {
+        return Ok(());
+    }
     let maximum = server.maximum_qos;
     if message.qos() > maximum {
         return Err(UsageError::QosNotSupported {
@@ -905,23 +909,31 @@ fn subscribe_allowed(
     server: &ServerLimits,
     subscribe: &Subscribe<Bytes>,
 ) -> Result<(), UsageError> {
-    for subscription in subscribe.subscriptions.iter() {
-        let filter = &subscription.filter;
-        if filter.is_shared() && !server.shared_subscriptions {
-            return Err(UsageError::NotSupported("shared subscriptions"));
+    // Only a 5.0 CONNACK withdraws these; the guard lets a build without 5.0 drop the checks.
+    if cfg!(feature = "v5") {
+        for subscription in subscribe.subscriptions.iter() {
+            let filter = &subscription.filter;
+            if filter.is_shared() && !server.shared_subscriptions {
+                return Err(UsageError::NotSupported("shared subscriptions"));
+            }
+            if filter.has_wildcards() && !server.wildcard_subscriptions {
+                return Err(UsageError::NotSupported("wildcard subscriptions"));
+            }
         }
-        if filter.has_wildcards() && !server.wildcard_subscriptions {
-            return Err(UsageError::NotSupported("wildcard subscriptions"));
+        if subscribe.properties.subscription_identifier.is_some()
+            && !server.subscription_identifiers
+        {
+            return Err(UsageError::NotSupported("subscription identifiers"));
         }
-    }
-    if subscribe.properties.subscription_identifier.is_some() && !server.subscription_identifiers {
-        return Err(UsageError::NotSupported("subscription identifiers"));
     }
     check_size(server, subscribe.encoded_len(version)?)
 }
 
 /// The server's Maximum Packet Size (`[MQTT-3.2.2-15]` in 5.0).
 fn check_size(server: &ServerLimits, len: usize) -> Result<(), UsageError> {
+    if !cfg!(feature = "v5") {
+        return Ok(());
+    }
     match server.maximum_packet_size {
         Some(maximum) if len > usize::try_from(maximum).unwrap_or(usize::MAX) => {
             Err(UsageError::PacketTooLarge { size: len, maximum })

@@ -14,7 +14,7 @@ use super::{AuthExchange, Client, Farewell, State};
 use crate::error::{PeerError, ProtocolError};
 use crate::packet::{Auth, ConnAck, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish};
 use crate::packet::{SubAck, UnsubAck};
-use crate::property::MaximumQos;
+use crate::property::{ConnAckProperties, MaximumQos};
 use crate::reason::{AuthReasonCode, PubAckReasonCode, PubCompReasonCode, PubRelReasonCode};
 use crate::types::{PacketType, ProtocolVersion, QoS};
 
@@ -36,7 +36,9 @@ impl Client {
         let connecting = self.state == State::Connecting;
         let result = match packet {
             Packet::ConnAck(connack) if connecting => self.on_connack(*connack),
-            Packet::Auth(auth) => self.on_auth(auth),
+            // AUTH exists only in 5.0, and the decoder refuses it in other versions; the guard
+            // tells the compiler, so that a build without 5.0 links no AUTH handling.
+            Packet::Auth(auth) if cfg!(feature = "v5") => self.on_auth(auth),
             Packet::Disconnect(disconnect) => {
                 self.on_disconnect(disconnect);
                 Ok(())
@@ -64,8 +66,10 @@ impl Client {
             // [MQTT-4.13.2-1] (5.0): a refusing CONNACK closes the connection.
             let mut disconnected =
                 Disconnected::new(DisconnectReason::Refused(connack.reason_code));
-            disconnected.reason_string = properties.reason_string.clone();
-            disconnected.server_reference = properties.server_reference.clone();
+            if cfg!(feature = "v5") {
+                disconnected.reason_string = properties.reason_string.clone();
+                disconnected.server_reference = properties.server_reference.clone();
+            }
             self.close_with(disconnected, Farewell::Nothing);
             return Ok(());
         }
@@ -77,38 +81,26 @@ impl Client {
         if connack.session_present && connect.clean_start {
             return Err(ProtocolError::UnexpectedSession);
         }
-        // [MQTT-4.12.0-5] (5.0): a successful CONNACK names the CONNECT's method.
-        let method = connect.properties.authentication_method.as_ref();
-        if method.is_some() && properties.authentication_method.as_ref() != method {
-            return Err(ProtocolError::AuthMethodMismatch);
+        let mut server = ServerLimits::DEFAULT;
+        let mut keep_alive = connect.keep_alive;
+        let mut key = connect.client_id.as_str();
+        // Only a 5.0 CONNACK has properties; the guard lets a build without 5.0 drop this.
+        if cfg!(feature = "v5") {
+            // [MQTT-4.12.0-5] (5.0): a successful CONNACK names the CONNECT's method.
+            let method = connect.properties.authentication_method.as_ref();
+            if method.is_some() && properties.authentication_method.as_ref() != method {
+                return Err(ProtocolError::AuthMethodMismatch);
+            }
+            server = server_limits(properties);
+            // [MQTT-3.1.2-21], [MQTT-3.2.2-21] (5.0): the server's Keep Alive replaces ours.
+            keep_alive = properties.server_keep_alive.unwrap_or(keep_alive);
+            if let Some(expiry) = properties.session_expiry_interval {
+                self.session_expiry = expiry;
+            }
+            if let Some(assigned) = &properties.assigned_client_identifier {
+                key = assigned.as_str();
+            }
         }
-        let server = ServerLimits {
-            receive_maximum: properties
-                .receive_maximum
-                .map_or(u16::MAX, |value| value.get()),
-            maximum_qos: match properties.maximum_qos {
-                Some(MaximumQos::AtMostOnce) => QoS::AtMostOnce,
-                Some(MaximumQos::AtLeastOnce) => QoS::AtLeastOnce,
-                None => QoS::ExactlyOnce,
-            },
-            retain_available: properties.retain_available.unwrap_or(true),
-            maximum_packet_size: properties.maximum_packet_size.map(|size| size.get()),
-            topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
-            wildcard_subscriptions: properties.wildcard_subscription_available.unwrap_or(true),
-            subscription_identifiers: properties
-                .subscription_identifiers_available
-                .unwrap_or(true),
-            shared_subscriptions: properties.shared_subscription_available.unwrap_or(true),
-        };
-        // [MQTT-3.1.2-21], [MQTT-3.2.2-21] (5.0): the server's Keep Alive replaces ours.
-        let keep_alive = properties.server_keep_alive.unwrap_or(connect.keep_alive);
-        if let Some(expiry) = properties.session_expiry_interval {
-            self.session_expiry = expiry;
-        }
-        let key = match &properties.assigned_client_identifier {
-            Some(assigned) => assigned.as_str(),
-            None => connect.client_id.as_str(),
-        };
         self.session_key = Some(bytestring::ByteString::from(key));
         self.server = server;
         self.state = State::Connected;
@@ -186,7 +178,10 @@ impl Client {
     }
 
     fn on_publish(&mut self, mut publish: Publish<Bytes>) -> Result<(), ProtocolError> {
-        if let Some(alias) = publish.properties.topic_alias.take() {
+        // Topic Aliases exist only in 5.0 (the guard lets a build without it drop this).
+        if cfg!(feature = "v5")
+            && let Some(alias) = publish.properties.topic_alias.take()
+        {
             let alias = alias.get();
             // [MQTT-3.3.2-10] (5.0): aliases 1 to our Topic Alias Maximum are accepted, no
             // other.
@@ -397,5 +392,27 @@ impl Client {
             _ => return Err(ProtocolError::Unexpected(PacketType::Auth)),
         }
         Ok(())
+    }
+}
+
+/// What a 5.0 CONNACK's properties say the server supports; what they leave out is allowed.
+fn server_limits(properties: &ConnAckProperties<Bytes>) -> ServerLimits {
+    ServerLimits {
+        receive_maximum: properties
+            .receive_maximum
+            .map_or(u16::MAX, |value| value.get()),
+        maximum_qos: match properties.maximum_qos {
+            Some(MaximumQos::AtMostOnce) => QoS::AtMostOnce,
+            Some(MaximumQos::AtLeastOnce) => QoS::AtLeastOnce,
+            None => QoS::ExactlyOnce,
+        },
+        retain_available: properties.retain_available.unwrap_or(true),
+        maximum_packet_size: properties.maximum_packet_size.map(|size| size.get()),
+        topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
+        wildcard_subscriptions: properties.wildcard_subscription_available.unwrap_or(true),
+        subscription_identifiers: properties
+            .subscription_identifiers_available
+            .unwrap_or(true),
+        shared_subscriptions: properties.shared_subscription_available.unwrap_or(true),
     }
 }

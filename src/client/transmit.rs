@@ -160,10 +160,15 @@ impl Client {
                 }
             } else if out.written == 0 {
                 // Larger than the whole buffer: encode it aside and hand it out in pieces.
+                // Encoded into a slice, as the direct path does, so that one copy of the
+                // encoders serves both (a firmware links each encoder once).
                 let mut spill = core::mem::take(&mut self.spill);
                 spill.clear();
-                spill.reserve(len);
-                let encoded = self.write_pending(&item, &mut spill).is_ok();
+                spill.resize(len, 0);
+                let encoded = self.write_pending(&item, &mut spill.as_mut_slice()).is_ok();
+                if !encoded {
+                    spill.clear();
+                }
                 self.spill = spill;
                 self.spill_offset = 0;
                 if encoded && self.drain_spill(&mut out) {
@@ -309,7 +314,9 @@ impl Client {
                     && let Some(outgoing) = self.outgoing_for(publish)
                 {
                     publish.encode_for(version, &outgoing, buf)?;
-                    if let Some(topic) = &publish.topic {
+                    if cfg!(feature = "v5")
+                        && let Some(topic) = &publish.topic
+                    {
                         self.outgoing_aliases.commit(topic, outgoing.topic_alias);
                     }
                 }
@@ -319,7 +326,9 @@ impl Client {
                     && let Some(outgoing) = self.outgoing_for(&publish)
                 {
                     publish.encode_for(version, &outgoing, buf)?;
-                    if let Some(topic) = &publish.topic {
+                    if cfg!(feature = "v5")
+                        && let Some(topic) = &publish.topic
+                    {
                         self.outgoing_aliases.commit(topic, outgoing.topic_alias);
                     }
                 }
