@@ -389,6 +389,39 @@ fn small_buffer_writes_packets_in_pieces() {
     }
 }
 
+/// A QoS 0 message that does not fit behind another waits, whole and in order, for the next
+/// call: one message per call when the buffer holds one.
+#[test]
+fn qos0_message_that_does_not_fit_waits_for_the_next_call() {
+    for &version in VERSIONS {
+        let mut h = Harness::connected(ClientConfig::default(), version);
+        for payload in [b"first".as_slice(), b"second", b"third"] {
+            h.client
+                .publish(h.now, message("topic", payload, QoS::AtMostOnce))
+                .unwrap();
+        }
+        let mut buf = [0u8; 24];
+        let mut payloads = Vec::new();
+        for _ in 0..10 {
+            let Some(transmit) = h.client.poll_transmit(&mut buf) else {
+                break;
+            };
+            assert_eq!(transmit.packets, 1, "MQTT {version}");
+            for packet in decode_all(version, &buf[..transmit.len]) {
+                let Packet::Publish(publish) = packet else {
+                    panic!("MQTT {version}: not a PUBLISH")
+                };
+                payloads.push(publish.payload);
+            }
+        }
+        assert_eq!(
+            payloads,
+            [&b"first"[..], b"second", b"third"],
+            "MQTT {version}"
+        );
+    }
+}
+
 /// A CONNECT larger than the buffer is written in pieces too, and an empty buffer writes
 /// nothing and loses nothing.
 #[test]

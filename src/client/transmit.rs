@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::num::NonZeroU16;
 
-use bytes::{BufMut, Bytes};
+use bytes::Bytes;
 use bytestring::ByteString;
 
 use super::Client;
@@ -148,36 +148,40 @@ impl Client {
             }
         }
         while let Some(item) = self.pending.pop_front() {
-            let Some(len) = self.pending_len(&item) else {
+            // Encoded straight into what is left of `buf`; every encoder checks the room
+            // before it writes, and says how much it needs when there is too little.
+            let mut slice = out.rest();
+            match self.write_pending(&item, &mut slice) {
                 // Stale: the flow completed or was discarded after it was queued.
-                continue;
-            };
-            if len <= out.room() {
-                let mut slice = out.rest();
-                if self.write_pending(&item, &mut slice).is_ok() {
+                Ok(0) => continue,
+                Ok(len) => {
                     out.written = out.written.saturating_add(len);
                     packets = packets.saturating_add(1);
                 }
-            } else if out.written == 0 {
-                // Larger than the whole buffer: encode it aside and hand it out in pieces.
-                // Encoded into a slice, as the direct path does, so that one copy of the
-                // encoders serves both (a firmware links each encoder once).
-                let mut spill = core::mem::take(&mut self.spill);
-                spill.clear();
-                spill.resize(len, 0);
-                let encoded = self.write_pending(&item, &mut spill.as_mut_slice()).is_ok();
-                if !encoded {
+                Err(EncodeError::BufferTooSmall { needed, .. }) if out.written == 0 => {
+                    // Larger than the whole buffer: encode it aside and hand it out in
+                    // pieces, into a slice as above, so that one copy of each encoder serves
+                    // both paths (a firmware links each once).
+                    let mut spill = core::mem::take(&mut self.spill);
                     spill.clear();
+                    spill.resize(needed, 0);
+                    let encoded = self.write_pending(&item, &mut spill.as_mut_slice());
+                    if encoded != Ok(needed) {
+                        spill.clear();
+                    }
+                    self.spill = spill;
+                    self.spill_offset = 0;
+                    if self.drain_spill(&mut out) {
+                        packets = packets.saturating_add(1);
+                    }
                 }
-                self.spill = spill;
-                self.spill_offset = 0;
-                if encoded && self.drain_spill(&mut out) {
-                    packets = packets.saturating_add(1);
+                Err(EncodeError::BufferTooSmall { .. }) => {
+                    // The next call starts with it.
+                    self.pending.push_front(item);
+                    break;
                 }
-            } else {
-                // The next call starts with it.
-                self.pending.push_front(item);
-                break;
+                // Not encodable (checked when it was queued, so not expected): dropped.
+                Err(_) => {}
             }
             if matches!(item, Pending::Disconnect(_)) {
                 // [MQTT-3.14.4-1] (5.0), [MQTT-3.14.4-2] (3.1.1): nothing after DISCONNECT.
@@ -224,58 +228,6 @@ impl Client {
         }
     }
 
-    /// The encoded size of a queued packet, or `None` if it no longer needs sending.
-    fn pending_len(&self, item: &Pending) -> Option<usize> {
-        let version = self.version;
-        let len = match item {
-            Pending::Connect => self.connect.as_ref()?.encoded_len(version),
-            Pending::Publish(id) => match self.outbound.get(*id)? {
-                Entry::Publish(publish, Phase::Sent) => {
-                    let outgoing = self.outgoing_for(publish)?;
-                    publish.encoded_len_for(version, &outgoing)
-                }
-                _ => return None,
-            },
-            Pending::Qos0 => {
-                let publish = self.qos0.front()?;
-                let outgoing = self.outgoing_for(publish)?;
-                publish.encoded_len_for(version, &outgoing)
-            }
-            Pending::PubAck(id, code) => PubAck::<Bytes> {
-                reason_code: *code,
-                ..PubAck::new(*id)
-            }
-            .encoded_len(version),
-            Pending::PubRec(id, code) => PubRec::<Bytes> {
-                reason_code: *code,
-                ..PubRec::new(*id)
-            }
-            .encoded_len(version),
-            Pending::PubRel(id, code) => PubRel::<Bytes> {
-                reason_code: *code,
-                ..PubRel::new(*id)
-            }
-            .encoded_len(version),
-            Pending::PubComp(id, code) => PubComp::<Bytes> {
-                reason_code: *code,
-                ..PubComp::new(*id)
-            }
-            .encoded_len(version),
-            Pending::Subscribe(id) => match self.outbound.get(*id)? {
-                Entry::Subscribe(subscribe) => subscribe.encoded_len(version),
-                _ => return None,
-            },
-            Pending::Unsubscribe(id) => match self.outbound.get(*id)? {
-                Entry::Unsubscribe(unsubscribe) => unsubscribe.encoded_len(version),
-                _ => return None,
-            },
-            Pending::PingReq => PingReq.encoded_len(version),
-            Pending::Auth(auth) => auth.encoded_len(version),
-            Pending::Disconnect(disconnect) => disconnect.encoded_len(version),
-        };
-        len.ok()
-    }
-
     /// How a stored PUBLISH goes out on this connection: its own delivery and RETAIN, and a
     /// Topic Alias where the policy gives one and the packet still fits the server's limit.
     fn outgoing_for(&self, publish: &crate::packet::Publish<Bytes>) -> Option<Outgoing<'static>> {
@@ -301,77 +253,85 @@ impl Client {
         Some(outgoing)
     }
 
-    fn write_pending(&mut self, item: &Pending, buf: &mut impl BufMut) -> Result<(), EncodeError> {
+    /// Encodes a queued packet into `buf` and returns its length: 0 if it no longer needs
+    /// sending, `BufferTooSmall` (with nothing written and nothing consumed) if it does not
+    /// fit.
+    fn write_pending(&mut self, item: &Pending, buf: &mut &mut [u8]) -> Result<usize, EncodeError> {
         let version = self.version;
-        match item {
-            Pending::Connect => {
-                if let Some(connect) = &self.connect {
-                    connect.encode(version, buf)?;
-                }
-            }
+        let len = match item {
+            Pending::Connect => match &self.connect {
+                Some(connect) => connect.encode(version, buf)?,
+                None => 0,
+            },
             Pending::Publish(id) => {
-                if let Some(Entry::Publish(publish, Phase::Sent)) = self.outbound.get(*id)
-                    && let Some(outgoing) = self.outgoing_for(publish)
+                let Some(Entry::Publish(publish, Phase::Sent)) = self.outbound.get(*id) else {
+                    return Ok(0);
+                };
+                let Some(outgoing) = self.outgoing_for(publish) else {
+                    return Ok(0);
+                };
+                let len = publish.encode_for(version, &outgoing, buf)?;
+                if cfg!(feature = "v5")
+                    && let Some(topic) = &publish.topic
                 {
-                    publish.encode_for(version, &outgoing, buf)?;
-                    if cfg!(feature = "v5")
-                        && let Some(topic) = &publish.topic
-                    {
-                        self.outgoing_aliases.commit(topic, outgoing.topic_alias);
-                    }
+                    self.outgoing_aliases.commit(topic, outgoing.topic_alias);
                 }
+                len
             }
             Pending::Qos0 => {
-                if let Some(publish) = self.qos0.pop_front()
-                    && let Some(outgoing) = self.outgoing_for(&publish)
+                let Some(publish) = self.qos0.front() else {
+                    return Ok(0);
+                };
+                let Some(outgoing) = self.outgoing_for(publish) else {
+                    self.qos0.pop_front();
+                    return Ok(0);
+                };
+                let result = publish.encode_for(version, &outgoing, buf);
+                if cfg!(feature = "v5")
+                    && result.is_ok()
+                    && let Some(topic) = &publish.topic
                 {
-                    publish.encode_for(version, &outgoing, buf)?;
-                    if cfg!(feature = "v5")
-                        && let Some(topic) = &publish.topic
-                    {
-                        self.outgoing_aliases.commit(topic, outgoing.topic_alias);
-                    }
+                    self.outgoing_aliases.commit(topic, outgoing.topic_alias);
                 }
+                // A message that does not fit stays first in the queue, for the next call.
+                if !matches!(result, Err(EncodeError::BufferTooSmall { .. })) {
+                    self.qos0.pop_front();
+                }
+                result?
             }
             Pending::PubAck(id, code) => PubAck::<Bytes> {
                 reason_code: *code,
                 ..PubAck::new(*id)
             }
-            .encode(version, buf)
-            .map(drop)?,
+            .encode(version, buf)?,
             Pending::PubRec(id, code) => PubRec::<Bytes> {
                 reason_code: *code,
                 ..PubRec::new(*id)
             }
-            .encode(version, buf)
-            .map(drop)?,
+            .encode(version, buf)?,
             Pending::PubRel(id, code) => PubRel::<Bytes> {
                 reason_code: *code,
                 ..PubRel::new(*id)
             }
-            .encode(version, buf)
-            .map(drop)?,
+            .encode(version, buf)?,
             Pending::PubComp(id, code) => PubComp::<Bytes> {
                 reason_code: *code,
                 ..PubComp::new(*id)
             }
-            .encode(version, buf)
-            .map(drop)?,
-            Pending::Subscribe(id) => {
-                if let Some(Entry::Subscribe(subscribe)) = self.outbound.get(*id) {
-                    subscribe.encode(version, buf)?;
-                }
-            }
-            Pending::Unsubscribe(id) => {
-                if let Some(Entry::Unsubscribe(unsubscribe)) = self.outbound.get(*id) {
-                    unsubscribe.encode(version, buf)?;
-                }
-            }
-            Pending::PingReq => PingReq.encode(version, buf).map(drop)?,
-            Pending::Auth(auth) => auth.encode(version, buf).map(drop)?,
-            Pending::Disconnect(disconnect) => disconnect.encode(version, buf).map(drop)?,
-        }
-        Ok(())
+            .encode(version, buf)?,
+            Pending::Subscribe(id) => match self.outbound.get(*id) {
+                Some(Entry::Subscribe(subscribe)) => subscribe.encode(version, buf)?,
+                _ => 0,
+            },
+            Pending::Unsubscribe(id) => match self.outbound.get(*id) {
+                Some(Entry::Unsubscribe(unsubscribe)) => unsubscribe.encode(version, buf)?,
+                _ => 0,
+            },
+            Pending::PingReq => PingReq.encode(version, buf)?,
+            Pending::Auth(auth) => auth.encode(version, buf)?,
+            Pending::Disconnect(disconnect) => disconnect.encode(version, buf)?,
+        };
+        Ok(len)
     }
 }
 
