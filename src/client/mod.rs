@@ -302,7 +302,7 @@ impl Client {
                 self.close(DisconnectReason::KeepAliveTimeout, Farewell::Nothing);
             }
             Some(Expired::SendPing) => {
-                self.pending.push_back(Pending::PingReq);
+                self.queue(Pending::PingReq);
                 // The first unanswered PINGREQ starts the wait; one sent while waiting (the
                 // Keep Alive passed again) keeps the gap between packets within the Keep
                 // Alive but does not move the deadline.
@@ -368,7 +368,7 @@ impl Client {
         self.pending.clear();
         self.spill.clear();
         self.spill_offset = 0;
-        self.pending.push_back(Pending::Connect);
+        self.queue(Pending::Connect);
         self.auth = if connect.properties.authentication_method.is_some() {
             AuthExchange::Connecting
         } else {
@@ -423,16 +423,13 @@ impl Client {
             }
             self.qos0.push_back(message);
             if self.state == State::Connected {
-                self.pending.push_back(Pending::Qos0);
+                self.queue(Pending::Qos0);
             }
             return Ok(None);
         }
         let id = self
             .outbound
-            .insert(|id| {
-                message.delivery = Delivery::new(qos, id);
-                Entry::Publish(message, Phase::Waiting)
-            })
+            .insert(Entry::Publish(message, Phase::Waiting))
             .ok_or(UsageError::QueueFull("outgoing table"))?;
         let quota = self.server.receive_maximum;
         if self.state == State::Connected
@@ -441,7 +438,7 @@ impl Client {
         {
             // Checked against this server above, and nothing waits ahead of it: it goes now.
             if self.outbound.pop_waiting() == Some(id) && self.outbound.mark_sent(id).is_some() {
-                self.pending.push_back(Pending::Publish(id));
+                self.queue(Pending::Publish(id));
             }
         } else {
             self.send_waiting();
@@ -472,10 +469,7 @@ impl Client {
         self.now = now;
         let id = self
             .outbound
-            .insert(|id| {
-                subscribe.packet_id = id;
-                Entry::Subscribe(Box::new(subscribe))
-            })
+            .insert(Entry::Subscribe(Box::new(subscribe)))
             .ok_or(UsageError::QueueFull("outgoing table"))?;
         self.queue_request(id, Pending::Subscribe(id));
         Ok(id)
@@ -499,10 +493,7 @@ impl Client {
         self.now = now;
         let id = self
             .outbound
-            .insert(|id| {
-                unsubscribe.packet_id = id;
-                Entry::Unsubscribe(Box::new(unsubscribe))
-            })
+            .insert(Entry::Unsubscribe(Box::new(unsubscribe)))
             .ok_or(UsageError::QueueFull("outgoing table"))?;
         self.queue_request(id, Pending::Unsubscribe(id));
         Ok(id)
@@ -593,7 +584,7 @@ impl Client {
         }
         if self.state == State::Connected {
             for (id, qos) in due {
-                self.pending.push_back(match qos {
+                self.queue(match qos {
                     QoS::ExactlyOnce => {
                         Pending::PubRec(id, crate::reason::PubAckReasonCode::Success)
                     }
@@ -621,6 +612,18 @@ impl Client {
     }
 
     // ---- internals ----
+
+    /// Reports `event`. Out of line: the client does this from a dozen places, and one copy
+    /// of the queue's growth code serves them all.
+    #[inline(never)]
+    fn emit(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    /// Queues `item` for [`poll_transmit`](Self::poll_transmit).
+    fn queue(&mut self, item: Pending) {
+        self.pending.push_back(item);
+    }
 
     fn check_may_queue(&self) -> Result<(), UsageError> {
         if self.state == State::Disconnected && !self.config.queue_while_offline {
@@ -667,7 +670,7 @@ impl Client {
 
     fn queue_request(&mut self, id: PacketId, item: Pending) {
         if self.state == State::Connected {
-            self.pending.push_back(item);
+            self.queue(item);
         } else {
             self.held_requests.push_back(id);
         }
@@ -696,7 +699,7 @@ impl Client {
         let len = auth.encoded_len(self.version)?;
         self.check_size(len)?;
         self.now = now;
-        self.pending.push_back(Pending::Auth(Box::new(auth)));
+        self.queue(Pending::Auth(Box::new(auth)));
         Ok(())
     }
 
@@ -717,13 +720,13 @@ impl Client {
             let verdict = sendable(self.version, &self.server, publish);
             if let Err(error) = verdict {
                 self.outbound.remove(id);
-                self.events.push_back(Event::Published {
+                self.emit(Event::Published {
                     packet_id: id,
                     result: Err(error),
                 });
                 continue;
             }
-            self.pending.push_back(Pending::Publish(id));
+            self.queue(Pending::Publish(id));
         }
     }
 
@@ -734,7 +737,7 @@ impl Client {
         let mut lost = core::mem::take(&mut self.lost);
         self.outbound.discard_session(&mut lost);
         for &packet_id in &lost {
-            self.events.push_back(Event::Published {
+            self.emit(Event::Published {
                 packet_id,
                 result: Err(PublishError::SessionLost),
             });
@@ -785,11 +788,11 @@ impl Client {
                 self.spill_offset = 0;
             }
             Farewell::AfterQueue(disconnect) => {
-                self.pending.push_back(Pending::Disconnect(disconnect));
+                self.queue(Pending::Disconnect(disconnect));
             }
             Farewell::Only(disconnect) => {
                 self.pending.clear();
-                self.pending.push_back(Pending::Disconnect(disconnect));
+                self.queue(Pending::Disconnect(disconnect));
             }
         }
         self.state = State::Disconnected;
@@ -797,7 +800,7 @@ impl Client {
         self.auth = AuthExchange::None;
         self.decoder = Decoder::client(self.version, Limits::new(self.config.max_packet_size));
         self.incoming_aliases.clear();
-        self.events.push_back(Event::Disconnected(disconnected));
+        self.emit(Event::Disconnected(disconnected));
         if !self.session_persists() {
             self.discard_session();
         }
@@ -810,7 +813,7 @@ impl Client {
         self.held_requests.extend(requests);
         if !keep_queue && !self.config.queue_while_offline {
             while let Some(publish) = self.qos0.pop_front() {
-                self.events.push_back(Event::Dropped(Box::new(publish)));
+                self.emit(Event::Dropped(Box::new(publish)));
             }
         }
     }
@@ -834,10 +837,10 @@ impl Client {
                 _ => continue,
             };
             match verdict {
-                Ok(()) => self.pending.push_back(item),
+                Ok(()) => self.queue(item),
                 Err(error) => {
                     self.outbound.remove(id);
-                    self.events.push_back(Event::RequestFailed {
+                    self.emit(Event::RequestFailed {
                         packet_id: id,
                         error,
                     });
@@ -852,10 +855,10 @@ impl Client {
                 .is_none_or(|publish| self.sendable(publish).is_err());
             if refused {
                 if let Some(publish) = self.qos0.remove(index) {
-                    self.events.push_back(Event::Dropped(Box::new(publish)));
+                    self.emit(Event::Dropped(Box::new(publish)));
                 }
             } else {
-                self.pending.push_back(Pending::Qos0);
+                self.queue(Pending::Qos0);
                 index = index.saturating_add(1);
             }
         }

@@ -20,7 +20,7 @@ use core::num::NonZeroU16;
 
 use bytes::Bytes;
 
-use crate::packet::{Publish, Subscribe, Unsubscribe};
+use crate::packet::{Delivery, Publish, Subscribe, Unsubscribe};
 use crate::types::PacketId;
 
 /// Where a QoS 1 or 2 PUBLISH in the table stands.
@@ -49,6 +49,18 @@ pub(crate) enum Entry {
     Subscribe(Box<Subscribe<Bytes>>),
     /// An UNSUBSCRIBE awaiting UNSUBACK.
     Unsubscribe(Box<Unsubscribe<Bytes>>),
+}
+
+impl Entry {
+    /// Puts `id` where the entry's packet carries its Packet Identifier.
+    fn set_packet_id(&mut self, id: PacketId) {
+        match self {
+            Self::Publish(publish, _) => publish.delivery = Delivery::new(publish.qos(), id),
+            Self::Subscribe(subscribe) => subscribe.packet_id = id,
+            Self::Unsubscribe(unsubscribe) => unsubscribe.packet_id = id,
+            Self::Free | Self::Released => {}
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -106,9 +118,10 @@ impl Outbound {
         self.in_flight
     }
 
-    /// Takes a free slot for the entry `make` builds with the slot's new identifier, and
-    /// returns that identifier; `None` when full.
-    pub(crate) fn insert(&mut self, make: impl FnOnce(PacketId) -> Entry) -> Option<PacketId> {
+    /// Takes a free slot for `entry`, gives the entry the slot's new identifier, and returns
+    /// that identifier; `None` when full. (One function for every kind of entry, not a
+    /// builder closure per caller: a firmware links it once.)
+    pub(crate) fn insert(&mut self, entry: Entry) -> Option<PacketId> {
         if self.is_full() {
             return None;
         }
@@ -129,7 +142,8 @@ impl Outbound {
         let id = self.next_id(index)?;
         let slot = self.slots.get_mut(usize::from(index))?;
         slot.id = id.get();
-        slot.entry = make(id);
+        slot.entry = entry;
+        slot.entry.set_packet_id(id);
         self.used = self.used.saturating_add(1);
         if matches!(slot.entry, Entry::Publish(_, Phase::Waiting)) {
             self.waiting.push_back(index);
@@ -424,7 +438,7 @@ mod tests {
             crate::topic::TopicName::new("t").unwrap(),
             Bytes::from_static(b"x"),
         );
-        publish.delivery = crate::packet::Delivery::new(qos, PacketId::MIN);
+        publish.delivery = Delivery::new(qos, PacketId::MIN);
         publish
     }
 
@@ -439,7 +453,10 @@ mod tests {
                 table.remove(id).unwrap();
             }
             let id = table
-                .insert(|_| Entry::Publish(publish(crate::types::QoS::AtLeastOnce), Phase::Waiting))
+                .insert(Entry::Publish(
+                    publish(crate::types::QoS::AtLeastOnce),
+                    Phase::Waiting,
+                ))
                 .unwrap();
             assert!(!held.contains(&id), "{id} handed out twice");
             held.push(id);
@@ -449,11 +466,11 @@ mod tests {
     #[test]
     fn a_full_table_refuses_and_a_freed_slot_gives_a_new_identifier() {
         let mut table = Outbound::new(2);
-        let a = table.insert(|_| Entry::Released).unwrap();
-        let b = table.insert(|_| Entry::Released).unwrap();
-        assert_eq!(table.insert(|_| Entry::Released), None);
+        let a = table.insert(Entry::Released).unwrap();
+        let b = table.insert(Entry::Released).unwrap();
+        assert_eq!(table.insert(Entry::Released), None);
         table.remove(a).unwrap();
-        let c = table.insert(|_| Entry::Released).unwrap();
+        let c = table.insert(Entry::Released).unwrap();
         assert_ne!(c, a);
         assert_ne!(c, b);
         assert!(table.get(a).is_none());
@@ -465,9 +482,10 @@ mod tests {
         let ids: Vec<_> = (0..3)
             .map(|_| {
                 table
-                    .insert(|_| {
-                        Entry::Publish(publish(crate::types::QoS::ExactlyOnce), Phase::Waiting)
-                    })
+                    .insert(Entry::Publish(
+                        publish(crate::types::QoS::ExactlyOnce),
+                        Phase::Waiting,
+                    ))
                     .unwrap()
             })
             .collect();

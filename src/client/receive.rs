@@ -127,7 +127,7 @@ impl Client {
             // [MQTT-3.2.2-5] (5.0): no session on the server, so none here either.
             self.discard_session();
         }
-        self.events.push_back(Event::Connected(Box::new(Connected {
+        self.emit(Event::Connected(Box::new(Connected {
             connack,
             session_present,
             server,
@@ -161,13 +161,13 @@ impl Client {
             };
             if let Err(error) = verdict {
                 self.outbound.remove(id);
-                self.events.push_back(Event::Published {
+                self.emit(Event::Published {
                     packet_id: id,
                     result: Err(error),
                 });
             } else if in_flight < quota {
                 in_flight = in_flight.saturating_add(1);
-                self.pending.push_back(Pending::Publish(id));
+                self.queue(Pending::Publish(id));
             } else {
                 deferred.push(id);
             }
@@ -198,7 +198,7 @@ impl Client {
         }
         let Some(id) = publish.packet_id() else {
             // [MQTT-3.3.4-1]: nothing to answer for QoS 0.
-            self.events.push_back(Event::Message(publish));
+            self.emit(Event::Message(publish));
             return Ok(());
         };
         let qos = publish.qos();
@@ -213,10 +213,10 @@ impl Client {
             // [MQTT-3.3.4-9] (5.0): more than our Receive Maximum.
             Arrival::OverLimit => return Err(ProtocolError::ReceiveMaximumExceeded),
             Arrival::Deliver { ack_now } => {
-                self.events.push_back(Event::Message(publish));
+                self.emit(Event::Message(publish));
                 if ack_now {
                     // [MQTT-4.3.2-4], [MQTT-4.3.3-8] (5.0): acknowledged in arrival order.
-                    self.pending.push_back(match qos {
+                    self.queue(match qos {
                         QoS::ExactlyOnce => Pending::PubRec(id, PubAckReasonCode::Success),
                         _ => Pending::PubAck(id, PubAckReasonCode::Success),
                     });
@@ -247,7 +247,7 @@ impl Client {
         } else {
             Ok(())
         };
-        self.events.push_back(Event::Published {
+        self.emit(Event::Published {
             packet_id: ack.packet_id,
             result,
         });
@@ -269,7 +269,7 @@ impl Client {
             None => {
                 // 5.0: PUBREL "Packet Identifier not found" completes the server's flow.
                 if self.version.is_v5() {
-                    self.pending.push_back(Pending::PubRel(
+                    self.queue(Pending::PubRel(
                         id,
                         PubRelReasonCode::PacketIdentifierNotFound,
                     ));
@@ -280,7 +280,7 @@ impl Client {
         if rec.reason_code.is_error() {
             // [MQTT-4.4.0-2] (5.0): the flow ends here, without PUBREL.
             self.outbound.remove(id);
-            self.events.push_back(Event::Published {
+            self.emit(Event::Published {
                 packet_id: id,
                 result: Err(PublishError::Refused(rec.reason_code)),
             });
@@ -322,7 +322,7 @@ impl Client {
         } else {
             Ok(())
         };
-        self.events.push_back(Event::Published {
+        self.emit(Event::Published {
             packet_id: comp.packet_id,
             result,
         });
@@ -339,7 +339,7 @@ impl Client {
             None => return Ok(()),
         }
         self.outbound.remove(suback.packet_id);
-        self.events.push_back(Event::Subscribed(suback));
+        self.emit(Event::Subscribed(suback));
         Ok(())
     }
 
@@ -353,7 +353,7 @@ impl Client {
             None => return Ok(()),
         }
         self.outbound.remove(unsuback.packet_id);
-        self.events.push_back(Event::Unsubscribed(unsuback));
+        self.emit(Event::Unsubscribed(unsuback));
         Ok(())
     }
 
@@ -383,11 +383,11 @@ impl Client {
                 AuthExchange::Connecting | AuthExchange::Reauthenticating,
                 AuthReasonCode::ContinueAuthentication,
             ) => {
-                self.events.push_back(Event::AuthChallenge(auth));
+                self.emit(Event::AuthChallenge(auth));
             }
             (AuthExchange::Reauthenticating, AuthReasonCode::Success) => {
                 self.auth = AuthExchange::None;
-                self.events.push_back(Event::Reauthenticated(auth));
+                self.emit(Event::Reauthenticated(auth));
             }
             _ => return Err(ProtocolError::Unexpected(PacketType::Auth)),
         }
