@@ -385,7 +385,7 @@ impl<B: Buffer> Packet<B> {
             PacketType::Disconnect => {
                 complete!(Self::Disconnect(Disconnect::decode_body(version, reader)?))
             }
-            PacketType::Auth => complete!(Self::Auth(Auth::decode_body(reader)?)),
+            PacketType::Auth => complete!(Self::Auth(Auth::decode_body(version, reader)?)),
         }
     }
 }
@@ -415,7 +415,7 @@ impl<B: Buffer> Packet<B> {
                 Self::PingResp(PingResp)
             }
             PacketType::Disconnect => Self::Disconnect(Disconnect::decode_body(version, reader)?),
-            PacketType::Auth => Self::Auth(Auth::decode_body(reader)?),
+            PacketType::Auth => Self::Auth(Auth::decode_body(version, reader)?),
             PacketType::Connect
             | PacketType::Subscribe
             | PacketType::Unsubscribe
