@@ -55,7 +55,7 @@ fn decode_ack<B: Buffer>(
         }
         body.code = code;
         if !reader.is_empty() {
-            body.properties = AckProperties::decode(reader, packet.name())?;
+            body.properties.decode_into(reader, packet.name())?;
         }
     }
     reader.finish(packet)?;

@@ -76,15 +76,13 @@ impl<B: Buffer> Auth<B> {
             packet: PacketType::Auth,
             code,
         })?;
-        let properties = AuthProperties::decode(reader, "AUTH")?;
-        if properties.authentication_method.is_none() {
+        let mut auth = Self::new(reason_code);
+        auth.properties.decode_into(reader, "AUTH")?;
+        if auth.properties.authentication_method.is_none() {
             return Err(DecodeError::MissingAuthMethod);
         }
         reader.finish(PacketType::Auth)?;
-        Ok(Self {
-            reason_code,
-            properties,
-        })
+        Ok(auth)
     }
 }
 

@@ -50,17 +50,17 @@ macro_rules! property_set {
                 true $( && self.$field.is_none() )* && self.user_properties.is_empty()
             }
 
-            /// Decodes a property block, Property Length included; `context` names the packet
-            /// for errors.
+            /// Decodes a property block, Property Length included, into this empty set;
+            /// `context` names the packet for errors. In place rather than returned, which
+            /// spares a firmware the moves of a large set from one stack slot to the next.
             #[inline]
-            pub(crate) fn decode(
+            pub(crate) fn decode_into(
+                &mut self,
                 reader: &mut Reader<'_, B>,
                 context: &'static str,
-            ) -> Result<Self, DecodeError> {
+            ) -> Result<(), DecodeError> {
                 const ALLOWED: u64 = 0 $( | bit(PropertyId::$id) )*;
-                let mut properties = Self::default();
-                decode_set(reader, &mut properties, ALLOWED, context)?;
-                Ok(properties)
+                decode_set(reader, self, ALLOWED, context)
             }
 
             /// The size of the properties, Property Length excluded.
