@@ -398,50 +398,37 @@ impl<B: Buffer> Packet<B> {
     ///
     /// Never inlined: inside a client's input loop, the packet built by each arm was split
     /// into scalars and merged field by field; here each arm writes it to the result once.
+    /// It returns the packet alone (a body decoder only completes or fails), which saves the
+    /// client's decoder one more move of it.
     #[inline(never)]
     pub(crate) fn decode_server_body(
         version: ProtocolVersion,
         header: &FixedHeader,
         reader: &mut Reader<'_, B>,
-    ) -> Result<Decoded<Self>, DecodeError> {
-        let consumed = header.packet_len();
-        // As in `decode_body`, each arm builds the result in one expression: merging the
-        // arms' packets into one value first costs a firmware a copy of every field.
-        macro_rules! complete {
-            ($packet:expr) => {
-                Ok(Decoded::Complete {
-                    packet: $packet,
-                    consumed,
-                })
-            };
-        }
+    ) -> Result<Self, DecodeError> {
+        // Each arm builds the result in one expression: merging the arms' packets into one
+        // value first costs a firmware a copy of every field.
         match header.packet_type {
-            PacketType::ConnAck => complete!(Self::ConnAck(Box::new(ConnAck::decode_body(
-                version, reader
+            PacketType::ConnAck => Ok(Self::ConnAck(Box::new(ConnAck::decode_body(
+                version, reader,
             )?))),
-            PacketType::Publish => {
-                complete!(Self::Publish(Publish::decode_body(
-                    version, header, reader
-                )?))
-            }
-            PacketType::PubAck => complete!(Self::PubAck(PubAck::decode_body(version, reader)?)),
-            PacketType::PubRec => complete!(Self::PubRec(PubRec::decode_body(version, reader)?)),
-            PacketType::PubRel => complete!(Self::PubRel(PubRel::decode_body(version, reader)?)),
-            PacketType::PubComp => {
-                complete!(Self::PubComp(PubComp::decode_body(version, reader)?))
-            }
-            PacketType::SubAck => complete!(Self::SubAck(SubAck::decode_body(version, reader)?)),
-            PacketType::UnsubAck => {
-                complete!(Self::UnsubAck(UnsubAck::decode_body(version, reader)?))
-            }
+            PacketType::Publish => Ok(Self::Publish(Publish::decode_body(
+                version, header, reader,
+            )?)),
+            PacketType::PubAck => Ok(Self::PubAck(PubAck::decode_body(version, reader)?)),
+            PacketType::PubRec => Ok(Self::PubRec(PubRec::decode_body(version, reader)?)),
+            PacketType::PubRel => Ok(Self::PubRel(PubRel::decode_body(version, reader)?)),
+            PacketType::PubComp => Ok(Self::PubComp(PubComp::decode_body(version, reader)?)),
+            PacketType::SubAck => Ok(Self::SubAck(SubAck::decode_body(version, reader)?)),
+            PacketType::UnsubAck => Ok(Self::UnsubAck(UnsubAck::decode_body(version, reader)?)),
             PacketType::PingResp => {
                 reader.finish(PacketType::PingResp)?;
-                complete!(Self::PingResp(PingResp))
+                Ok(Self::PingResp(PingResp))
             }
             PacketType::Disconnect => {
-                complete!(Self::Disconnect(Disconnect::decode_body(version, reader)?))
+                Ok(Self::Disconnect(Disconnect::decode_body(version, reader)?))
             }
-            PacketType::Auth => complete!(Self::Auth(Auth::decode_body(version, reader)?)),
+            PacketType::Auth => Ok(Self::Auth(Auth::decode_body(version, reader)?)),
             PacketType::Connect
             | PacketType::Subscribe
             | PacketType::Unsubscribe
