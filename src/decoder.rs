@@ -514,16 +514,20 @@ impl Decoder {
             // The first packet: `frame::parse` let only a CONNECT through.
             None => return self.decode_connect(&bytes, &mut reader),
         };
-        let decoded = if FROM_SERVER {
-            Packet::decode_server_body(version, &header, &mut reader)
+        let failed = |error: DecodeError| (error.into(), Some(packet_type), Some(version));
+        let packet = if FROM_SERVER {
+            // A packet and no `Decoded` around it: one move less of it in a client.
+            match Packet::decode_server_body(version, &header, &mut reader) {
+                Ok(packet) => packet,
+                Err(error) => return Err(failed(error)),
+            }
         } else {
-            Packet::decode_body(version, &header, &mut reader)
-        };
-        let packet = match decoded {
-            Ok(Decoded::Complete { packet, .. }) => packet,
-            // Not produced by `decode_body`, which only ever completes or fails.
-            Ok(Decoded::Incomplete { .. }) => return Ok(None),
-            Err(error) => return Err((error.into(), Some(packet_type), Some(version))),
+            match Packet::decode_body(version, &header, &mut reader) {
+                Ok(Decoded::Complete { packet, .. }) => packet,
+                // Not produced by `decode_body`, which only ever completes or fails.
+                Ok(Decoded::Incomplete { .. }) => return Ok(None),
+                Err(error) => return Err(failed(error)),
+            }
         };
         if let (Some(Side::Server), Packet::Publish(publish)) = (self.side, &packet) {
             // [MQTT-3.3.4-6]: Subscription Identifiers go from server to client only.

@@ -14,12 +14,12 @@ pub const MAX_VAR_INT: u32 = 268_435_455;
 /// Values above [`MAX_VAR_INT`] are never encoded: callers check them first.
 #[inline]
 pub(crate) const fn var_int_len(value: usize) -> usize {
-    match value {
-        0..=127 => 1,
-        128..=16_383 => 2,
-        16_384..=2_097_151 => 3,
-        _ => 4,
-    }
+    // One byte, and one more for each 7-bit boundary passed: comparisons without branches,
+    // fewer instructions than a match wherever this is inlined. The sum is at most 4.
+    1usize
+        .wrapping_add((value > 127) as usize)
+        .wrapping_add((value > 16_383) as usize)
+        .wrapping_add((value > 2_097_151) as usize)
 }
 
 /// Writes `value` (at most [`MAX_VAR_INT`]) as a Variable Byte Integer in its shortest form.

@@ -57,9 +57,16 @@ impl<B: Buffer> Auth<B> {
         self.reason_code == AuthReasonCode::Success && self.properties.is_empty()
     }
 
-    /// Decodes the variable header; only called for 5.0, since the fixed-header check refuses
-    /// packet type 15 in other versions.
-    pub(crate) fn decode_body(reader: &mut Reader<'_, B>) -> Result<Self, DecodeError> {
+    /// Decodes the variable header. The fixed-header check refuses packet type 15 outside 5.0;
+    /// this refuses it again, with the same error, so that a build without 5.0 can see the
+    /// rest as dead code and leave it out.
+    pub(crate) fn decode_body(
+        version: ProtocolVersion,
+        reader: &mut Reader<'_, B>,
+    ) -> Result<Self, DecodeError> {
+        if !version.is_v5() {
+            return Err(DecodeError::ReservedPacketType(PacketType::Auth as u8));
+        }
         if reader.is_empty() {
             return Ok(Self::new(AuthReasonCode::Success));
         }
@@ -69,15 +76,13 @@ impl<B: Buffer> Auth<B> {
             packet: PacketType::Auth,
             code,
         })?;
-        let properties = AuthProperties::decode(reader, "AUTH")?;
-        if properties.authentication_method.is_none() {
+        let mut auth = Self::new(reason_code);
+        auth.properties.decode_into(reader, "AUTH")?;
+        if auth.properties.authentication_method.is_none() {
             return Err(DecodeError::MissingAuthMethod);
         }
         reader.finish(PacketType::Auth)?;
-        Ok(Self {
-            reason_code,
-            properties,
-        })
+        Ok(auth)
     }
 }
 

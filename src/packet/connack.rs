@@ -73,32 +73,29 @@ impl<B: Buffer> ConnAck<B> {
         }
         let session_present = flags & 0x01 != 0;
         let code = reader.u8("connect reason code")?;
-        let invalid = DecodeError::InvalidReasonCode {
-            packet: PacketType::ConnAck,
-            code,
-        };
-        let (reason_code, properties) = if version.is_v5() {
+        let reason_code = if version.is_v5() {
             // 5.0 [MQTT-3.2.2-8]: only the CONNACK reason codes.
-            let reason_code = ConnectReasonCode::from_u8(code).ok_or(invalid)?;
-            (reason_code, ConnAckProperties::decode(reader, "CONNACK")?)
+            ConnectReasonCode::from_u8(code)
         } else {
             // 3.1.1 §3.2.2.3: 6 to 255 are reserved.
-            let return_code = ConnectReturnCode::from_u8(code).ok_or(invalid)?;
-            (return_code.to_reason_code(), ConnAckProperties::new())
-        };
+            ConnectReturnCode::from_u8(code).map(ConnectReturnCode::to_reason_code)
+        }
+        .ok_or(DecodeError::InvalidReasonCode {
+            packet: PacketType::ConnAck,
+            code,
+        })?;
+        let mut connack = Self::new(session_present, reason_code);
+        if version.is_v5() {
+            connack.properties.decode_into(reader, "CONNACK")?;
+        }
         // 3.1.1 [MQTT-3.2.2-4], 5.0 [MQTT-3.2.2-6]: a refusal has Session Present 0.
         if session_present && reason_code != ConnectReasonCode::Success {
             return Err(DecodeError::SessionPresentOnError);
         }
         reader.finish(PacketType::ConnAck)?;
-        Ok(Self {
-            session_present,
-            reason_code,
-            properties,
-        })
+        Ok(connack)
     }
 
-    /// The byte that carries the outcome in `version`.
     fn code_byte(&self, version: ProtocolVersion) -> Result<u8, EncodeError> {
         if version.is_v5() {
             return Ok(self.reason_code.as_u8());

@@ -211,8 +211,9 @@ impl<B: Buffer> Connect<B> {
             return Err(DecodeError::PasswordWithoutUserName);
         }
         let keep_alive = reader.u16("keep alive")?;
-        let properties = if protocol_version.is_v5() {
-            let properties = ConnectProperties::decode(reader, "CONNECT")?;
+        let mut properties = ConnectProperties::new();
+        if protocol_version.is_v5() {
+            properties.decode_into(reader, "CONNECT")?;
             // §3.1.2.11.10: Authentication Data without Authentication Method is a Protocol
             // Error.
             if properties.authentication_data.is_some()
@@ -220,10 +221,7 @@ impl<B: Buffer> Connect<B> {
             {
                 return Err(DecodeError::AuthDataWithoutMethod);
             }
-            properties
-        } else {
-            ConnectProperties::new()
-        };
+        }
 
         // The payload fields come in a fixed order ([MQTT-3.1.3-1]), the Client Identifier
         // first ([MQTT-3.1.3-3]).

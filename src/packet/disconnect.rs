@@ -76,7 +76,7 @@ impl<B: Buffer> Disconnect<B> {
                     code,
                 })?;
             if !reader.is_empty() {
-                disconnect.properties = DisconnectProperties::decode(reader, "DISCONNECT")?;
+                disconnect.properties.decode_into(reader, "DISCONNECT")?;
             }
         }
         reader.finish(PacketType::Disconnect)?;

@@ -385,7 +385,7 @@ impl<B: Buffer> Packet<B> {
             PacketType::Disconnect => {
                 complete!(Self::Disconnect(Disconnect::decode_body(version, reader)?))
             }
-            PacketType::Auth => complete!(Self::Auth(Auth::decode_body(reader)?)),
+            PacketType::Auth => complete!(Self::Auth(Auth::decode_body(version, reader)?)),
         }
     }
 }
@@ -395,35 +395,45 @@ impl<B: Buffer> Packet<B> {
     /// that a client links no decoder of a packet it never reads. The decoder's direction
     /// check refuses the others from their fixed header; should one reach here, it is refused
     /// as a packet type this side cannot receive.
+    ///
+    /// Never inlined: inside a client's input loop, the packet built by each arm was split
+    /// into scalars and merged field by field; here each arm writes it to the result once.
+    /// It returns the packet alone (a body decoder only completes or fails), which saves the
+    /// client's decoder one more move of it.
+    #[inline(never)]
     pub(crate) fn decode_server_body(
         version: ProtocolVersion,
         header: &FixedHeader,
         reader: &mut Reader<'_, B>,
-    ) -> Result<Decoded<Self>, DecodeError> {
-        let consumed = header.packet_len();
-        let packet = match header.packet_type {
-            PacketType::ConnAck => Self::ConnAck(Box::new(ConnAck::decode_body(version, reader)?)),
-            PacketType::Publish => Self::Publish(Publish::decode_body(version, header, reader)?),
-            PacketType::PubAck => Self::PubAck(PubAck::decode_body(version, reader)?),
-            PacketType::PubRec => Self::PubRec(PubRec::decode_body(version, reader)?),
-            PacketType::PubRel => Self::PubRel(PubRel::decode_body(version, reader)?),
-            PacketType::PubComp => Self::PubComp(PubComp::decode_body(version, reader)?),
-            PacketType::SubAck => Self::SubAck(SubAck::decode_body(version, reader)?),
-            PacketType::UnsubAck => Self::UnsubAck(UnsubAck::decode_body(version, reader)?),
+    ) -> Result<Self, DecodeError> {
+        // Each arm builds the result in one expression: merging the arms' packets into one
+        // value first costs a firmware a copy of every field.
+        match header.packet_type {
+            PacketType::ConnAck => Ok(Self::ConnAck(Box::new(ConnAck::decode_body(
+                version, reader,
+            )?))),
+            PacketType::Publish => Ok(Self::Publish(Publish::decode_body(
+                version, header, reader,
+            )?)),
+            PacketType::PubAck => Ok(Self::PubAck(PubAck::decode_body(version, reader)?)),
+            PacketType::PubRec => Ok(Self::PubRec(PubRec::decode_body(version, reader)?)),
+            PacketType::PubRel => Ok(Self::PubRel(PubRel::decode_body(version, reader)?)),
+            PacketType::PubComp => Ok(Self::PubComp(PubComp::decode_body(version, reader)?)),
+            PacketType::SubAck => Ok(Self::SubAck(SubAck::decode_body(version, reader)?)),
+            PacketType::UnsubAck => Ok(Self::UnsubAck(UnsubAck::decode_body(version, reader)?)),
             PacketType::PingResp => {
                 reader.finish(PacketType::PingResp)?;
-                Self::PingResp(PingResp)
+                Ok(Self::PingResp(PingResp))
             }
-            PacketType::Disconnect => Self::Disconnect(Disconnect::decode_body(version, reader)?),
-            PacketType::Auth => Self::Auth(Auth::decode_body(reader)?),
+            PacketType::Disconnect => {
+                Ok(Self::Disconnect(Disconnect::decode_body(version, reader)?))
+            }
+            PacketType::Auth => Ok(Self::Auth(Auth::decode_body(version, reader)?)),
             PacketType::Connect
             | PacketType::Subscribe
             | PacketType::Unsubscribe
-            | PacketType::PingReq => {
-                return Err(DecodeError::ReservedPacketType(header.packet_type as u8));
-            }
-        };
-        Ok(Decoded::Complete { packet, consumed })
+            | PacketType::PingReq => Err(DecodeError::ReservedPacketType(header.packet_type as u8)),
+        }
     }
 }
 

@@ -63,11 +63,10 @@ impl<B: Buffer> SubAck<B> {
         reader: &mut Reader<'_, B>,
     ) -> Result<Self, DecodeError> {
         let packet_id = read_packet_id(reader, PacketType::SubAck)?;
-        let properties = if version.is_v5() {
-            AckProperties::decode(reader, "SUBACK")?
-        } else {
-            AckProperties::new()
-        };
+        let mut properties = AckProperties::new();
+        if version.is_v5() {
+            properties.decode_into(reader, "SUBACK")?;
+        }
         let start = reader.position();
         let count = reader.remaining();
         if count == 0 {

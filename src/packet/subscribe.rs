@@ -202,11 +202,10 @@ impl<B: Buffer> Subscribe<B> {
         reader: &mut Reader<'_, B>,
     ) -> Result<Self, DecodeError> {
         let packet_id = read_packet_id(reader, PacketType::Subscribe)?;
-        let properties = if version.is_v5() {
-            SubscribeProperties::decode(reader, "SUBSCRIBE")?
-        } else {
-            SubscribeProperties::new()
-        };
+        let mut properties = SubscribeProperties::new();
+        if version.is_v5() {
+            properties.decode_into(reader, "SUBSCRIBE")?;
+        }
         let start = reader.position();
         let mut count: usize = 0;
         while !reader.is_empty() {

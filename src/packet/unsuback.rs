@@ -69,7 +69,8 @@ impl<B: Buffer> UnsubAck<B> {
             reader.finish(PacketType::UnsubAck)?;
             return Ok(Self::new(packet_id, []));
         }
-        let properties = AckProperties::decode(reader, "UNSUBACK")?;
+        let mut properties = AckProperties::new();
+        properties.decode_into(reader, "UNSUBACK")?;
         let start = reader.position();
         let count = reader.remaining();
         if count == 0 {

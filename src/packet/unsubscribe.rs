@@ -60,11 +60,10 @@ impl<B: Buffer> Unsubscribe<B> {
         reader: &mut Reader<'_, B>,
     ) -> Result<Self, DecodeError> {
         let packet_id = read_packet_id(reader, PacketType::Unsubscribe)?;
-        let properties = if version.is_v5() {
-            UnsubscribeProperties::decode(reader, "UNSUBSCRIBE")?
-        } else {
-            UnsubscribeProperties::new()
-        };
+        let mut properties = UnsubscribeProperties::new();
+        if version.is_v5() {
+            properties.decode_into(reader, "UNSUBSCRIBE")?;
+        }
         let start = reader.position();
         let mut count: usize = 0;
         while !reader.is_empty() {

@@ -11,6 +11,7 @@
 
 mod message;
 mod publish;
+mod set_reader;
 mod sets;
 mod value;
 

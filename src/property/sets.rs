@@ -4,8 +4,9 @@ use core::num::{NonZeroU16, NonZeroU32};
 
 use bytes::{BufMut, Bytes};
 
+use super::set_reader::{SetFields, Value, bit, decode_set, store};
 use super::value::{MaximumQos, PropertyValue, SubscriptionId};
-use super::{PropertyId, RepeatedSpan, UserProperty, block, block_len, put_block_len};
+use super::{PropertyId, UserProperty, block_len, put_block_len};
 use crate::codec::arena::{Arena, Detach};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
@@ -13,27 +14,27 @@ use crate::codec::reader::Reader;
 use crate::codec::string::{BinaryData, MqttString};
 use crate::error::DecodeError;
 
-/// Declares a property set: a struct with one `Option` per single-valued property and one
-/// [`WireList`] per repeatable property, and its decoder and encoder.
+/// Declares a property set: a struct with one `Option` per single-valued property and the
+/// [`WireList`] of User Properties (the one property these sets repeat), and its decoder and
+/// encoder.
 ///
-/// The decoder rejects an unknown identifier or one not listed here (Malformed Packet,
-/// §2.2.2.2), a single-valued property given twice (Protocol Error), and out-of-range values
-/// (checked by each value type's `PropertyValue::read`).
+/// The decoder is the shared [`decode_set`] loop, which rejects an unknown identifier or one
+/// not listed here (Malformed Packet, §2.2.2.2) and a single-valued property given twice
+/// (Protocol Error), and reads each value by its identifier's wire type; the field's type then
+/// rejects an out-of-range value ([`FromValue`]).
 macro_rules! property_set {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
             $( $(#[$field_meta:meta])* $field:ident: $ty:ty = $id:ident, )*
         }
-        repeated {
-            $( $(#[$list_meta:meta])* $list:ident: $item:ty = $list_id:ident, )+
-        }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, Default, PartialEq, Eq)]
         pub struct $name<B: Buffer = Bytes> {
             $( $(#[$field_meta])* pub $field: Option<$ty>, )*
-            $( $(#[$list_meta])* pub $list: WireList<B, $item>, )+
+            /// User Properties.
+            pub user_properties: WireList<B, UserProperty<B>>,
         }
 
         impl<B: Buffer> $name<B> {
@@ -46,70 +47,35 @@ macro_rules! property_set {
             /// Whether no property is set.
             #[must_use]
             pub fn is_empty(&self) -> bool {
-                true $( && self.$field.is_none() )* $( && self.$list.is_empty() )+
+                true $( && self.$field.is_none() )* && self.user_properties.is_empty()
             }
 
-            /// Decodes a property block, Property Length included; `context` names the packet
-            /// for errors.
+            /// Decodes a property block, Property Length included, into this empty set;
+            /// `context` names the packet for errors. In place rather than returned, which
+            /// spares a firmware the moves of a large set from one stack slot to the next.
             #[inline]
-            pub(crate) fn decode(
+            pub(crate) fn decode_into(
+                &mut self,
                 reader: &mut Reader<'_, B>,
                 context: &'static str,
-            ) -> Result<Self, DecodeError> {
-                // Most packets carry no properties: a Property Length of 0.
-                if reader.bytes().first() == Some(&0) {
-                    reader.skip(1, "property length")?;
-                    return Ok(Self::default());
-                }
-                let mut block = block(reader)?;
-                let mut properties = Self::default();
-                $( let mut $list = RepeatedSpan::default(); )+
-                while !block.is_empty() {
-                    let start = block.position();
-                    let raw_id = block.var_int("property identifier")?;
-                    let id = PropertyId::from_u32(raw_id)
-                        .ok_or(DecodeError::UnknownProperty(raw_id))?;
-                    match id {
-                        $(
-                            PropertyId::$id => {
-                                if properties.$field.is_some() {
-                                    return Err(DecodeError::DuplicateProperty(id));
-                                }
-                                properties.$field =
-                                    Some(<$ty as PropertyValue<B>>::read(&mut block, id)?);
-                            }
-                        )*
-                        $(
-                            PropertyId::$list_id => {
-                                <$item as PropertyValue<B>>::read(&mut block, id)?;
-                                $list.record(start, block.position());
-                            }
-                        )+
-                        _ => {
-                            return Err(DecodeError::PropertyNotAllowed {
-                                property: id,
-                                packet: context,
-                            });
-                        }
-                    }
-                }
-                $( properties.$list = $list.into_list(block.buffer()); )+
-                Ok(properties)
+            ) -> Result<(), DecodeError> {
+                const ALLOWED: u64 = 0 $( | bit(PropertyId::$id) )*;
+                decode_set(reader, self, ALLOWED, context)
             }
 
             /// The size of the properties, Property Length excluded.
             #[inline]
             pub(crate) fn content_len(&self) -> usize {
-                let mut len: usize = 0;
+                let len: usize = 0;
                 $(
-                    if let Some(value) = &self.$field {
-                        len = len
+                    let len = match &self.$field {
+                        Some(value) => len
                             .saturating_add(1)
-                            .saturating_add(<$ty as PropertyValue<B>>::value_len(value));
-                    }
+                            .saturating_add(<$ty as PropertyValue<B>>::value_len(value)),
+                        None => len,
+                    };
                 )*
-                $( len = len.saturating_add(self.$list.encoded_len()); )+
-                len
+                len.saturating_add(self.user_properties.encoded_len())
             }
 
             /// The size of the block, Property Length included.
@@ -131,7 +97,23 @@ macro_rules! property_set {
                         <$ty as PropertyValue<B>>::write_value(value, buf);
                     }
                 )*
-                $( self.$list.write(buf); )+
+                self.user_properties.write(buf);
+            }
+        }
+
+        impl<B: Buffer> SetFields<B> for $name<B> {
+            // A set without single-valued properties (UNSUBSCRIBE's) has no use for `value`.
+            #[allow(unused_variables)]
+            fn store(&mut self, id: PropertyId, value: Value<B>) -> Result<(), DecodeError> {
+                match id {
+                    $( PropertyId::$id => store(&mut self.$field, id, value), )*
+                    // `decode_set` passes only the identifiers the set allows.
+                    _ => Ok(()),
+                }
+            }
+
+            fn user_properties(&mut self) -> &mut WireList<B, UserProperty<B>> {
+                &mut self.user_properties
             }
         }
 
@@ -141,7 +123,7 @@ macro_rules! property_set {
             fn detach_in(&self, arena: &mut Arena) -> $name<Bytes> {
                 $name {
                     $( $field: self.$field.detach_in(arena), )*
-                    $( $list: self.$list.detach_in(arena), )+
+                    user_properties: self.user_properties.detach_in(arena),
                 }
             }
         }
@@ -169,10 +151,6 @@ property_set! {
         authentication_method: MqttString<B> = AuthenticationMethod,
         /// Data of the extended authentication method.
         authentication_data: BinaryData<B> = AuthenticationData,
-    }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
     }
 }
 
@@ -214,10 +192,6 @@ property_set! {
         /// Data of the extended authentication method.
         authentication_data: BinaryData<B> = AuthenticationData,
     }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
-    }
 }
 
 property_set! {
@@ -229,10 +203,6 @@ property_set! {
         /// A human-readable diagnostic.
         reason_string: MqttString<B> = ReasonString,
     }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
-    }
 }
 
 property_set! {
@@ -243,10 +213,6 @@ property_set! {
         /// The identifier messages delivered on these subscriptions will carry.
         subscription_identifier: SubscriptionId = SubscriptionIdentifier,
     }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
-    }
 }
 
 property_set! {
@@ -254,10 +220,6 @@ property_set! {
     ///
     /// [§3.10.2.1]: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901182
     pub struct UnsubscribeProperties {}
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
-    }
 }
 
 property_set! {
@@ -272,10 +234,6 @@ property_set! {
         /// Another server the client can use.
         server_reference: MqttString<B> = ServerReference,
     }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
-    }
 }
 
 property_set! {
@@ -289,9 +247,5 @@ property_set! {
         authentication_data: BinaryData<B> = AuthenticationData,
         /// A human-readable diagnostic.
         reason_string: MqttString<B> = ReasonString,
-    }
-    repeated {
-        /// User Properties.
-        user_properties: UserProperty<B> = UserProperty,
     }
 }
