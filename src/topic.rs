@@ -386,10 +386,17 @@ pub fn parse_shared(filter: &str) -> Result<Option<SharedFilter<'_>>, TopicError
     let Some(rest) = filter.strip_prefix(SHARE_PREFIX) else {
         return Ok(None);
     };
-    let (share_name, inner) = rest
-        .split_once('/')
+    // Byte searches rather than `str` patterns, whose generic machinery a firmware would
+    // link for this alone; `/`, `+` and `#` are ASCII, so the split is at a char boundary.
+    let slash = rest
+        .bytes()
+        .position(|byte| byte == b'/')
         .ok_or(TopicError::MissingSharedFilter)?;
-    if share_name.is_empty() || share_name.contains(['+', '#']) {
+    let (share_name, inner) = (
+        rest.get(..slash).unwrap_or_default(),
+        rest.get(slash.saturating_add(1)..).unwrap_or_default(),
+    );
+    if share_name.is_empty() || share_name.bytes().any(|byte| byte == b'+' || byte == b'#') {
         return Err(TopicError::InvalidShareName);
     }
     if inner.is_empty() {

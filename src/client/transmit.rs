@@ -10,12 +10,10 @@ use bytestring::ByteString;
 use super::Client;
 use super::outbound::{Entry, Phase};
 use crate::error::EncodeError;
-use crate::packet::{
-    Auth, Disconnect, Outgoing, PingReq, PubAck, PubComp, PubRec, PubRel, TopicAliasUse,
-};
+use crate::packet::{Auth, Disconnect, Outgoing, PingReq, TopicAliasUse, encode_plain_ack};
 use crate::reason::{PubAckReasonCode, PubCompReasonCode, PubRelReasonCode};
 use crate::topic::TopicName;
-use crate::types::PacketId;
+use crate::types::{PacketId, PacketType};
 
 /// One packet to write, in the order the client queued it. Packets that belong to the session
 /// are named by their Packet Identifier and read from the session tables when written.
@@ -299,26 +297,18 @@ impl Client {
                 }
                 result?
             }
-            Pending::PubAck(id, code) => PubAck::<Bytes> {
-                reason_code: *code,
-                ..PubAck::new(*id)
+            Pending::PubAck(id, code) => {
+                encode_plain_ack(PacketType::PubAck, *id, code.as_u8(), version, buf)?
             }
-            .encode(version, buf)?,
-            Pending::PubRec(id, code) => PubRec::<Bytes> {
-                reason_code: *code,
-                ..PubRec::new(*id)
+            Pending::PubRec(id, code) => {
+                encode_plain_ack(PacketType::PubRec, *id, code.as_u8(), version, buf)?
             }
-            .encode(version, buf)?,
-            Pending::PubRel(id, code) => PubRel::<Bytes> {
-                reason_code: *code,
-                ..PubRel::new(*id)
+            Pending::PubRel(id, code) => {
+                encode_plain_ack(PacketType::PubRel, *id, code.as_u8(), version, buf)?
             }
-            .encode(version, buf)?,
-            Pending::PubComp(id, code) => PubComp::<Bytes> {
-                reason_code: *code,
-                ..PubComp::new(*id)
+            Pending::PubComp(id, code) => {
+                encode_plain_ack(PacketType::PubComp, *id, code.as_u8(), version, buf)?
             }
-            .encode(version, buf)?,
             Pending::Subscribe(id) => match self.outbound.get(*id) {
                 Some(Entry::Subscribe(subscribe)) => subscribe.encode(version, buf)?,
                 _ => 0,

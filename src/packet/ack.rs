@@ -128,6 +128,28 @@ impl<B: Buffer> EncodeBody for AckWire<'_, B> {
     }
 }
 
+/// Encodes a PUBACK, PUBREC, PUBREL or PUBCOMP (`packet`) without properties, from its
+/// reason code's value (0 is Success in all four), as [`PubAck::encode`] and the others do:
+/// what a state machine that queues bare acknowledgements calls, so that it links one
+/// encoder for the four. A code that is not one of the packet's is the caller's bug; the
+/// state machines pass only typed codes.
+pub(crate) fn encode_plain_ack(
+    packet: PacketType,
+    packet_id: PacketId,
+    code: u8,
+    version: ProtocolVersion,
+    buf: &mut impl BufMut,
+) -> Result<usize, EncodeError> {
+    let properties = AckProperties::<Bytes>::new();
+    let wire = AckWire {
+        packet,
+        packet_id,
+        code,
+        properties: &properties,
+    };
+    encode_packet(&wire, version, buf)
+}
+
 macro_rules! ack_packet {
     (
         $(#[$meta:meta])*

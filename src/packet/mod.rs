@@ -31,6 +31,7 @@ use crate::error::{DecodeError, EncodeError};
 pub use crate::types::PacketType;
 use crate::types::{PacketId, ProtocolVersion};
 
+pub(crate) use ack::encode_plain_ack;
 pub use ack::{PubAck, PubComp, PubRec, PubRel};
 pub use auth::Auth;
 pub use connack::ConnAck;
