@@ -48,8 +48,6 @@ impl Instant {
     /// `self + duration`, saturating at the largest instant; sub-millisecond parts are
     /// dropped.
     #[must_use]
-    // Out of line: it is on no hot path, and a firmware calls it from five places.
-    #[inline(never)]
     pub fn saturating_add(self, duration: Duration) -> Self {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         Self(self.0.saturating_add(millis))

@@ -30,7 +30,7 @@ impl Timers {
     /// The earliest deadline.
     pub(crate) fn next(&self) -> Option<Instant> {
         let ping = (!self.keep_alive.is_zero() && self.connack_deadline.is_none())
-            .then(|| self.last_sent.saturating_add(self.keep_alive));
+            .then(|| later(self.last_sent, self.keep_alive));
         [self.connack_deadline, self.ping_deadline, ping]
             .into_iter()
             .flatten()
@@ -52,7 +52,15 @@ impl Timers {
         // for a Keep Alive period, also while an earlier one is unanswered.
         let ping_due = !self.keep_alive.is_zero()
             && self.connack_deadline.is_none()
-            && now >= self.last_sent.saturating_add(self.keep_alive);
+            && now >= later(self.last_sent, self.keep_alive);
         ping_due.then_some(Expired::SendPing)
     }
+}
+
+/// `at + duration`, saturating: [`Instant::saturating_add`] out of line, because the client
+/// computes its deadlines in four places and a firmware wants one copy of the arithmetic
+/// (the broker keeps the inlined one on its hot path).
+#[inline(never)]
+pub(crate) fn later(at: Instant, duration: Duration) -> Instant {
+    at.saturating_add(duration)
 }

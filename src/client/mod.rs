@@ -26,7 +26,7 @@ pub use session::{SessionState, SessionStateError};
 pub use transmit::Transmit;
 
 use inbound::{Inbound, IncomingAliases};
-use keep_alive::{Expired, Timers};
+use keep_alive::{Expired, Timers, later};
 use outbound::{Entry, Outbound, Phase};
 use transmit::{OutgoingAliases, Pending};
 
@@ -307,7 +307,7 @@ impl Client {
                 // Keep Alive passed again) keeps the gap between packets within the Keep
                 // Alive but does not move the deadline.
                 if self.timers.ping_deadline.is_none() {
-                    self.timers.ping_deadline = Some(now.saturating_add(self.config.ping_timeout));
+                    self.timers.ping_deadline = Some(later(now, self.config.ping_timeout));
                 }
                 self.timers.last_sent = now;
             }
@@ -377,7 +377,7 @@ impl Client {
         self.connect = Some(Box::new(connect));
         self.server = ServerLimits::DEFAULT;
         self.timers = Timers {
-            connack_deadline: Some(now.saturating_add(self.config.connect_timeout)),
+            connack_deadline: Some(later(now, self.config.connect_timeout)),
             keep_alive: Duration::ZERO,
             last_sent: now,
             ping_deadline: None,
