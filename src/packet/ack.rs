@@ -75,15 +75,22 @@ struct AckWire<'a, B: Buffer> {
     properties: &'a AckProperties<B>,
 }
 
-impl<B: Buffer> EncodeBody for AckWire<'_, B> {
-    fn remaining_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
-        // The names of the reason code and of the properties, for `NotInVersion`.
-        let (reason_what, properties_what) = match self.packet {
+impl<B: Buffer> AckWire<'_, B> {
+    /// The names of its reason code and of its properties, for `NotInVersion`; out of line,
+    /// off the encoder's path.
+    #[cold]
+    fn names(&self) -> (&'static str, &'static str) {
+        match self.packet {
             PacketType::PubAck => ("PUBACK reason code", "PUBACK properties"),
             PacketType::PubRec => ("PUBREC reason code", "PUBREC properties"),
             PacketType::PubRel => ("PUBREL reason code", "PUBREL properties"),
             _ => ("PUBCOMP reason code", "PUBCOMP properties"),
-        };
+        }
+    }
+}
+
+impl<B: Buffer> EncodeBody for AckWire<'_, B> {
+    fn remaining_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         let success = self.code == 0;
         if version.is_v5() {
             Ok(if !self.properties.is_empty() {
@@ -94,22 +101,23 @@ impl<B: Buffer> EncodeBody for AckWire<'_, B> {
                 2
             })
         } else if !success {
-            Err(not_in_version(reason_what, version))
+            Err(not_in_version(self.names().0, version))
         } else if !self.properties.is_empty() {
-            Err(not_in_version(properties_what, version))
+            Err(not_in_version(self.names().1, version))
         } else {
             Ok(2)
         }
     }
 
     fn first_byte(&self) -> u8 {
-        match self.packet {
-            PacketType::PubAck => 0x40,
-            PacketType::PubRec => 0x50,
-            // The flags `0010` that [MQTT-3.6.1-1] requires.
-            PacketType::PubRel => 0x62,
-            _ => 0x70,
-        }
+        // The packet type in the high nibble; PUBREL has the flags `0010` that
+        // [MQTT-3.6.1-1] requires, the others none.
+        let flags = if self.packet == PacketType::PubRel {
+            0b0010
+        } else {
+            0
+        };
+        ((self.packet as u8) << 4) | flags
     }
 
     /// Writes the body in its shortest form.
