@@ -90,6 +90,7 @@ impl<B: Buffer> AckWire<'_, B> {
 }
 
 impl<B: Buffer> EncodeBody for AckWire<'_, B> {
+    #[inline]
     fn remaining_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         let success = self.code == 0;
         if version.is_v5() {
@@ -121,6 +122,7 @@ impl<B: Buffer> EncodeBody for AckWire<'_, B> {
     }
 
     /// Writes the body in its shortest form.
+    #[inline]
     fn write_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id.get());
         if !version.is_v5() {
