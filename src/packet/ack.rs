@@ -17,7 +17,7 @@ use crate::codec::buffer::Buffer;
 use crate::codec::reader::Reader;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{
-    EncodeBody, PacketType, encode_packet, encoded_len, not_in_version, read_packet_id,
+    EncodeBody, PacketType, check_room, encode_packet, encoded_len, not_in_version, read_packet_id,
 };
 use crate::property::AckProperties;
 use crate::reason::{PubAckReasonCode, PubRelReasonCode};
@@ -75,20 +75,6 @@ struct AckWire<'a, B: Buffer> {
     properties: &'a AckProperties<B>,
 }
 
-impl<B: Buffer> AckWire<'_, B> {
-    /// The names of its reason code and of its properties, for `NotInVersion`; out of line,
-    /// off the encoder's path.
-    #[cold]
-    fn names(&self) -> (&'static str, &'static str) {
-        match self.packet {
-            PacketType::PubAck => ("PUBACK reason code", "PUBACK properties"),
-            PacketType::PubRec => ("PUBREC reason code", "PUBREC properties"),
-            PacketType::PubRel => ("PUBREL reason code", "PUBREL properties"),
-            _ => ("PUBCOMP reason code", "PUBCOMP properties"),
-        }
-    }
-}
-
 impl<B: Buffer> EncodeBody for AckWire<'_, B> {
     #[inline]
     fn remaining_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
@@ -102,9 +88,9 @@ impl<B: Buffer> EncodeBody for AckWire<'_, B> {
                 2
             })
         } else if !success {
-            Err(not_in_version(self.names().0, version))
+            Err(not_in_version(ack_names(self.packet).0, version))
         } else if !self.properties.is_empty() {
-            Err(not_in_version(self.names().1, version))
+            Err(not_in_version(ack_names(self.packet).1, version))
         } else {
             Ok(2)
         }
@@ -139,10 +125,13 @@ impl<B: Buffer> EncodeBody for AckWire<'_, B> {
 }
 
 /// Encodes a PUBACK, PUBREC, PUBREL or PUBCOMP (`packet`) without properties, from its
-/// reason code's value (0 is Success in all four), as [`PubAck::encode`] and the others do:
-/// what a state machine that queues bare acknowledgements calls, so that it links one
-/// encoder for the four. A code that is not one of the packet's is the caller's bug; the
-/// state machines pass only typed codes.
+/// reason code's value (0 is Success in all four), in the shortest form, as
+/// [`PubAck::encode`] and the others do: 4 bytes, or 5 with a reason code other than
+/// Success (5.0 only). What the state machines call for the acknowledgements they queue, and
+/// what the packets' own `encode` calls when they carry no properties: the common case,
+/// written directly rather than through the general encoder. A code that is not one of the
+/// packet's is the caller's bug; the state machines pass only typed codes.
+#[inline]
 pub(crate) fn encode_plain_ack(
     packet: PacketType,
     packet_id: PacketId,
@@ -150,14 +139,38 @@ pub(crate) fn encode_plain_ack(
     version: ProtocolVersion,
     buf: &mut impl BufMut,
 ) -> Result<usize, EncodeError> {
-    let properties = AckProperties::<Bytes>::new();
-    let wire = AckWire {
-        packet,
-        packet_id,
-        code,
-        properties: &properties,
+    let with_code = code != 0;
+    if with_code && !version.is_v5() {
+        return Err(not_in_version(ack_names(packet).0, version));
+    }
+    let len = if with_code { 5 } else { 4 };
+    check_room(buf, len)?;
+    // The packet type in the high nibble; PUBREL has the flags `0010` that [MQTT-3.6.1-1]
+    // requires, the others none.
+    let flags = if packet == PacketType::PubRel {
+        0b0010
+    } else {
+        0
     };
-    encode_packet(&wire, version, buf)
+    buf.put_u8(((packet as u8) << 4) | flags);
+    buf.put_u8(if with_code { 3 } else { 2 });
+    buf.put_u16(packet_id.get());
+    if with_code {
+        buf.put_u8(code);
+    }
+    Ok(len)
+}
+
+/// The names of an acknowledgement's reason code and of its properties, for `NotInVersion`;
+/// out of line, off the encoders' path.
+#[cold]
+fn ack_names(packet: PacketType) -> (&'static str, &'static str) {
+    match packet {
+        PacketType::PubAck => ("PUBACK reason code", "PUBACK properties"),
+        PacketType::PubRec => ("PUBREC reason code", "PUBREC properties"),
+        PacketType::PubRel => ("PUBREL reason code", "PUBREL properties"),
+        _ => ("PUBCOMP reason code", "PUBCOMP properties"),
+    }
 }
 
 macro_rules! ack_packet {
@@ -197,6 +210,15 @@ macro_rules! ack_packet {
                 version: ProtocolVersion,
                 buf: &mut impl BufMut,
             ) -> Result<usize, EncodeError> {
+                if self.properties.is_empty() {
+                    return encode_plain_ack(
+                        PacketType::$packet_type,
+                        self.packet_id,
+                        self.reason_code.as_u8(),
+                        version,
+                        buf,
+                    );
+                }
                 encode_packet(&self.wire(), version, buf)
             }
 
