@@ -550,7 +550,7 @@ impl<B: Buffer> Reader<'_, B> {
     /// Reads a string that is to be a Topic Filter, checking the string and Topic Filter rules
     /// with one scan in the common case; errors come in the order U+0000, UTF-8, then the
     /// section 4.7 rules, as [`topic_name_str`](Self::topic_name_str) does for names.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn topic_filter_str(&mut self, field: &'static str) -> Result<B::Str, DecodeError> {
         let bytes = self.prefixed(field)?;
         let invalid = |error| DecodeError::InvalidTopic { field, error };
