@@ -302,7 +302,7 @@ impl Client {
                 self.close(DisconnectReason::KeepAliveTimeout, Farewell::Nothing);
             }
             Some(Expired::SendPing) => {
-                self.queue(Pending::PingReq);
+                self.pending.push_back(Pending::PingReq);
                 // The first unanswered PINGREQ starts the wait; one sent while waiting (the
                 // Keep Alive passed again) keeps the gap between packets within the Keep
                 // Alive but does not move the deadline.
@@ -368,7 +368,7 @@ impl Client {
         self.pending.clear();
         self.spill.clear();
         self.spill_offset = 0;
-        self.queue(Pending::Connect);
+        self.pending.push_back(Pending::Connect);
         self.auth = if connect.properties.authentication_method.is_some() {
             AuthExchange::Connecting
         } else {
@@ -423,7 +423,7 @@ impl Client {
             }
             self.qos0.push_back(message);
             if self.state == State::Connected {
-                self.queue(Pending::Qos0);
+                self.pending.push_back(Pending::Qos0);
             }
             return Ok(None);
         }
@@ -438,7 +438,7 @@ impl Client {
         {
             // Checked against this server above, and nothing waits ahead of it: it goes now.
             if self.outbound.pop_waiting() == Some(id) && self.outbound.mark_sent(id).is_some() {
-                self.queue(Pending::Publish(id));
+                self.pending.push_back(Pending::Publish(id));
             }
         } else {
             self.send_waiting();
@@ -584,7 +584,7 @@ impl Client {
         }
         if self.state == State::Connected {
             for (id, qos) in due {
-                self.queue(match qos {
+                self.pending.push_back(match qos {
                     QoS::ExactlyOnce => {
                         Pending::PubRec(id, crate::reason::PubAckReasonCode::Success)
                     }
@@ -618,11 +618,6 @@ impl Client {
     #[inline(never)]
     fn emit(&mut self, event: Event) {
         self.events.push_back(event);
-    }
-
-    /// Queues `item` for [`poll_transmit`](Self::poll_transmit).
-    fn queue(&mut self, item: Pending) {
-        self.pending.push_back(item);
     }
 
     fn check_may_queue(&self) -> Result<(), UsageError> {
@@ -670,7 +665,7 @@ impl Client {
 
     fn queue_request(&mut self, id: PacketId, item: Pending) {
         if self.state == State::Connected {
-            self.queue(item);
+            self.pending.push_back(item);
         } else {
             self.held_requests.push_back(id);
         }
@@ -699,7 +694,7 @@ impl Client {
         let len = auth.encoded_len(self.version)?;
         self.check_size(len)?;
         self.now = now;
-        self.queue(Pending::Auth(Box::new(auth)));
+        self.pending.push_back(Pending::Auth(Box::new(auth)));
         Ok(())
     }
 
@@ -726,7 +721,7 @@ impl Client {
                 });
                 continue;
             }
-            self.queue(Pending::Publish(id));
+            self.pending.push_back(Pending::Publish(id));
         }
     }
 
@@ -788,11 +783,11 @@ impl Client {
                 self.spill_offset = 0;
             }
             Farewell::AfterQueue(disconnect) => {
-                self.queue(Pending::Disconnect(disconnect));
+                self.pending.push_back(Pending::Disconnect(disconnect));
             }
             Farewell::Only(disconnect) => {
                 self.pending.clear();
-                self.queue(Pending::Disconnect(disconnect));
+                self.pending.push_back(Pending::Disconnect(disconnect));
             }
         }
         self.state = State::Disconnected;
@@ -837,7 +832,7 @@ impl Client {
                 _ => continue,
             };
             match verdict {
-                Ok(()) => self.queue(item),
+                Ok(()) => self.pending.push_back(item),
                 Err(error) => {
                     self.outbound.remove(id);
                     self.emit(Event::RequestFailed {
@@ -858,7 +853,7 @@ impl Client {
                     self.emit(Event::Dropped(Box::new(publish)));
                 }
             } else {
-                self.queue(Pending::Qos0);
+                self.pending.push_back(Pending::Qos0);
                 index = index.saturating_add(1);
             }
         }

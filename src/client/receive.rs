@@ -167,7 +167,7 @@ impl Client {
                 });
             } else if in_flight < quota {
                 in_flight = in_flight.saturating_add(1);
-                self.queue(Pending::Publish(id));
+                self.pending.push_back(Pending::Publish(id));
             } else {
                 deferred.push(id);
             }
@@ -216,7 +216,7 @@ impl Client {
                 self.emit(Event::Message(publish));
                 if ack_now {
                     // [MQTT-4.3.2-4], [MQTT-4.3.3-8] (5.0): acknowledged in arrival order.
-                    self.queue(match qos {
+                    self.pending.push_back(match qos {
                         QoS::ExactlyOnce => Pending::PubRec(id, PubAckReasonCode::Success),
                         _ => Pending::PubAck(id, PubAckReasonCode::Success),
                     });
@@ -269,7 +269,7 @@ impl Client {
             None => {
                 // 5.0: PUBREL "Packet Identifier not found" completes the server's flow.
                 if self.version.is_v5() {
-                    self.queue(Pending::PubRel(
+                    self.pending.push_back(Pending::PubRel(
                         id,
                         PubRelReasonCode::PacketIdentifierNotFound,
                     ));

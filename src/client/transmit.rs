@@ -97,8 +97,11 @@ impl OutgoingAliases {
         }
     }
 
+    /// Records the alias a PUBLISH just written set up. Topic Aliases exist only in 5.0:
+    /// the `cfg!` lets a build without it drop the table's code.
     fn commit(&mut self, topic: &TopicName<Bytes>, alias: TopicAliasUse) {
-        if let TopicAliasUse::Set(alias) = alias
+        if cfg!(feature = "v5")
+            && let TopicAliasUse::Set(alias) = alias
             && let Err(at) = self.find(topic.as_str())
         {
             self.aliases.insert(at, (topic.clone().into_inner(), alias));
@@ -269,9 +272,7 @@ impl Client {
                     return Ok(0);
                 };
                 let len = publish.encode_for(version, &outgoing, buf)?;
-                if cfg!(feature = "v5")
-                    && let Some(topic) = &publish.topic
-                {
+                if let Some(topic) = &publish.topic {
                     self.outgoing_aliases.commit(topic, outgoing.topic_alias);
                 }
                 len
@@ -285,8 +286,7 @@ impl Client {
                     return Ok(0);
                 };
                 let result = publish.encode_for(version, &outgoing, buf);
-                if cfg!(feature = "v5")
-                    && result.is_ok()
+                if result.is_ok()
                     && let Some(topic) = &publish.topic
                 {
                     self.outgoing_aliases.commit(topic, outgoing.topic_alias);

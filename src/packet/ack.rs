@@ -97,14 +97,7 @@ impl<B: Buffer> EncodeBody for AckWire<'_, B> {
     }
 
     fn first_byte(&self) -> u8 {
-        // The packet type in the high nibble; PUBREL has the flags `0010` that
-        // [MQTT-3.6.1-1] requires, the others none.
-        let flags = if self.packet == PacketType::PubRel {
-            0b0010
-        } else {
-            0
-        };
-        ((self.packet as u8) << 4) | flags
+        ack_first_byte(self.packet)
     }
 
     /// Writes the body in its shortest form.
@@ -145,20 +138,24 @@ pub(crate) fn encode_plain_ack(
     }
     let len = if with_code { 5 } else { 4 };
     check_room(buf, len)?;
-    // The packet type in the high nibble; PUBREL has the flags `0010` that [MQTT-3.6.1-1]
-    // requires, the others none.
-    let flags = if packet == PacketType::PubRel {
-        0b0010
-    } else {
-        0
-    };
-    buf.put_u8(((packet as u8) << 4) | flags);
+    buf.put_u8(ack_first_byte(packet));
     buf.put_u8(if with_code { 3 } else { 2 });
     buf.put_u16(packet_id.get());
     if with_code {
         buf.put_u8(code);
     }
     Ok(len)
+}
+
+/// An acknowledgement's first byte: the packet type in the high nibble; PUBREL has the flags
+/// `0010` that [MQTT-3.6.1-1] requires, the others none.
+const fn ack_first_byte(packet: PacketType) -> u8 {
+    let flags = if matches!(packet, PacketType::PubRel) {
+        0b0010
+    } else {
+        0
+    };
+    ((packet as u8) << 4) | flags
 }
 
 /// The names of an acknowledgement's reason code and of its properties, for `NotInVersion`;

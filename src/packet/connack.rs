@@ -96,6 +96,7 @@ impl<B: Buffer> ConnAck<B> {
         Ok(connack)
     }
 
+    /// The byte that carries the outcome in `version`.
     fn code_byte(&self, version: ProtocolVersion) -> Result<u8, EncodeError> {
         if version.is_v5() {
             return Ok(self.reason_code.as_u8());

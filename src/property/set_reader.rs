@@ -9,7 +9,7 @@
 
 use core::num::{NonZeroU16, NonZeroU32};
 
-use super::value::{MaximumQos, SubscriptionId};
+use super::value::{MaximumQos, SubscriptionId, flag};
 use super::{PropertyId, RepeatedSpan, UserProperty, block};
 use crate::codec::buffer::Buffer;
 use crate::codec::list::WireList;
@@ -76,25 +76,17 @@ impl<B: Buffer> FromValue<B> for NonZeroU32 {
     }
 }
 
-/// The byte-valued flags: a value other than 0 or 1 is a Protocol Error.
+/// The byte-valued flags: [`flag`]'s rule.
 impl<B: Buffer> FromValue<B> for bool {
     fn from_value(value: Value<B>) -> Option<Self> {
-        match int(value)? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
+        flag(u8::try_from(int(value)?).ok()?)
     }
 }
 
-/// Maximum QoS: a value other than 0 or 1 is a Protocol Error (§3.2.2.3.4).
+/// Maximum QoS: [`MaximumQos::from_u8`]'s rule.
 impl<B: Buffer> FromValue<B> for MaximumQos {
     fn from_value(value: Value<B>) -> Option<Self> {
-        match int(value)? {
-            0 => Some(Self::AtMostOnce),
-            1 => Some(Self::AtLeastOnce),
-            _ => None,
-        }
+        Self::from_u8(u8::try_from(int(value)?).ok()?)
     }
 }
 

@@ -38,6 +38,28 @@ pub enum MaximumQos {
     AtLeastOnce = 1,
 }
 
+impl MaximumQos {
+    /// The value its byte encodes; `None` for anything but 0 and 1, a Protocol Error
+    /// (§3.2.2.3.4).
+    pub(crate) const fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Self::AtMostOnce),
+            1 => Some(Self::AtLeastOnce),
+            _ => None,
+        }
+    }
+}
+
+/// The value of a byte-valued flag property (Request Problem Information, Retain Available,
+/// ...); `None` for anything but 0 and 1, a Protocol Error.
+pub(crate) const fn flag(value: u8) -> Option<bool> {
+    match value {
+        0 => Some(false),
+        1 => Some(true),
+        _ => None,
+    }
+}
+
 impl From<MaximumQos> for QoS {
     fn from(value: MaximumQos) -> Self {
         match value {
@@ -155,11 +177,7 @@ impl<B: Buffer> PropertyValue<B> for NonZeroU32 {
 /// than 0 or 1 is a Protocol Error.
 impl<B: Buffer> PropertyValue<B> for bool {
     fn read(reader: &mut Reader<'_, B>, id: PropertyId) -> Result<Self, DecodeError> {
-        match reader.u8(id.name())? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(DecodeError::InvalidPropertyValue(id)),
-        }
+        flag(reader.u8(id.name())?).ok_or(DecodeError::InvalidPropertyValue(id))
     }
 
     fn value_len(&self) -> usize {
@@ -193,11 +211,7 @@ impl<B: Buffer> PropertyValue<B> for PayloadFormat {
 /// value other than 0 or 1" (§3.2.2.3.4).
 impl<B: Buffer> PropertyValue<B> for MaximumQos {
     fn read(reader: &mut Reader<'_, B>, id: PropertyId) -> Result<Self, DecodeError> {
-        match reader.u8(id.name())? {
-            0 => Ok(Self::AtMostOnce),
-            1 => Ok(Self::AtLeastOnce),
-            _ => Err(DecodeError::InvalidPropertyValue(id)),
-        }
+        Self::from_u8(reader.u8(id.name())?).ok_or(DecodeError::InvalidPropertyValue(id))
     }
 
     fn value_len(&self) -> usize {
