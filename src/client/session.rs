@@ -32,8 +32,9 @@ const COUNT_LEN: usize = 4;
 ///
 /// Encoded, it is the 5-byte header `MQSS\x01`, the number of packets that follow (4 bytes,
 /// big-endian), and MQTT 5.0 packets (a build without the `v5` feature writes `MQSS\x02`
-/// and 3.1.1 packets, which a build with it reads too): each PUBLISH as it will be re-sent (DUP set if it was
-/// sent), each PUBREL, SUBSCRIBE and UNSUBSCRIBE, and a PUBREC for each identifier received.
+/// and 3.1.1 packets, which a build with it reads too): each PUBLISH as it will be re-sent
+/// (DUP set if it was sent), each PUBREL, SUBSCRIBE and UNSUBSCRIBE, and a PUBREC for each
+/// identifier received.
 /// Decoding checks every packet as strictly as the wire, and the count, so that a state cut
 /// short, even between two packets, is refused rather than restored with messages missing.
 ///

@@ -35,10 +35,10 @@ use setup::{CONFIG, KEEP_ALIVE, message};
 /// PUBCOMP (id 3), a QoS 0 message, UNSUBACK (id 4), PINGRESP.
 const SERVER_V311: &[u8] = b"\x20\x02\x00\x00\x90\x03\x00\x01\x02\x40\x02\x00\x02\x50\x02\x00\x03\
 \x70\x02\x00\x03\x30\x06\x00\x01tmsg\xb0\x02\x00\x04\xd0\x00";
-/// The same in 5.0 (with the `v5` feature), with Property Lengths and reason codes where 5.0 has them, for the
-/// identifiers the client hands out on its second connection: each slot of its outgoing
-/// table gives its next identifier (slots are reused last freed first), so SUBSCRIBE gets 8,
-/// the QoS 1 and 2 messages 7 and 6, and UNSUBSCRIBE 5.
+/// The same in 5.0 (with the `v5` feature), with Property Lengths and reason codes where 5.0
+/// has them, for the identifiers the client hands out on its second connection: each slot of
+/// its outgoing table gives its next identifier (slots are reused last freed first), so
+/// SUBSCRIBE gets 8, the QoS 1 and 2 messages 7 and 6, and UNSUBSCRIBE 5.
 #[cfg(feature = "v5")]
 const SERVER_V5: &[u8] = b"\x20\x03\x00\x00\x00\x90\x04\x00\x08\x00\x02\x40\x02\x00\x07\x50\x02\
 \x00\x06\x70\x02\x00\x06\x30\x07\x00\x01t\x00msg\xb0\x04\x00\x05\x00\x00\xd0\x00";

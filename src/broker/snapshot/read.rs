@@ -481,8 +481,9 @@ impl<'a> Input<'a> {
         core::str::from_utf8(text).map_err(|_| SnapshotError::Invalid("string not UTF-8"))
     }
 
-    /// A stored message: a PUBLISH (5.0, or 3.1.1 in format 2) with a topic and nothing of a connection's, copied out
-    /// of the snapshot (a message must not keep the whole snapshot alive).
+    /// A stored message: a PUBLISH (5.0, or 3.1.1 in format 2) with a topic and nothing of a
+    /// connection's, copied out of the snapshot (a message must not keep the whole snapshot
+    /// alive).
     fn publish(&mut self) -> Result<Publish<Bytes>, SnapshotError> {
         let limits = Limits::new(u32::MAX);
         let (packet, consumed) = match Packet::decode(self.layout, self.bytes, &limits) {
